@@ -1,0 +1,144 @@
+// Command imapfault plays IMAP failure scenarios on a fake server and
+// diagnoses IMAP servers, fake or real.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+const usage = `imapfault: a fake IMAP server that fails on purpose, and a tester that names the failure.
+
+Usage:
+  imapfault serve [--scenario NAME|FILE] [--listen ADDR] [-v]
+  imapfault scenarios [show NAME]
+  imapfault lint FILE...
+  imapfault check [flags] HOST[:PORT]
+  imapfault version
+
+Examples:
+  imapfault serve                          # the healthy scenario on 127.0.0.1
+  imapfault serve --scenario login-rejected --listen 127.0.0.1:1143
+  imapfault scenarios show healthy > mine.toml
+  imapfault lint mine.toml
+
+Run "imapfault COMMAND -h" for a command's flags.
+`
+
+// Exit codes follow the monitoring-plugins convention so that check can be
+// used as a Nagios/Icinga plugin; the other commands use the same numbers.
+const (
+	exitOK      = 0
+	exitWarning = 1
+	exitFailure = 2
+	exitUsage   = 3
+)
+
+// env is what a command may touch of the outside world; tests substitute it.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+type command struct {
+	name string
+	run  func(ctx context.Context, e *env, args []string) int
+}
+
+// commands is sorted by name so that "unknown command" can list them.
+var commands = []command{
+	{"lint", runLint},
+	{"scenarios", runScenarios},
+	{"serve", runServe},
+	{"version", runVersion},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	code := run(ctx, e, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(e.stdout, usage)
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	errorf(e, "unknown command %q", args[0])
+	hintf(e, "commands: %v; run \"imapfault help\" for usage", names)
+	return exitUsage
+}
+
+func errorf(e *env, format string, args ...any) {
+	fmt.Fprintf(e.stderr, "imapfault: error: "+format+"\n", args...)
+}
+
+func hintf(e *env, format string, args ...any) {
+	fmt.Fprintf(e.stderr, "imapfault: hint: "+format+"\n", args...)
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting, so
+// that every command maps a bad flag to exitUsage the same way.
+func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: imapfault %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args and returns the exit code to use when parsing did
+// not succeed (help asked for, or a bad flag).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, false
+	default:
+		return exitUsage, false
+	}
+}
+
+// version is set with -ldflags "-X main.version=v1.2.3" by release builds.
+var version = ""
+
+func runVersion(_ context.Context, e *env, _ []string) int {
+	v := version
+	if v == "" {
+		v = "(devel)"
+		if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+			v = info.Main.Version
+		}
+	}
+	fmt.Fprintf(e.stdout, "imapfault %s\n", v)
+	return exitOK
+}
