@@ -1,0 +1,890 @@
+package faults
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxLine bounds how much of one line is buffered before it is passed on
+// unexamined, so that a hostile peer cannot make the wire layer grow
+// without limit.
+const maxLine = 64 << 10
+
+// ErrDropped is returned by reads and writes after a fault closed the
+// connection.
+var ErrDropped = errors.New("faults: connection dropped by a fault")
+
+// Command is a client command as the wire layer sees it.
+type Command struct {
+	Tag  string
+	Name string // upper case; "UID FETCH" for UID commands
+	N    int    // how many times Name has been seen on this connection
+}
+
+// Event is the occasion an EventAction runs at.
+type Event struct {
+	Point   Point
+	Command *Command // the command, for PointCommand and PointReply
+	Phase   string
+}
+
+// Conn is one client connection seen as a plaintext IMAP stream, with the
+// run's faults applied. The IMAP server reads from and writes to it as if
+// it were the socket. It is deliberately not a *tls.Conn even when TLS is
+// up: the transport policy is decided here, not by the IMAP server.
+type Conn struct {
+	set    *Set
+	opts   ConnOptions
+	n      int
+	start  time.Time
+	tcp    net.Conn // the accepted socket, for RST and for the TLS upgrade
+	ctx    context.Context
+	cancel context.CancelFunc
+	timers sync.WaitGroup
+
+	rmu     sync.Mutex // the client-to-server side
+	rbuf    []byte
+	in      []byte // bytes ready for the server
+	inLine  []byte
+	inLit   int64
+	inCmd   *Command // the command whose line or literals are being read
+	swallow bool     // the current command was answered by a fault
+	discard bool     // drop the rest of the read buffer (after STARTTLS)
+	counts  map[string]int
+
+	wmu        sync.Mutex // the server-to-client side
+	outLine    []byte
+	outLit     int64
+	litLimit   int64 // bytes of the current literal allowed before a drop
+	greeted    bool
+	closeAfter bool // a filter turned the line into a BYE
+	bytesOut   int64
+	fired      map[*armed]bool // byte-count faults already fired
+
+	smu      sync.Mutex // state both sides share
+	raw      net.Conn   // tcp, or the TLS connection over it
+	isTLS    bool
+	mode     string // "", "idle" or "auth": what client lines mean now
+	phase    string
+	idleFrom string // the phase to return to when IDLE ends
+	inflight []*Command
+	stalled  chan struct{} // closed: never; set: the connection is stalled
+	dropped  bool
+}
+
+func newConn(s *Set, raw net.Conn, n int, opts ConnOptions) *Conn {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Conn{
+		set: s, opts: opts, n: n, start: time.Now(),
+		tcp: raw, raw: raw, ctx: ctx, cancel: cancel,
+		rbuf: make([]byte, 32<<10), counts: make(map[string]int),
+		fired: make(map[*armed]bool), phase: PhaseConnect,
+	}
+}
+
+// Number is the connection's 1-based number in the server run.
+func (c *Conn) Number() int { return c.n }
+
+// Phase returns the session phase the connection is in.
+func (c *Conn) Phase() string {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	return c.phase
+}
+
+// Connect runs the faults that act on a just-accepted connection (refuse,
+// reset, silence, delay, a non-IMAP banner) and arms the timers. An error
+// means the connection is finished.
+func (c *Conn) Connect(ctx context.Context) error {
+	c.armTimers(PhaseConnect)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.fire(ctx, &Event{Point: PointConnect, Phase: PhaseConnect})
+}
+
+// HandshakeTLS makes the connection implicit TLS.
+func (c *Conn) HandshakeTLS(ctx context.Context, cfg *tls.Config) error {
+	return c.upgrade(ctx, cfg, c.tcp)
+}
+
+func (c *Conn) upgrade(ctx context.Context, cfg *tls.Config, under net.Conn) error {
+	tc := tls.Server(under, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.tap(TapEvent{Dir: DirInfo, Data: []byte("TLS handshake failed: " + err.Error())})
+		return fmt.Errorf("tls handshake: %w", err)
+	}
+	st := tc.ConnectionState()
+	c.tap(TapEvent{Dir: DirInfo, Data: []byte(fmt.Sprintf("TLS up: %s %s", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)))})
+	c.smu.Lock()
+	c.raw = tc
+	c.isTLS = true
+	c.smu.Unlock()
+	return nil
+}
+
+// TLS reports whether the connection is encrypted now.
+func (c *Conn) TLS() bool {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	return c.isTLS
+}
+
+func (c *Conn) transport() net.Conn {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	return c.raw
+}
+
+func (c *Conn) getMode() string {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	return c.mode
+}
+
+func (c *Conn) setMode(m string) {
+	c.smu.Lock()
+	c.mode = m
+	c.smu.Unlock()
+}
+
+// Read gives the server the client's bytes, after faults had their say.
+func (c *Conn) Read(p []byte) (int, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	for len(c.in) == 0 {
+		if err := c.waitIfStalled(); err != nil {
+			return 0, err
+		}
+		n, err := c.transport().Read(c.rbuf)
+		if n > 0 {
+			if ferr := c.feedClient(c.rbuf[:n]); ferr != nil {
+				return 0, ferr
+			}
+		}
+		if err != nil && len(c.in) == 0 {
+			if c.isDropped() {
+				return 0, ErrDropped
+			}
+			return 0, err
+		}
+	}
+	n := copy(p, c.in)
+	c.in = c.in[n:]
+	return n, nil
+}
+
+// feedClient frames client bytes into lines and literals.
+func (c *Conn) feedClient(b []byte) error {
+	for len(b) > 0 {
+		if c.inLit > 0 {
+			n := int64(len(b))
+			if n > c.inLit {
+				n = c.inLit
+			}
+			c.clientData(b[:n], true)
+			c.inLit -= n
+			b = b[n:]
+			continue
+		}
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			c.inLine = append(c.inLine, b...)
+			if len(c.inLine) > maxLine {
+				c.clientData(c.inLine, false)
+				c.inLine = nil
+			}
+			return nil
+		}
+		line := append(c.inLine, b[:i+1]...)
+		c.inLine = nil
+		b = b[i+1:]
+		if err := c.clientLine(line); err != nil {
+			return err
+		}
+		if c.isDropped() {
+			return ErrDropped
+		}
+		if c.discard {
+			c.discard = false
+			return nil
+		}
+	}
+	return nil
+}
+
+// clientData passes bytes on to the server unless the command they belong
+// to was answered by a fault.
+func (c *Conn) clientData(b []byte, literal bool) {
+	secret := c.inCmd != nil && (c.inCmd.Name == "LOGIN" || c.inCmd.Name == "AUTHENTICATE")
+	c.tap(TapEvent{Dir: DirIn, Data: b, Literal: literal, Secret: secret && literal})
+	if !c.swallow {
+		c.in = append(c.in, b...)
+	}
+}
+
+func (c *Conn) clientLine(line []byte) error {
+	switch {
+	case c.inCmd != nil:
+		// A line after a literal continues the same command.
+	case c.getMode() == "idle":
+		c.tap(TapEvent{Dir: DirIn, Data: line})
+		c.in = append(c.in, line...)
+		if strings.EqualFold(strings.TrimSpace(string(line)), "DONE") {
+			c.setMode("")
+		}
+		return nil
+	case c.getMode() == "auth":
+		c.tap(TapEvent{Dir: DirIn, Data: line, Secret: true})
+		c.in = append(c.in, line...)
+		return nil
+	default:
+		if err := c.startCommand(line); err != nil {
+			return err
+		}
+	}
+	size, nonSync, isLit := literalSize(line)
+	if c.swallow && isLit && !nonSync {
+		// The fault answered with a tagged reply instead of "+", so a
+		// conforming client sends no literal.
+		isLit = false
+	}
+	if c.inCmd != nil && c.inCmd.Name == "LOGIN" {
+		c.tap(TapEvent{Dir: DirIn, Data: redactLogin(line)})
+	} else {
+		c.tap(TapEvent{Dir: DirIn, Data: line, Secret: c.inCmd != nil && c.inCmd.Name == "AUTHENTICATE" && !isLit && c.hasSASLIR(line)})
+	}
+	if !c.swallow {
+		c.in = append(c.in, line...)
+	}
+	if isLit {
+		c.inLit = size
+		return nil
+	}
+	if cmd := c.inCmd; cmd != nil && !c.swallow {
+		switch cmd.Name {
+		case "IDLE":
+			c.setMode("idle")
+		case "AUTHENTICATE":
+			c.setMode("auth")
+		}
+	}
+	c.inCmd = nil
+	c.swallow = false
+	return nil
+}
+
+func (c *Conn) hasSASLIR(line []byte) bool {
+	return len(strings.Fields(string(line))) > 3
+}
+
+// startCommand runs the faults and the transport policy for a new command.
+func (c *Conn) startCommand(line []byte) error {
+	tag, name := commandName(line)
+	c.counts[name]++
+	cmd := &Command{Tag: tag, Name: name, N: c.counts[name]}
+	c.inCmd = cmd
+	ev := &Event{Point: PointCommand, Command: cmd, Phase: c.Phase()}
+	c.wmu.Lock()
+	err := c.fire(c.ctx, ev)
+	c.wmu.Unlock()
+	if errors.Is(err, errSwallowed) {
+		c.swallow = true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case name == "STARTTLS" && c.opts.StartTLS != nil && !c.TLS():
+		c.swallow = true
+		return c.startTLS(cmd, line)
+	case (name == "LOGIN" || name == "AUTHENTICATE") && c.opts.RequireTLSForAuth && !c.TLS():
+		c.swallow = true
+		c.wmu.Lock()
+		defer c.wmu.Unlock()
+		return c.respondTagged(cmd, "NO [PRIVACYREQUIRED] Plaintext authentication is disabled; use STARTTLS first")
+	}
+	c.smu.Lock()
+	c.inflight = append(c.inflight, cmd)
+	c.smu.Unlock()
+	return nil
+}
+
+// startTLS answers STARTTLS itself and upgrades the socket, so that the
+// server and the faults above keep seeing plaintext.
+func (c *Conn) startTLS(cmd *Command, line []byte) error {
+	c.tap(TapEvent{Dir: DirIn, Data: line})
+	c.wmu.Lock()
+	err := c.respondTagged(cmd, "OK Begin TLS negotiation now")
+	if err == nil {
+		err = c.fireReply(&Event{Point: PointReply, Command: cmd, Phase: c.Phase()}, "OK")
+	}
+	c.wmu.Unlock()
+	if err != nil {
+		return err
+	}
+	// Bytes the client pipelined after STARTTLS are discarded (RFC 9051
+	// section 6.2.1): keeping them would be the STARTTLS injection bug.
+	c.inLine = nil
+	c.discard = true
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	defer cancel()
+	if err := c.upgrade(ctx, c.opts.StartTLS, c.tcp); err != nil {
+		c.Drop(false)
+		return err
+	}
+	c.inCmd = nil
+	return nil
+}
+
+// Write takes the server's output, frames it and applies the faults.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	total := len(p)
+	for len(p) > 0 {
+		if c.outLit > 0 {
+			n := int64(len(p))
+			if n > c.outLit {
+				n = c.outLit
+			}
+			if err := c.writeLiteral(p[:n]); err != nil {
+				return 0, err
+			}
+			c.outLit -= n
+			p = p[n:]
+			continue
+		}
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			c.outLine = append(c.outLine, p...)
+			if len(c.outLine) > maxLine {
+				err := c.emit(c.outLine)
+				c.outLine = nil
+				if err != nil {
+					return 0, err
+				}
+			}
+			break
+		}
+		line := append(c.outLine, p[:i+1]...)
+		c.outLine = nil
+		p = p[i+1:]
+		if err := c.serverLine(line); err != nil {
+			return 0, err
+		}
+	}
+	return total, nil
+}
+
+func (c *Conn) writeLiteral(b []byte) error {
+	c.tap(TapEvent{Dir: DirOut, Data: b, Literal: true})
+	if c.litLimit >= 0 && int64(len(b)) > c.litLimit {
+		if err := c.rawWrite(b[:c.litLimit]); err != nil {
+			return err
+		}
+		c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: literal truncated, connection closed")})
+		c.Drop(false)
+		return ErrDropped
+	}
+	if c.litLimit >= 0 {
+		c.litLimit -= int64(len(b))
+	}
+	return c.rawWrite(b)
+}
+
+// serverLine applies the transport policy and the faults to one line of
+// server output and sends it.
+func (c *Conn) serverLine(raw []byte) error {
+	greeting := !c.greeted
+	c.greeted = true
+	if greeting {
+		c.setPhase(PhaseGreeting)
+		if err := c.fire(c.ctx, &Event{Point: PointGreeting, Phase: PhaseGreeting}); err != nil {
+			return err
+		}
+	}
+	line := parseLine(raw, greeting)
+	if line.Caps != nil {
+		line.Raw = line.withCaps(c.adjustCaps(line.Caps))
+	}
+	out := line.Raw
+	var cmd *Command
+	if line.Tag != "*" && line.Tag != "+" {
+		cmd = c.popInflight(line.Tag)
+	}
+	for _, a := range c.set.armed {
+		f, ok := a.Action.(LineFilter)
+		if !ok || !c.filterActive(a, cmd) {
+			continue
+		}
+		out = f.FilterLine(c, &Line{Raw: out, Tag: line.Tag, Status: line.Status, Caps: line.Caps, Greeting: greeting})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	c.litLimit = -1
+	if size, _, ok := literalSize(out); ok {
+		c.outLit = size
+		c.litLimit = c.literalLimit(size, cmd)
+	}
+	if err := c.emit(out); err != nil {
+		return err
+	}
+	if c.closeAfter {
+		c.Drop(false)
+		return ErrDropped
+	}
+	return c.afterServerLine(line, cmd)
+}
+
+// afterServerLine moves the session phase along and fires the faults that
+// wait for a reply or a phase.
+func (c *Conn) afterServerLine(line *Line, cmd *Command) error {
+	if line.Greeting {
+		switch line.Status {
+		case "PREAUTH":
+			return c.enterPhase(PhaseAuthenticated)
+		case "BYE":
+			return nil
+		}
+		return c.enterPhase(PhaseNotAuthenticated)
+	}
+	if line.Tag == "+" {
+		if cur := c.current(); cur != nil && cur.Name == "IDLE" && c.Phase() != PhaseIdle {
+			c.smu.Lock()
+			c.idleFrom = c.phase
+			c.smu.Unlock()
+			return c.enterPhase(PhaseIdle)
+		}
+		return nil
+	}
+	if cmd == nil {
+		return nil
+	}
+	if cmd.Name == "AUTHENTICATE" {
+		c.setMode("")
+	}
+	next := ""
+	switch {
+	case line.Status == "OK" && (cmd.Name == "LOGIN" || cmd.Name == "AUTHENTICATE"):
+		next = PhaseAuthenticated
+	case cmd.Name == "SELECT" || cmd.Name == "EXAMINE":
+		next = PhaseAuthenticated
+		if line.Status == "OK" {
+			next = PhaseSelected
+		}
+	case line.Status == "OK" && (cmd.Name == "CLOSE" || cmd.Name == "UNSELECT"):
+		next = PhaseAuthenticated
+	case cmd.Name == "IDLE":
+		c.setMode("")
+		c.smu.Lock()
+		next = c.idleFrom
+		c.smu.Unlock()
+	}
+	if next != "" && next != c.Phase() {
+		if err := c.enterPhase(next); err != nil {
+			return err
+		}
+	}
+	return c.fireReply(&Event{Point: PointReply, Command: cmd, Phase: c.Phase()}, line.Status)
+}
+
+func (c *Conn) setPhase(p string) {
+	c.smu.Lock()
+	c.phase = p
+	c.smu.Unlock()
+}
+
+// enterPhase records a new phase, fires the faults waiting for it and arms
+// its timers.
+func (c *Conn) enterPhase(p string) error {
+	c.setPhase(p)
+	c.armTimers(p)
+	return c.fire(c.ctx, &Event{Point: PointPhase, Phase: p})
+}
+
+func (c *Conn) popInflight(tag string) *Command {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	for i, cmd := range c.inflight {
+		if cmd.Tag == tag {
+			c.inflight = append(c.inflight[:i], c.inflight[i+1:]...)
+			return cmd
+		}
+	}
+	return nil
+}
+
+// current is the oldest command the server has not answered yet: the one
+// its output belongs to.
+func (c *Conn) current() *Command {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	if len(c.inflight) == 0 {
+		return nil
+	}
+	return c.inflight[0]
+}
+
+// matches checks a fault's per-connection conditions for an event.
+func (c *Conn) matches(a *armed, ev *Event) bool {
+	w := a.When
+	if w.Point() != ev.Point {
+		return false
+	}
+	if w.Connection > 0 && w.Connection != c.n {
+		return false
+	}
+	switch ev.Point {
+	case PointCommand, PointReply:
+		if !w.matchCommand(ev.Command.Name) || (w.Nth > 0 && w.Nth != ev.Command.N) {
+			return false
+		}
+		if w.Phase != "" && w.Phase != ev.Phase && ev.Point == PointCommand {
+			return false
+		}
+	case PointPhase:
+		if w.Phase != ev.Phase {
+			return false
+		}
+	}
+	return true
+}
+
+// fire runs the event actions matching ev, in the order the scenario
+// declares them. errSwallowed from an action ends the command's journey.
+// The caller holds wmu, so that actions write in turn with the server.
+func (c *Conn) fire(ctx context.Context, ev *Event) error {
+	for _, a := range c.set.armed {
+		act, ok := a.Action.(EventAction)
+		if !ok || !c.matches(a, ev) || !a.take() {
+			continue
+		}
+		c.logFired(a, ev)
+		if err := act.Apply(ctx, c, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Conn) fireReply(ev *Event, status string) error {
+	for _, a := range c.set.armed {
+		act, ok := a.Action.(EventAction)
+		if !ok || !c.matches(a, ev) || !strings.EqualFold(a.When.Reply, status) || !a.take() {
+			continue
+		}
+		c.logFired(a, ev)
+		if err := act.Apply(c.ctx, c, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Conn) logFired(a *armed, ev *Event) {
+	c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: " + a.Action.Kind())})
+	if c.opts.Logger != nil {
+		c.opts.Logger.Debug("fault fired", "conn", c.n, "fault", a.Action.Kind(), "phase", ev.Phase)
+	}
+}
+
+// armTimers starts the timer faults that count from phase p.
+func (c *Conn) armTimers(p string) {
+	for _, a := range c.set.armed {
+		w := a.When
+		act, ok := a.Action.(EventAction)
+		if !ok || w.Point() != PointTimer || (w.Connection > 0 && w.Connection != c.n) {
+			continue
+		}
+		from := w.Phase
+		if from == "" {
+			from = PhaseConnect
+		}
+		if from != p {
+			continue
+		}
+		c.timers.Add(1)
+		t := time.AfterFunc(w.After, func() {
+			defer c.timers.Done()
+			if c.ctx.Err() != nil || (w.Phase != "" && c.Phase() != w.Phase) || !a.take() {
+				return
+			}
+			ev := &Event{Point: PointTimer, Phase: c.Phase()}
+			c.logFired(a, ev)
+			// Timer actions write outside the server's own writes.
+			c.wmu.Lock()
+			defer c.wmu.Unlock()
+			_ = act.Apply(c.ctx, c, ev)
+		})
+		context.AfterFunc(c.ctx, func() {
+			if t.Stop() {
+				c.timers.Done()
+			}
+		})
+	}
+}
+
+// filterActive reports whether a line filter applies to the current line.
+func (c *Conn) filterActive(a *armed, cmd *Command) bool {
+	w := a.When
+	if w.Connection > 0 && w.Connection != c.n {
+		return false
+	}
+	if w.Phase != "" && w.Phase != c.Phase() {
+		return false
+	}
+	if w.Command != "" {
+		if cmd == nil {
+			cmd = c.current()
+		}
+		if cmd == nil || !w.matchCommand(cmd.Name) || (w.Nth > 0 && w.Nth != cmd.N) {
+			return false
+		}
+	}
+	if w.First > 0 || w.Probability > 0 {
+		return a.take()
+	}
+	return true
+}
+
+func (c *Conn) literalLimit(size int64, cmd *Command) int64 {
+	limit := int64(-1)
+	for _, a := range c.set.armed {
+		f, ok := a.Action.(LiteralFilter)
+		if !ok || !c.filterActive(a, cmd) {
+			continue
+		}
+		if l := f.LiteralLimit(size); l < size && (limit < 0 || l < limit) {
+			limit = l
+		}
+	}
+	return limit
+}
+
+// adjustCaps applies the transport policy and the capability faults.
+func (c *Conn) adjustCaps(caps []string) []string {
+	if c.opts.Capabilities != nil {
+		caps = append([]string(nil), c.opts.Capabilities...)
+	}
+	isTLS := c.TLS()
+	preAuth := c.Phase() == PhaseNotAuthenticated || c.Phase() == PhaseGreeting
+	if c.opts.StartTLS != nil && !isTLS && preAuth && !hasCap(caps, "STARTTLS") {
+		caps = append(caps, "STARTTLS")
+	}
+	if c.opts.RequireTLSForAuth && !isTLS && preAuth {
+		kept := caps[:0:0]
+		for _, cp := range caps {
+			if !strings.HasPrefix(strings.ToUpper(cp), "AUTH=") {
+				kept = append(kept, cp)
+			}
+		}
+		caps = kept
+		if !hasCap(caps, "LOGINDISABLED") {
+			caps = append(caps, "LOGINDISABLED")
+		}
+	}
+	for _, a := range c.set.armed {
+		if f, ok := a.Action.(*Capabilities); ok && c.filterActive(a, nil) {
+			caps = f.apply(caps)
+		}
+	}
+	return caps
+}
+
+func hasCap(caps []string, name string) bool {
+	for _, c := range caps {
+		if strings.EqualFold(c, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// emit sends one line (or an unexamined chunk) through the write shapers.
+func (c *Conn) emit(b []byte) error {
+	c.tap(TapEvent{Dir: DirOut, Data: b})
+	write := c.rawWrite
+	for i := len(c.set.armed) - 1; i >= 0; i-- {
+		a := c.set.armed[i]
+		s, ok := a.Action.(WriteShaper)
+		if !ok || !c.filterActive(a, nil) {
+			continue
+		}
+		next := write
+		write = func(b []byte) error { return s.Shape(c.ctx, c, b, next) }
+	}
+	return write(b)
+}
+
+// rawWrite writes to the socket and fires the byte-count faults.
+func (c *Conn) rawWrite(b []byte) error {
+	for _, a := range c.set.armed {
+		w := a.When
+		act, ok := a.Action.(EventAction)
+		if !ok || w.Point() != PointBytes || c.fired[a] || (w.Connection > 0 && w.Connection != c.n) {
+			continue
+		}
+		if c.bytesOut+int64(len(b)) < w.AfterBytes {
+			continue
+		}
+		c.fired[a] = true
+		if !a.take() {
+			continue
+		}
+		head := b[:w.AfterBytes-c.bytesOut]
+		if err := c.rawWrite(head); err != nil {
+			return err
+		}
+		b = b[len(head):]
+		ev := &Event{Point: PointBytes, Phase: c.Phase()}
+		c.logFired(a, ev)
+		if err := act.Apply(c.ctx, c, ev); err != nil {
+			return err
+		}
+	}
+	if err := c.waitIfStalled(); err != nil {
+		return err
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	n, err := c.transport().Write(b)
+	c.bytesOut += int64(n)
+	if err != nil && c.isDropped() {
+		return ErrDropped
+	}
+	return err
+}
+
+// closeAfterWrite makes the connection close once the line being filtered
+// is sent.
+func (c *Conn) closeAfterWrite() { c.closeAfter = true }
+
+// WriteRaw sends bytes to the client as they are, outside IMAP framing.
+func (c *Conn) WriteRaw(b []byte) error {
+	c.tap(TapEvent{Dir: DirOut, Data: b})
+	return c.rawWrite(b)
+}
+
+// errSwallowed tells the reader that a fault answered the command itself.
+var errSwallowed = errors.New("command answered by a fault")
+
+// Respond sends a status line for ev: the tagged reply to the command at a
+// command point (which then never reaches the server), an untagged line
+// anywhere else. A BYE closes the connection after it is sent.
+func (c *Conn) Respond(ev *Event, status string) error {
+	var err error
+	if ev.Point == PointCommand && ev.Command != nil {
+		err = c.respondTagged(ev.Command, status)
+		if err == nil {
+			err = errSwallowed
+		}
+	} else {
+		err = c.emit([]byte("* " + status + "\r\n"))
+	}
+	if strings.HasPrefix(strings.ToUpper(status), "BYE") {
+		c.Drop(false)
+		return ErrDropped
+	}
+	return err
+}
+
+// respondTagged writes a tagged reply; the caller holds wmu.
+func (c *Conn) respondTagged(cmd *Command, status string) error {
+	return c.emit([]byte(cmd.Tag + " " + status + "\r\n"))
+}
+
+// Drop closes the connection, with a TCP reset when rst is set.
+func (c *Conn) Drop(rst bool) {
+	c.smu.Lock()
+	c.dropped = true
+	c.smu.Unlock()
+	if tc, ok := c.tcp.(*net.TCPConn); ok && rst {
+		_ = tc.SetLinger(0)
+	}
+	c.tap(TapEvent{Dir: DirInfo, Data: []byte(map[bool]string{true: "fault: connection reset", false: "fault: connection closed"}[rst])})
+	_ = c.tcp.Close()
+}
+
+func (c *Conn) isDropped() bool {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	return c.dropped
+}
+
+// Stall stops all traffic on the connection until it is closed.
+func (c *Conn) Stall() {
+	c.smu.Lock()
+	if c.stalled == nil {
+		c.stalled = make(chan struct{})
+	}
+	c.smu.Unlock()
+	c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: connection stalled")})
+}
+
+func (c *Conn) waitIfStalled() error {
+	c.smu.Lock()
+	st := c.stalled
+	c.smu.Unlock()
+	if st == nil {
+		return nil
+	}
+	<-c.ctx.Done()
+	return ErrDropped
+}
+
+// Sleep waits for d or until the connection closes.
+func (c *Conn) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ErrDropped
+	case <-c.ctx.Done():
+		return ErrDropped
+	}
+}
+
+func (c *Conn) tap(ev TapEvent) {
+	if c.opts.Tap != nil {
+		ev.Conn = c.n
+		ev.Time = time.Now()
+		c.opts.Tap(ev)
+	}
+}
+
+// Close closes the connection and stops its timers and stalls.
+func (c *Conn) Close() error {
+	c.cancel()
+	err := c.tcp.Close()
+	c.timers.Wait()
+	return err
+}
+
+// LocalAddr implements net.Conn.
+func (c *Conn) LocalAddr() net.Addr { return c.tcp.LocalAddr() }
+
+// RemoteAddr implements net.Conn.
+func (c *Conn) RemoteAddr() net.Addr { return c.tcp.RemoteAddr() }
+
+// SetDeadline implements net.Conn.
+func (c *Conn) SetDeadline(t time.Time) error { return c.transport().SetDeadline(t) }
+
+// SetReadDeadline implements net.Conn.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.transport().SetReadDeadline(t) }
+
+// SetWriteDeadline implements net.Conn.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.transport().SetWriteDeadline(t) }
+
+var _ net.Conn = (*Conn)(nil)

@@ -1,0 +1,53 @@
+package faults
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Greeting replaces the greeting line's text; the status and capability
+// code stay unless replaced too (status = "BYE" makes it a refusal, after
+// which the connection closes).
+//
+//	greeting = "Microsoft Exchange IMAP4 service is ready"
+type Greeting struct {
+	Greeting string `toml:"greeting"`
+	Status   string `toml:"status"`
+}
+
+// Kind implements Action.
+func (*Greeting) Kind() string { return "greeting" }
+
+// Validate implements Action.
+func (g *Greeting) Validate() error {
+	switch strings.ToUpper(g.Status) {
+	case "", "OK", "BYE":
+	default:
+		return fmt.Errorf("status: %q is not a greeting status this fault can send (allowed: OK, BYE)", g.Status)
+	}
+	if strings.ContainsAny(g.Greeting, "\r\n") {
+		return fmt.Errorf("greeting: must be one line; use the write fault for raw bytes")
+	}
+	return nil
+}
+
+// FilterLine implements LineFilter.
+func (g *Greeting) FilterLine(c *Conn, l *Line) []byte {
+	if !l.Greeting {
+		return l.Raw
+	}
+	text, eol := splitEOL(l.Raw)
+	status := l.Status
+	if g.Status != "" {
+		status = strings.ToUpper(g.Status)
+	}
+	code := ""
+	if open, end := strings.Index(text, "["), strings.Index(text, "]"); open >= 0 && end > open {
+		code = text[open:end+1] + " "
+	}
+	if status == "BYE" {
+		code = ""
+		c.closeAfterWrite()
+	}
+	return []byte("* " + status + " " + code + g.Greeting + eol)
+}

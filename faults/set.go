@@ -1,0 +1,59 @@
+package faults
+
+import (
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync/atomic"
+)
+
+// Set is the faults of one server run. Its connections share the run-wide
+// counters (When.First, When.Probability) and the connection numbering.
+type Set struct {
+	armed []*armed
+	conns atomic.Int64
+}
+
+// NewSet validates faults and arms them for a run.
+func NewSet(faults []Fault) (*Set, error) {
+	s := &Set{}
+	for i, f := range faults {
+		if f.Action == nil {
+			return nil, fmt.Errorf("faults[%d]: no action", i)
+		}
+		if err := f.When.Validate(); err != nil {
+			return nil, fmt.Errorf("faults[%d] (%s): %w", i, f.Action.Kind(), err)
+		}
+		if err := f.Action.Validate(); err != nil {
+			return nil, fmt.Errorf("faults[%d] (%s): %w", i, f.Action.Kind(), err)
+		}
+		s.armed = append(s.armed, newArmed(f))
+	}
+	return s, nil
+}
+
+// ConnOptions configure the wire layer of one connection: the server's
+// transport policy, which is not a fault but shapes the same lines.
+type ConnOptions struct {
+	// StartTLS, when set, makes the connection advertise STARTTLS and
+	// upgrade itself when the client asks, so that faults keep seeing
+	// plaintext IMAP after the handshake.
+	StartTLS *tls.Config
+	// RequireTLSForAuth advertises LOGINDISABLED and refuses LOGIN and
+	// AUTHENTICATE with NO [PRIVACYREQUIRED] until TLS is up.
+	RequireTLSForAuth bool
+	// Capabilities, when non-nil, replaces every capability list the
+	// server sends before the transport policy and faults adjust it.
+	Capabilities []string
+	// Tap receives the transcript: every line and literal chunk in either
+	// direction, secrets masked.
+	Tap func(TapEvent)
+	// Logger receives the faults that fire, at debug level.
+	Logger *slog.Logger
+}
+
+// NewConn wraps a freshly accepted TCP connection and numbers it.
+func (s *Set) NewConn(raw net.Conn, opts ConnOptions) *Conn {
+	return newConn(s, raw, int(s.conns.Add(1)), opts)
+}

@@ -1,0 +1,165 @@
+package faults
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Phases a session moves through, as When.Phase names them.
+const (
+	PhaseConnect          = "connect"           // accepted, nothing sent yet (before TLS)
+	PhaseGreeting         = "greeting"          // about to send the greeting
+	PhaseNotAuthenticated = "not_authenticated" // greeting sent, no login yet
+	PhaseAuthenticated    = "authenticated"
+	PhaseSelected         = "selected"
+	PhaseIdle             = "idle" // the server has answered IDLE with "+"
+)
+
+var phases = []string{PhaseConnect, PhaseGreeting, PhaseNotAuthenticated, PhaseAuthenticated, PhaseSelected, PhaseIdle}
+
+// When says where a fault applies. The zero When matches every connection
+// at accept time (or, for filters, every line).
+type When struct {
+	// Command is an IMAP command name such as LOGIN or "UID FETCH". FETCH
+	// also matches UID FETCH.
+	Command string `toml:"command"`
+	// Nth limits Command to its nth occurrence on a connection (1-based).
+	Nth int `toml:"nth"`
+	// Reply moves the fault to just after the server's tagged reply to
+	// Command, when that reply has this status (OK, NO or BAD).
+	Reply string `toml:"reply"`
+	// Connection limits the fault to the nth connection the server accepts.
+	Connection int `toml:"connection"`
+	// First limits the fault to the first N times it would fire, counted
+	// over the whole server run: the first N connections, or the first N
+	// LOGIN attempts however many connections they span.
+	First int `toml:"first"`
+	// Phase is the session phase the fault belongs to (see the Phase
+	// constants). With no Command it fires on entering that phase.
+	Phase string `toml:"phase"`
+	// AfterBytes fires once the server has sent this many bytes.
+	AfterBytes int64 `toml:"after_bytes"`
+	// After fires this long after the connection was accepted, or after the
+	// Phase began when Phase is set.
+	After time.Duration `toml:"after"`
+	// Probability makes the fault fire only sometimes; Seed makes the draw
+	// reproducible.
+	Probability float64 `toml:"probability"`
+	Seed        uint64  `toml:"seed"`
+}
+
+// Point is where in a session an event action runs.
+type Point int
+
+// The points, in the order a session reaches them.
+const (
+	PointConnect Point = iota
+	PointGreeting
+	PointCommand
+	PointReply
+	PointPhase
+	PointTimer
+	PointBytes
+)
+
+// Point returns where an event action with this When runs.
+func (w When) Point() Point {
+	switch {
+	case w.Command != "" && w.Reply != "":
+		return PointReply
+	case w.Command != "":
+		return PointCommand
+	case w.AfterBytes > 0:
+		return PointBytes
+	case w.After > 0:
+		return PointTimer
+	case w.Phase == PhaseGreeting:
+		return PointGreeting
+	case w.Phase == "" || w.Phase == PhaseConnect:
+		return PointConnect
+	default:
+		return PointPhase
+	}
+}
+
+// Validate reports settings that contradict each other or cannot match.
+func (w When) Validate() error {
+	if w.Phase != "" && !contains(phases, w.Phase) {
+		return fmt.Errorf("when.phase: unknown phase %q (allowed: %s)", w.Phase, strings.Join(phases, ", "))
+	}
+	if w.Nth < 0 || w.Connection < 0 || w.First < 0 || w.AfterBytes < 0 || w.After < 0 {
+		return fmt.Errorf("when: nth, connection, first, after_bytes and after must not be negative")
+	}
+	if w.Nth > 0 && w.Command == "" {
+		return fmt.Errorf("when.nth: counts occurrences of a command; set when.command too")
+	}
+	if w.Reply != "" {
+		if w.Command == "" {
+			return fmt.Errorf("when.reply: needs when.command (the command whose reply it waits for)")
+		}
+		switch strings.ToUpper(w.Reply) {
+		case "OK", "NO", "BAD":
+		default:
+			return fmt.Errorf("when.reply: %q is not a tagged status (allowed: OK, NO, BAD)", w.Reply)
+		}
+	}
+	if w.Probability < 0 || w.Probability > 1 {
+		return fmt.Errorf("when.probability: %v is outside 0..1", w.Probability)
+	}
+	if w.Command != "" && strings.ContainsAny(w.Command, "\r\n") {
+		return fmt.Errorf("when.command: must be a command name such as LOGIN")
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// matchCommand reports whether a command name seen on the wire is the one w
+// names; FETCH matches UID FETCH but not the reverse.
+func (w When) matchCommand(name string) bool {
+	want := strings.ToUpper(w.Command)
+	return name == want || strings.TrimPrefix(name, "UID ") == want
+}
+
+// armed is a fault with the run-wide state its When needs: the count for
+// First and the random source for Probability. Per-connection state (Nth,
+// phase) lives in Conn.
+type armed struct {
+	Fault
+	mu    sync.Mutex
+	fired int
+	rng   *rand.Rand
+}
+
+func newArmed(f Fault) *armed {
+	a := &armed{Fault: f}
+	if f.When.Probability > 0 {
+		a.rng = rand.New(rand.NewPCG(f.When.Seed, f.When.Seed^0x9e3779b97f4a7c15))
+	}
+	return a
+}
+
+// take decides, once all the per-connection conditions hold, whether the
+// fault fires this time, and counts it.
+func (a *armed) take() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.When.First > 0 && a.fired >= a.When.First {
+		return false
+	}
+	if a.rng != nil && a.rng.Float64() >= a.When.Probability {
+		return false
+	}
+	a.fired++
+	return true
+}
