@@ -1,0 +1,29 @@
+package scenarios
+
+import "strings"
+
+func validateClient(c *collector, s *Scenario, users map[string]*User) {
+	cl := &s.Client
+	oneOf(c, "client.tls", cl.TLS, tlsModes)
+	oneOf(c, "client.auth", strings.ToLower(cl.Auth), clientAuths)
+	if cl.Timeout < 0 {
+		c.add("client.timeout", "must not be negative")
+	}
+	if cl.User == "" {
+		return
+	}
+	u := users[cl.User]
+	if u == nil {
+		c.add("client.user", "no user %q in [[users]]", cl.User)
+		return
+	}
+	if strings.EqualFold(cl.Mailbox, "INBOX") {
+		return
+	}
+	for _, m := range u.Mailboxes {
+		if m.Name == cl.Mailbox {
+			return
+		}
+	}
+	c.add("client.mailbox", "user %q has no mailbox %q", cl.User, cl.Mailbox)
+}

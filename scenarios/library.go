@@ -1,0 +1,88 @@
+package scenarios
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+)
+
+//go:embed library
+var libraryFS embed.FS
+
+// library is the folder of built-in scenarios; their message files resolve
+// inside it, as a user's files resolve inside the user's folder.
+func library() fs.FS {
+	sub, err := fs.Sub(libraryFS, "library")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the folder exists
+	}
+	return sub
+}
+
+// Names returns the names of the built-in scenarios, sorted.
+func Names() []string {
+	entries, _ := fs.ReadDir(library(), ".")
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".toml") {
+			names = append(names, strings.TrimSuffix(e.Name(), ".toml"))
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Source returns a built-in scenario's TOML text, for users to copy.
+func Source(name string) ([]byte, error) {
+	data, err := fs.ReadFile(library(), name+".toml")
+	if err != nil {
+		return nil, fmt.Errorf("no built-in scenario %q (run \"imapfault scenarios\" for the list)", name)
+	}
+	return data, nil
+}
+
+// Builtin loads a built-in scenario by name.
+func Builtin(name string) (*Scenario, error) {
+	data, err := Source(name)
+	if err != nil {
+		return nil, err
+	}
+	return Parse("builtin:"+name+".toml", data, library())
+}
+
+// All loads every built-in scenario.
+func All() ([]*Scenario, error) {
+	var out []*Scenario
+	for _, name := range Names() {
+		s, err := Builtin(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Load takes what a user typed: a built-in name, or a path to a file.
+func Load(nameOrPath string) (*Scenario, error) {
+	if strings.HasSuffix(nameOrPath, ".toml") || strings.ContainsRune(nameOrPath, os.PathSeparator) || path.IsAbs(nameOrPath) {
+		return LoadFile(nameOrPath)
+	}
+	if _, err := os.Stat(nameOrPath); err == nil && !isBuiltin(nameOrPath) {
+		return LoadFile(nameOrPath)
+	}
+	return Builtin(nameOrPath)
+}
+
+func isBuiltin(name string) bool {
+	for _, n := range Names() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,167 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/imapfault/imapfault/faults"
+)
+
+// rawFile is the file as decoded, before the faults are turned into values.
+type rawFile struct {
+	Scenario
+	Faults []toml.Primitive `toml:"faults"`
+}
+
+// Defaults a scenario gets for what it leaves out.
+const (
+	DefaultClientTimeout = 2 * time.Second
+	DefaultMailbox       = "INBOX"
+)
+
+// LoadFile reads and validates a scenario file; message files resolve
+// relative to its folder.
+func LoadFile(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data, os.DirFS(filepath.Dir(path)))
+}
+
+// Parse decodes and validates a scenario. file names it in errors; files
+// resolves the message files it names (nil: it may name none).
+func Parse(file string, data []byte, files fs.FS) (*Scenario, error) {
+	var raw rawFile
+	md, err := toml.Decode(string(data), &raw)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return nil, ErrorList{{File: file, Line: perr.Position.Line, Path: perr.LastKey, Msg: cleanTOMLError(perr.Message)}}
+		}
+		return nil, ErrorList{{File: file, Msg: err.Error()}}
+	}
+	c := &collector{file: file, pos: locate(string(data), md)}
+	s := &raw.Scenario
+	s.Source = file
+	s.Files = files
+	s.Faults = decodeFaults(c, md, raw.Faults)
+	for _, key := range md.Undecoded() {
+		path := c.indexed(key)
+		c.add(path, "unknown key %q%s", key[len(key)-1], allowedHint(key))
+	}
+	if s.Name == "" {
+		s.Name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	}
+	applyDefaults(s)
+	validate(c, s)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// indexed finds the indexed path of an undecoded key by its line order.
+func (c *collector) indexed(key toml.Key) string {
+	want := key.String()
+	best := ""
+	for path := range c.pos {
+		if stripIndexes(path) == want && (best == "" || c.pos[path] < c.pos[best]) {
+			best = path
+		}
+	}
+	if best == "" {
+		return want
+	}
+	return best
+}
+
+var indexRE = regexp.MustCompile(`\[\d+\]`)
+
+func stripIndexes(path string) string { return indexRE.ReplaceAllString(path, "") }
+
+func cleanTOMLError(msg string) string {
+	return strings.TrimPrefix(msg, "toml: ")
+}
+
+// decodeFaults turns each [[faults]] table into a faults.Fault: "when"
+// says where, and exactly one other key names the action.
+func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive) []faults.Fault {
+	var out []faults.Fault
+	for i, prim := range prims {
+		path := fmt.Sprintf("faults[%d]", i)
+		var keys map[string]any
+		if err := md.PrimitiveDecode(prim, &keys); err != nil {
+			c.add(path, "%v", err)
+			continue
+		}
+		var kinds []faults.Kind
+		for k := range keys {
+			if k == "when" {
+				continue
+			}
+			if kind, err := faults.LookupKind(k); err == nil {
+				kinds = append(kinds, kind)
+			}
+		}
+		sort.Slice(kinds, func(a, b int) bool { return kinds[a].Name < kinds[b].Name })
+		switch len(kinds) {
+		case 0:
+			c.add(path, "no action: a fault needs one of: %s", faults.KindNames())
+			continue
+		case 1:
+		default:
+			c.add(path, "%s and %s are two actions: give each its own [[faults]] table", kinds[0].Name, kinds[1].Name)
+			continue
+		}
+		f := faults.Fault{Action: kinds[0].New()}
+		var when struct {
+			When faults.When `toml:"when"`
+		}
+		if err := md.PrimitiveDecode(prim, &when); err != nil {
+			c.add(path+".when", "%v", cleanTOMLError(err.Error()))
+			continue
+		}
+		f.When = when.When
+		if err := md.PrimitiveDecode(prim, f.Action); err != nil {
+			c.add(path+"."+kinds[0].Name, "%v", cleanTOMLError(err.Error()))
+			continue
+		}
+		if err := f.When.Validate(); err != nil {
+			c.add(path+".when", "%v", strings.TrimPrefix(err.Error(), "when: "))
+		}
+		if err := f.Action.Validate(); err != nil {
+			c.add(path+"."+kinds[0].Name, "%v", err)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// allowedHint lists the keys a table accepts, for unknown-key errors.
+func allowedHint(key toml.Key) string {
+	if allowed, ok := allowedKeys[stripIndexes(strings.Join(key[:len(key)-1], "."))]; ok {
+		return " (allowed: " + allowed + ")"
+	}
+	return ""
+}
+
+var allowedKeys = map[string]string{
+	"":                        "name, description, layer, server, users, faults, client, expect",
+	"server":                  "tls, certificate, hostnames, capabilities, auth_mechanisms, plaintext_auth",
+	"users":                   "name, password, tokens, mailboxes",
+	"users.mailboxes":         "name, special_use, uidvalidity, files, generate, messages",
+	"users.mailboxes.messages": "file, raw, from, to, subject, body, date, flags",
+	"client":                  "tls, user, password, token, auth, mailbox, timeout, write, server_name, insecure, trust_ca",
+	"expect":                  "diagnosis, phase, warnings, absent, durations",
+	"faults.when":             "command, nth, reply, connection, first, phase, after_bytes, after, probability, seed",
+}

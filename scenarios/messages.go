@@ -1,0 +1,142 @@
+package scenarios
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"net/mail"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/imapfault/imapfault/internal/mailgen"
+)
+
+// Seed is one message to put in a mailbox when the server starts.
+type Seed struct {
+	Raw   []byte
+	Date  time.Time
+	Flags []string
+}
+
+// Seeds returns the messages of a mailbox in the order they are appended:
+// files, then inline messages, then generated ones. now anchors generated
+// and undated messages.
+func (s *Scenario) Seeds(m *Mailbox, now time.Time) ([]Seed, error) {
+	var out []Seed
+	for _, pattern := range m.Files {
+		names, err := globFS(s.Files, pattern)
+		if err != nil {
+			return nil, fmt.Errorf("mailbox %q: files %q: %w", m.Name, pattern, err)
+		}
+		for _, name := range names {
+			seed, err := s.fileSeed(name, now)
+			if err != nil {
+				return nil, fmt.Errorf("mailbox %q: %w", m.Name, err)
+			}
+			out = append(out, seed)
+		}
+	}
+	for i, msg := range m.Messages {
+		seed, err := s.inlineSeed(msg, now)
+		if err != nil {
+			return nil, fmt.Errorf("mailbox %q: messages[%d]: %w", m.Name, i, err)
+		}
+		out = append(out, seed)
+	}
+	if g := m.Generate; g != nil {
+		for _, gm := range mailgen.Generate(g.Count, g.Seed, now) {
+			out = append(out, Seed{Raw: gm.Raw, Date: gm.Date, Flags: gm.Flags})
+		}
+	}
+	return out, nil
+}
+
+func (s *Scenario) fileSeed(name string, now time.Time) (Seed, error) {
+	if s.Files == nil {
+		return Seed{}, fmt.Errorf("%s: the scenario has no folder to read files from", name)
+	}
+	raw, err := fs.ReadFile(s.Files, name)
+	if err != nil {
+		return Seed{}, err
+	}
+	return Seed{Raw: crlf(raw), Date: headerDate(raw, now)}, nil
+}
+
+func (s *Scenario) inlineSeed(msg Message, now time.Time) (Seed, error) {
+	var raw []byte
+	switch {
+	case msg.File != "":
+		seed, err := s.fileSeed(msg.File, now)
+		if err != nil {
+			return Seed{}, err
+		}
+		raw = seed.Raw
+	case msg.Raw != "":
+		raw = crlf([]byte(msg.Raw))
+	default:
+		raw = compose(msg, now)
+	}
+	date := msg.Date
+	if date.IsZero() {
+		date = headerDate(raw, now)
+	}
+	return Seed{Raw: raw, Date: date, Flags: msg.Flags}, nil
+}
+
+// compose builds a minimal valid message from inline headers and a body.
+func compose(m Message, now time.Time) []byte {
+	date := m.Date
+	if date.IsZero() {
+		date = now
+	}
+	from := m.From
+	if from == "" {
+		from = "sender@example.com"
+	}
+	to := m.To
+	if to == "" {
+		to = "recipient@example.com"
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n", from, to, m.Subject, date.Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "Message-ID: <%d.inline@imapfault.example>\r\n", date.UnixNano())
+	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
+	b.Write(crlf([]byte(m.Body)))
+	if !bytes.HasSuffix(b.Bytes(), []byte("\r\n")) {
+		b.WriteString("\r\n")
+	}
+	return b.Bytes()
+}
+
+// crlf normalises line endings: IMAP literals carry CRLF, and files edited
+// on Unix usually do not.
+func crlf(b []byte) []byte {
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
+}
+
+func headerDate(raw []byte, fallback time.Time) time.Time {
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return fallback
+	}
+	if d, err := msg.Header.Date(); err == nil {
+		return d
+	}
+	return fallback
+}
+
+// globFS is fs.Glob with "**"-free patterns, sorted, refusing to leave the
+// root (fs.FS already forbids "..", this keeps the error readable).
+func globFS(fsys fs.FS, pattern string) ([]string, error) {
+	if strings.Contains(pattern, "..") {
+		return nil, fmt.Errorf("%q leaves the scenario's folder", pattern)
+	}
+	names, err := fs.Glob(fsys, pattern)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	return names, nil
+}

@@ -1,0 +1,152 @@
+// Package scenarios owns the scenario file format: strict decoding with
+// errors at file:line, validation, defaults, and the built-in library.
+// It knows nothing of sockets; the server and the verify harness read the
+// Scenario values it returns.
+package scenarios
+
+import (
+	"io/fs"
+	"time"
+
+	"github.com/imapfault/imapfault/faults"
+)
+
+// Scenario is one reproducible server behaviour and what the tester must
+// conclude from it.
+type Scenario struct {
+	Name        string `toml:"name"`
+	Description string `toml:"description"`
+	// Layer names what the scenario exercises, for listings: tcp, tls,
+	// greeting, capabilities, starttls, auth, mailbox, fetch, flags, idle,
+	// syntax, or none.
+	Layer  string         `toml:"layer"`
+	Server Server         `toml:"server"`
+	Users  []User         `toml:"users"`
+	Faults []faults.Fault `toml:"-"`
+	Client Client         `toml:"client"`
+	Expect Expect         `toml:"expect"`
+
+	// Source is where the scenario came from: a file path, or
+	// "builtin:NAME".
+	Source string `toml:"-"`
+	// Files resolves the message files the scenario names, relative to the
+	// scenario's own folder. Nil for scenarios built in code with no files.
+	Files fs.FS `toml:"-"`
+}
+
+// Transport modes.
+const (
+	TLSNone     = "none"
+	TLSStartTLS = "starttls"
+	TLSImplicit = "implicit"
+)
+
+// Certificate kinds the server can present.
+const (
+	CertValid        = "valid"
+	CertSelfSigned   = "self-signed"
+	CertExpired      = "expired"
+	CertNotYetValid  = "not-yet-valid"
+	CertWrongHost    = "wrong-host"
+	CertUntrustedCA  = "untrusted-ca"
+	CertNoIntermedia = "missing-intermediate"
+)
+
+var (
+	tlsModes  = []string{TLSNone, TLSStartTLS, TLSImplicit}
+	certKinds = []string{CertValid, CertSelfSigned, CertExpired, CertNotYetValid, CertWrongHost, CertUntrustedCA, CertNoIntermedia}
+	authMechs = []string{"PLAIN", "XOAUTH2", "OAUTHBEARER"}
+	layers    = []string{"none", "tcp", "tls", "greeting", "capabilities", "starttls", "auth", "mailbox", "fetch", "flags", "idle", "syntax"}
+)
+
+// Server is how the fake server presents itself.
+type Server struct {
+	// TLS is the transport: none, starttls or implicit.
+	TLS string `toml:"tls"`
+	// Certificate is the kind of certificate presented when TLS is on.
+	Certificate string `toml:"certificate"`
+	// Hostnames are the names and addresses the certificate is valid for.
+	Hostnames []string `toml:"hostnames"`
+	// Capabilities, when set, replaces the capability lists the server
+	// would send on its own.
+	Capabilities []string `toml:"capabilities"`
+	// AuthMechanisms are the SASL mechanisms AUTHENTICATE accepts.
+	AuthMechanisms []string `toml:"auth_mechanisms"`
+	// PlaintextAuth allows LOGIN and AUTHENTICATE before TLS is up. It
+	// defaults to true only when TLS is "none".
+	PlaintextAuth *bool `toml:"plaintext_auth"`
+}
+
+// User is an account on the server.
+type User struct {
+	Name     string `toml:"name"`
+	Password string `toml:"password"`
+	// Tokens are the OAuth bearer tokens XOAUTH2 and OAUTHBEARER accept.
+	Tokens    []string  `toml:"tokens"`
+	Mailboxes []Mailbox `toml:"mailboxes"`
+}
+
+// Mailbox is a folder and its messages. Every user has an INBOX whether
+// or not the scenario declares one.
+type Mailbox struct {
+	Name string `toml:"name"`
+	// SpecialUse is an RFC 6154 attribute such as \Sent or \Trash.
+	SpecialUse  string `toml:"special_use"`
+	UIDValidity uint32 `toml:"uidvalidity"`
+	// Files are glob patterns of .eml files, relative to the scenario file.
+	Files    []string  `toml:"files"`
+	Generate *Generate `toml:"generate"`
+	Messages []Message `toml:"messages"`
+}
+
+// Generate asks for Count realistic generated messages.
+type Generate struct {
+	Count int   `toml:"count"`
+	Seed  int64 `toml:"seed"`
+}
+
+// Message is one message declared inline: either a whole RFC 5322 text in
+// Raw, a File, or headers and a body from which one is composed.
+type Message struct {
+	File    string    `toml:"file"`
+	Raw     string    `toml:"raw"`
+	From    string    `toml:"from"`
+	To      string    `toml:"to"`
+	Subject string    `toml:"subject"`
+	Body    string    `toml:"body"`
+	Date    time.Time `toml:"date"`
+	Flags   []string  `toml:"flags"`
+}
+
+// Client is how the tester is pointed at this scenario.
+type Client struct {
+	TLS        string        `toml:"tls"`
+	User       string        `toml:"user"`
+	Password   string        `toml:"password"`
+	Token      string        `toml:"token"`
+	Auth       string        `toml:"auth"`
+	Mailbox    string        `toml:"mailbox"`
+	Timeout    time.Duration `toml:"timeout"`
+	Write      bool          `toml:"write"`
+	ServerName string        `toml:"server_name"`
+	Insecure   bool          `toml:"insecure"`
+	// TrustCA makes the tester trust the run's CA; true unless set.
+	TrustCA *bool `toml:"trust_ca"`
+}
+
+// Expect is what the tester must report.
+type Expect struct {
+	Diagnosis string `toml:"diagnosis"`
+	Phase     string `toml:"phase"`
+	// Warnings must all be reported; Absent must not be.
+	Warnings []string `toml:"warnings"`
+	Absent   []string `toml:"absent"`
+	// Durations bounds how long a step took, by phase name.
+	Durations map[string]Bound `toml:"durations"`
+}
+
+// Bound is an inclusive range; a zero end is open.
+type Bound struct {
+	Min time.Duration `toml:"min"`
+	Max time.Duration `toml:"max"`
+}

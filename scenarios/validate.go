@@ -1,0 +1,203 @@
+package scenarios
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+)
+
+var (
+	nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	codeRE = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)?$`)
+	flagRE = regexp.MustCompile(`^\\?[A-Za-z0-9$_.-]+$`)
+
+	specialUses  = []string{`\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`}
+	clientAuths  = []string{"login", "plain", "xoauth2", "oauthbearer"}
+	testerPhases = []string{"connect", "tls", "greeting", "capability", "starttls", "auth", "list", "select", "fetch", "idle", "flags", "append", "logout"}
+)
+
+func applyDefaults(s *Scenario) {
+	if s.Layer == "" {
+		s.Layer = "none"
+	}
+	if s.Server.TLS == "" {
+		s.Server.TLS = TLSNone
+	}
+	if s.Server.Certificate == "" {
+		s.Server.Certificate = CertValid
+	}
+	if len(s.Server.Hostnames) == 0 {
+		s.Server.Hostnames = []string{"localhost", "127.0.0.1", "::1"}
+	}
+	if s.Server.PlaintextAuth == nil {
+		plain := s.Server.TLS == TLSNone
+		s.Server.PlaintextAuth = &plain
+	}
+	if len(s.Server.AuthMechanisms) == 0 {
+		s.Server.AuthMechanisms = []string{"PLAIN"}
+		for _, u := range s.Users {
+			if len(u.Tokens) > 0 {
+				s.Server.AuthMechanisms = append(s.Server.AuthMechanisms, "XOAUTH2", "OAUTHBEARER")
+				break
+			}
+		}
+	}
+	if s.Client.TLS == "" {
+		s.Client.TLS = s.Server.TLS
+	}
+	if s.Client.User == "" && len(s.Users) > 0 {
+		s.Client.User = s.Users[0].Name
+		if s.Client.Password == "" && s.Client.Token == "" {
+			s.Client.Password = s.Users[0].Password
+		}
+	}
+	if s.Client.Auth == "" {
+		s.Client.Auth = "login"
+	}
+	if s.Client.Mailbox == "" {
+		s.Client.Mailbox = DefaultMailbox
+	}
+	if s.Client.Timeout == 0 {
+		s.Client.Timeout = DefaultClientTimeout
+	}
+	if s.Client.TrustCA == nil {
+		trust := true
+		s.Client.TrustCA = &trust
+	}
+	if s.Expect.Diagnosis == "" {
+		s.Expect.Diagnosis = "ok"
+	}
+}
+
+func oneOf(c *collector, p, v string, allowed []string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	c.add(p, "%q is not allowed (allowed: %s)", v, strings.Join(allowed, ", "))
+}
+
+func validate(c *collector, s *Scenario) {
+	if !nameRE.MatchString(s.Name) {
+		c.add("name", "%q: use lower-case letters, digits and dashes", s.Name)
+	}
+	oneOf(c, "layer", s.Layer, layers)
+	oneOf(c, "server.tls", s.Server.TLS, tlsModes)
+	oneOf(c, "server.certificate", s.Server.Certificate, certKinds)
+	for i, m := range s.Server.AuthMechanisms {
+		oneOf(c, fmt.Sprintf("server.auth_mechanisms[%d]", i), strings.ToUpper(m), authMechs)
+	}
+	for i, cp := range s.Server.Capabilities {
+		if cp == "" || strings.ContainsAny(cp, " []\r\n") {
+			c.add(fmt.Sprintf("server.capabilities[%d]", i), "%q is not a capability name", cp)
+		}
+	}
+	users := map[string]*User{}
+	for i := range s.Users {
+		validateUser(c, s, i, users)
+	}
+	validateClient(c, s, users)
+	if !codeRE.MatchString(s.Expect.Diagnosis) {
+		c.add("expect.diagnosis", "%q is not a diagnosis code such as auth.failed", s.Expect.Diagnosis)
+	}
+	if s.Expect.Phase != "" {
+		oneOf(c, "expect.phase", s.Expect.Phase, testerPhases)
+	}
+	for ph, b := range s.Expect.Durations {
+		p := "expect.durations." + ph
+		oneOf(c, p, ph, testerPhases)
+		if b.Max > 0 && b.Min > b.Max {
+			c.add(p, "min %v is above max %v", b.Min, b.Max)
+		}
+	}
+}
+
+func validateUser(c *collector, s *Scenario, i int, users map[string]*User) {
+	u := &s.Users[i]
+	p := fmt.Sprintf("users[%d]", i)
+	switch {
+	case u.Name == "":
+		c.add(p+".name", "a user needs a name")
+	case users[u.Name] != nil:
+		c.add(p+".name", "user %q is declared twice", u.Name)
+	}
+	users[u.Name] = u
+	if u.Password == "" && len(u.Tokens) == 0 {
+		c.add(p+".password", "user %q can never log in: give a password or tokens", u.Name)
+	}
+	boxes := map[string]bool{}
+	for j := range u.Mailboxes {
+		m := &u.Mailboxes[j]
+		mp := fmt.Sprintf("%s.mailboxes[%d]", p, j)
+		key := m.Name
+		if strings.EqualFold(key, "INBOX") {
+			key = "INBOX"
+			m.Name = "INBOX"
+		}
+		switch {
+		case m.Name == "":
+			c.add(mp+".name", "a mailbox needs a name")
+		case boxes[key]:
+			c.add(mp+".name", "mailbox %q is declared twice for user %q", m.Name, u.Name)
+		}
+		boxes[key] = true
+		if m.SpecialUse != "" {
+			oneOf(c, mp+".special_use", m.SpecialUse, specialUses)
+		}
+		for k, pattern := range m.Files {
+			validateFile(c, s, fmt.Sprintf("%s.files[%d]", mp, k), pattern, true)
+		}
+		if g := m.Generate; g != nil && (g.Count <= 0 || g.Count > 100000) {
+			c.add(mp+".generate.count", "%d is outside 1..100000", g.Count)
+		}
+		for k, msg := range m.Messages {
+			validateMessage(c, s, fmt.Sprintf("%s.messages[%d]", mp, k), msg)
+		}
+	}
+}
+
+func validateMessage(c *collector, s *Scenario, p string, m Message) {
+	given := 0
+	for _, set := range []bool{m.File != "", m.Raw != "", m.From != "" || m.To != "" || m.Subject != "" || m.Body != ""} {
+		if set {
+			given++
+		}
+	}
+	if given != 1 {
+		c.add(p, "give exactly one of: file, raw, or headers (from, to, subject, body)")
+	}
+	if m.File != "" {
+		validateFile(c, s, p+".file", m.File, false)
+	}
+	for i, f := range m.Flags {
+		if !flagRE.MatchString(f) {
+			c.add(fmt.Sprintf("%s.flags[%d]", p, i), "%q is not a flag such as \\Seen or $Label1", f)
+		}
+	}
+}
+
+// validateFile checks that a message file pattern stays inside the
+// scenario's folder and matches something.
+func validateFile(c *collector, s *Scenario, p, pattern string, glob bool) {
+	clean := path.Clean(pattern)
+	if path.IsAbs(pattern) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(pattern, `\`) {
+		c.add(p, "%q leaves the scenario's folder: name files below it with forward slashes", pattern)
+		return
+	}
+	if s.Files == nil {
+		c.add(p, "%q: this scenario has no folder to read files from", pattern)
+		return
+	}
+	if !glob {
+		return
+	}
+	matches, err := globFS(s.Files, clean)
+	switch {
+	case err != nil:
+		c.add(p, "%q: %v", pattern, err)
+	case len(matches) == 0:
+		c.add(p, "%q matches no file", pattern)
+	}
+}

@@ -1,0 +1,324 @@
+// Package server is the fake IMAP server: it plays a scenario over real
+// TCP, with the scenario's faults applied on the wire, and gives Go tests a
+// small API in the spirit of net/http/httptest.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+
+	"github.com/imapfault/imapfault/faults"
+	"github.com/imapfault/imapfault/scenarios"
+	"github.com/imapfault/imapfault/store"
+)
+
+// Options configure a Server beyond what its scenario says.
+type Options struct {
+	// Addr to listen on; default "127.0.0.1:0", falling back to
+	// "[::1]:0". A non-loopback address must be given explicitly.
+	Addr string
+	// Certs to sign the server certificate with; default a fresh CA.
+	Certs *Certs
+	// Transcript, when set, receives every transcript line as it happens.
+	Transcript io.Writer
+	// Logger receives server errors and the faults that fire.
+	Logger *slog.Logger
+	// Now anchors the dates of generated messages; default time.Now.
+	Now func() time.Time
+}
+
+// Server is a running fake IMAP server.
+type Server struct {
+	sc         *scenarios.Scenario
+	opts       Options
+	log        *slog.Logger
+	ln         net.Listener
+	certs      *Certs
+	tlsConfig  *tls.Config
+	set        *faults.Set
+	store      *store.Store
+	users      map[string]*scenarios.User
+	imap       *imapserver.Server
+	handoff    *handoff
+	transcript *Transcript
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // accept loop, connection set-up, imapserver.Serve
+
+	mu    sync.Mutex
+	conns map[*faults.Conn]struct{}
+	live  int // sessions the IMAP server has not closed yet
+}
+
+// New validates the scenario, seeds the store and starts listening.
+func New(sc *scenarios.Scenario, opts Options) (*Server, error) {
+	s := &Server{sc: sc, opts: opts, users: map[string]*scenarios.User{}, conns: map[*faults.Conn]struct{}{}}
+	s.log = opts.Logger
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	set, err := faults.NewSet(sc.Faults)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	s.set = set
+	if err := s.seed(); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	if sc.Server.TLS != scenarios.TLSNone {
+		if err := s.setupTLS(); err != nil {
+			return nil, fmt.Errorf("scenario %s: tls: %w", sc.Name, err)
+		}
+	}
+	s.transcript = newTranscript(opts.Transcript)
+	if s.ln, err = listen(opts.Addr); err != nil {
+		return nil, err
+	}
+	s.handoff = newHandoff(s.ln.Addr())
+	s.imap = imapserver.New(&imapserver.Options{
+		NewSession:   s.newSession,
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapNamespace: {}, imap.CapUIDPlus: {}, imap.CapMove: {}, imap.CapSpecialUse: {}, imap.CapLiteralPlus: {}},
+		Logger:       imapLogger{s.log},
+		InsecureAuth: true, // the wire layer enforces the scenario's TLS policy
+	})
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		_ = s.imap.Serve(s.handoff)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.acceptLoop()
+	}()
+	return s, nil
+}
+
+func listen(addr string) (net.Listener, error) {
+	if addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		}
+		return ln, nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		if ln, err6 := net.Listen("tcp", "[::1]:0"); err6 == nil {
+			return ln, nil
+		}
+		return nil, fmt.Errorf("listen on loopback: %w", err)
+	}
+	return ln, nil
+}
+
+func (s *Server) setupTLS() error {
+	s.certs = s.opts.Certs
+	if s.certs == nil {
+		c, err := NewCerts()
+		if err != nil {
+			return err
+		}
+		s.certs = c
+	}
+	leaf, err := s.certs.Leaf(s.sc.Server.Certificate, s.sc.Server.Hostnames)
+	if err != nil {
+		return err
+	}
+	s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12}
+	return nil
+}
+
+// seed creates the users and mailboxes and appends their messages.
+func (s *Server) seed() error {
+	s.store = store.New()
+	now := time.Now()
+	if s.opts.Now != nil {
+		now = s.opts.Now()
+	}
+	for i := range s.sc.Users {
+		u := &s.sc.Users[i]
+		s.users[u.Name] = u
+		su := store.NewUser(u.Name, u.Password)
+		for j := range u.Mailboxes {
+			m := &u.Mailboxes[j]
+			mbox := su.EnsureMailbox(m.Name, m.UIDValidity, imap.MailboxAttr(m.SpecialUse))
+			seeds, err := s.sc.Seeds(m, now)
+			if err != nil {
+				return fmt.Errorf("users[%d]: %w", i, err)
+			}
+			for _, sd := range seeds {
+				flags := make([]imap.Flag, len(sd.Flags))
+				for k, f := range sd.Flags {
+					flags[k] = imap.Flag(f)
+				}
+				mbox.Append(sd.Raw, flags, sd.Date)
+			}
+		}
+		s.store.AddUser(su)
+	}
+	return nil
+}
+
+func (s *Server) acceptLoop() {
+	for {
+		raw, err := s.ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				s.log.Error("accept", "err", err)
+			}
+			return
+		}
+		c := s.set.NewConn(raw, s.connOptions())
+		s.mu.Lock()
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.setup(c)
+		}()
+	}
+}
+
+func (s *Server) connOptions() faults.ConnOptions {
+	o := faults.ConnOptions{
+		RequireTLSForAuth: !*s.sc.Server.PlaintextAuth,
+		Capabilities:      s.sc.Server.Capabilities,
+		Tap:               s.transcript.record,
+		Logger:            s.log,
+	}
+	if s.sc.Server.TLS == scenarios.TLSStartTLS {
+		o.StartTLS = s.tlsConfig
+	}
+	return o
+}
+
+// setup runs the connect-time faults and the implicit TLS handshake, then
+// hands the connection to the IMAP server.
+func (s *Server) setup(c *faults.Conn) {
+	ok := false
+	defer func() {
+		if !ok {
+			s.forget(c)
+			c.Close()
+		}
+	}()
+	if err := c.Connect(s.ctx); err != nil {
+		return
+	}
+	if s.sc.Server.TLS == scenarios.TLSImplicit {
+		ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+		err := c.HandshakeTLS(ctx, s.tlsConfig)
+		cancel()
+		if err != nil {
+			return
+		}
+	}
+	ok = s.handoff.give(s.ctx, c)
+}
+
+func (s *Server) forget(c *faults.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+func (s *Server) newSession(conn *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+	fc, _ := conn.NetConn().(*faults.Conn)
+	s.mu.Lock()
+	s.live++
+	s.mu.Unlock()
+	sess := &session{srv: s, done: func() {
+		s.mu.Lock()
+		s.live--
+		s.mu.Unlock()
+		if fc != nil {
+			s.forget(fc)
+		}
+	}}
+	return sess, nil, nil
+}
+
+// Addr returns the address the server listens on, as host:port.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Scenario returns the scenario the server plays.
+func (s *Server) Scenario() *scenarios.Scenario { return s.sc }
+
+// Certs returns the run's CA and certificates, or nil when TLS is off.
+func (s *Server) Certs() *Certs { return s.certs }
+
+// CAPool returns a pool trusting the server's CA (empty when TLS is off).
+func (s *Server) CAPool() *x509.CertPool {
+	if s.certs == nil {
+		return x509.NewCertPool()
+	}
+	return s.certs.Pool()
+}
+
+// ClientTLSConfig returns a TLS configuration for clients of this server:
+// it trusts the run's CA and names "localhost".
+func (s *Server) ClientTLSConfig() *tls.Config {
+	return &tls.Config{RootCAs: s.CAPool(), ServerName: "localhost"}
+}
+
+// Transcript returns the server-side transcript so far, secrets masked.
+func (s *Server) Transcript() []Entry { return s.transcript.entries() }
+
+// Close stops the server: the listener, every connection and every
+// goroutine it started. It waits up to five seconds for sessions to end.
+func (s *Server) Close() error {
+	s.cancel()
+	err := s.ln.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.handoff.Close()
+	_ = s.imap.Close()
+	s.wg.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		live := s.live
+		s.mu.Unlock()
+		if live == 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s.mu.Lock()
+	if s.live > 0 {
+		s.log.Warn("sessions still running after Close", "count", s.live)
+	}
+	s.mu.Unlock()
+	return err
+}
+
+// imapLogger sends go-imap's log lines to slog; a closed connection is the
+// normal end of a faulted session, not an error worth a user's attention.
+type imapLogger struct{ log *slog.Logger }
+
+func (l imapLogger) Printf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if strings.Contains(msg, "use of closed network connection") || strings.Contains(msg, faults.ErrDropped.Error()) {
+		l.log.Debug(msg)
+		return
+	}
+	l.log.Info(msg)
+}

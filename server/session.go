@@ -1,0 +1,110 @@
+package server
+
+import (
+	"crypto/subtle"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-sasl"
+
+	"github.com/imapfault/imapfault/store"
+)
+
+// session is one connection's IMAP session: authentication against the
+// scenario's users, then the store's session for everything else.
+type session struct {
+	*store.UserSession // nil until authenticated
+	srv                *Server
+	done               func()
+}
+
+var (
+	_ imapserver.Session          = (*session)(nil)
+	_ imapserver.SessionSASL      = (*session)(nil)
+	_ imapserver.SessionNamespace = (*session)(nil)
+	_ imapserver.SessionMove      = (*session)(nil)
+)
+
+// Close implements imapserver.Session. It is the last thing the IMAP
+// server does for a connection, so it tells the server the session ended.
+func (s *session) Close() error {
+	defer s.done()
+	if s.UserSession != nil {
+		return s.UserSession.Close()
+	}
+	return nil
+}
+
+// Login implements imapserver.Session.
+func (s *session) Login(username, password string) error {
+	u := s.srv.users[username]
+	if u == nil || u.Password == "" || subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) != 1 {
+		return imapserver.ErrAuthFailed
+	}
+	return s.become(username)
+}
+
+func (s *session) become(username string) error {
+	u := s.srv.store.User(username)
+	if u == nil {
+		return imapserver.ErrAuthFailed
+	}
+	s.UserSession = store.NewUserSession(u)
+	return nil
+}
+
+// AuthenticateMechanisms implements imapserver.SessionSASL.
+func (s *session) AuthenticateMechanisms() []string {
+	return s.srv.sc.Server.AuthMechanisms
+}
+
+// Authenticate implements imapserver.SessionSASL.
+func (s *session) Authenticate(mech string) (sasl.Server, error) {
+	offered := false
+	for _, m := range s.srv.sc.Server.AuthMechanisms {
+		offered = offered || strings.EqualFold(m, mech)
+	}
+	if !offered {
+		return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "Unsupported authentication mechanism"}
+	}
+	switch strings.ToUpper(mech) {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(identity, username, password string) error {
+			if identity != "" && identity != username {
+				return &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeAuthorizationFailed, Text: "Authorization identity not allowed"}
+			}
+			return s.Login(username, password)
+		}), nil
+	case "XOAUTH2":
+		return &oauthServer{xoauth2: true, check: s.checkToken}, nil
+	case sasl.OAuthBearer:
+		return &oauthServer{check: s.checkToken}, nil
+	}
+	return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "Unsupported authentication mechanism"}
+}
+
+// checkToken accepts a bearer token the scenario lists for the user.
+func (s *session) checkToken(username, token string) bool {
+	u := s.srv.users[username]
+	if u == nil {
+		return false
+	}
+	for _, t := range u.Tokens {
+		if subtle.ConstantTimeCompare([]byte(t), []byte(token)) == 1 {
+			return s.become(username) == nil
+		}
+	}
+	return false
+}
+
+// Namespace implements imapserver.SessionNamespace; NAMESPACE is
+// advertised, and go-imap panics on a session that lacks it.
+func (s *session) Namespace() (*imap.NamespaceData, error) {
+	return s.UserSession.Namespace()
+}
+
+// Move implements imapserver.SessionMove.
+func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+	return s.UserSession.Move(w, numSet, dest)
+}
