@@ -233,6 +233,7 @@ func (c *Conn) clientLine(line []byte) error {
 	switch {
 	case c.inCmd != nil:
 		// A line after a literal continues the same command.
+		c.tapCommand(line)
 	case c.getMode() == "idle":
 		c.tap(TapEvent{Dir: DirIn, Data: line})
 		c.in = append(c.in, line...)
@@ -245,6 +246,7 @@ func (c *Conn) clientLine(line []byte) error {
 		c.in = append(c.in, line...)
 		return nil
 	default:
+		c.tapCommand(line)
 		if err := c.startCommand(line); err != nil {
 			return err
 		}
@@ -254,11 +256,6 @@ func (c *Conn) clientLine(line []byte) error {
 		// The fault answered with a tagged reply instead of "+", so a
 		// conforming client sends no literal.
 		isLit = false
-	}
-	if c.inCmd != nil && c.inCmd.Name == "LOGIN" {
-		c.tap(TapEvent{Dir: DirIn, Data: redactLogin(line)})
-	} else {
-		c.tap(TapEvent{Dir: DirIn, Data: line, Secret: c.inCmd != nil && c.inCmd.Name == "AUTHENTICATE" && !isLit && c.hasSASLIR(line)})
 	}
 	if !c.swallow {
 		c.in = append(c.in, line...)
@@ -280,8 +277,25 @@ func (c *Conn) clientLine(line []byte) error {
 	return nil
 }
 
-func (c *Conn) hasSASLIR(line []byte) bool {
-	return len(strings.Fields(string(line))) > 3
+// tapCommand records a command line, masking a LOGIN password and a SASL
+// initial response.
+func (c *Conn) tapCommand(line []byte) {
+	_, name := commandName(line)
+	if c.inCmd != nil {
+		name = c.inCmd.Name
+	}
+	switch name {
+	case "LOGIN":
+		c.tap(TapEvent{Dir: DirIn, Data: redactLogin(line)})
+	case "AUTHENTICATE":
+		fields := strings.Fields(string(line))
+		if len(fields) > 3 {
+			line = []byte(strings.Join(fields[:3], " ") + " ********\r\n")
+		}
+		c.tap(TapEvent{Dir: DirIn, Data: line})
+	default:
+		c.tap(TapEvent{Dir: DirIn, Data: line})
+	}
 }
 
 // startCommand runs the faults and the transport policy for a new command.
@@ -304,7 +318,7 @@ func (c *Conn) startCommand(line []byte) error {
 	switch {
 	case name == "STARTTLS" && c.opts.StartTLS != nil && !c.TLS():
 		c.swallow = true
-		return c.startTLS(cmd, line)
+		return c.startTLS(cmd)
 	case (name == "LOGIN" || name == "AUTHENTICATE") && c.opts.RequireTLSForAuth && !c.TLS():
 		c.swallow = true
 		c.wmu.Lock()
@@ -319,8 +333,7 @@ func (c *Conn) startCommand(line []byte) error {
 
 // startTLS answers STARTTLS itself and upgrades the socket, so that the
 // server and the faults above keep seeing plaintext.
-func (c *Conn) startTLS(cmd *Command, line []byte) error {
-	c.tap(TapEvent{Dir: DirIn, Data: line})
+func (c *Conn) startTLS(cmd *Command) error {
 	c.wmu.Lock()
 	err := c.respondTagged(cmd, "OK Begin TLS negotiation now")
 	if err == nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -223,7 +224,15 @@ func (mbox *Mailbox) SetSubscribed(subscribed bool) {
 }
 
 func (mbox *Mailbox) selectDataLocked() *imap.SelectData {
+	// Real servers list the system flags even in an empty mailbox, and
+	// clients such as mbsync decide from PERMANENTFLAGS what they may store.
 	flags := mbox.flagsLocked()
+	for _, f := range []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft} {
+		if !slices.Contains(flags, f) {
+			flags = append(flags, f)
+		}
+	}
+	sort.Slice(flags, func(i, j int) bool { return flags[i] < flags[j] })
 
 	permanentFlags := make([]imap.Flag, len(flags))
 	copy(permanentFlags, flags)
