@@ -70,6 +70,31 @@ func Parse(file string, data []byte, files fs.FS) (*Scenario, error) {
 	return s, nil
 }
 
+// Validate fills in defaults and checks a scenario built in Go code, as
+// Parse does for a file.
+func (s *Scenario) Validate() error {
+	file := s.Source
+	if file == "" {
+		file = "scenario " + s.Name
+	}
+	c := &collector{file: file, pos: positions{}}
+	applyDefaults(s)
+	validate(c, s)
+	for i, f := range s.Faults {
+		if f.Action == nil {
+			c.add(fmt.Sprintf("faults[%d]", i), "no action")
+			continue
+		}
+		if err := f.When.Validate(); err != nil {
+			c.add(fmt.Sprintf("faults[%d].when", i), "%v", err)
+		}
+		if err := f.Action.Validate(); err != nil {
+			c.add(fmt.Sprintf("faults[%d].%s", i, f.Action.Kind()), "%v", err)
+		}
+	}
+	return c.err()
+}
+
 // indexed finds the indexed path of an undecoded key by its line order.
 func (c *collector) indexed(key toml.Key) string {
 	want := key.String()
@@ -156,12 +181,12 @@ func allowedHint(key toml.Key) string {
 }
 
 var allowedKeys = map[string]string{
-	"":                        "name, description, layer, server, users, faults, client, expect",
-	"server":                  "tls, certificate, hostnames, capabilities, auth_mechanisms, plaintext_auth",
-	"users":                   "name, password, tokens, mailboxes",
-	"users.mailboxes":         "name, special_use, uidvalidity, files, generate, messages",
+	"":                         "name, description, layer, server, users, faults, client, expect",
+	"server":                   "tls, certificate, hostnames, capabilities, auth_mechanisms, plaintext_auth",
+	"users":                    "name, password, tokens, mailboxes",
+	"users.mailboxes":          "name, special_use, uidvalidity, files, generate, messages",
 	"users.mailboxes.messages": "file, raw, from, to, subject, body, date, flags",
-	"client":                  "tls, user, password, token, auth, mailbox, timeout, write, server_name, insecure, trust_ca",
-	"expect":                  "diagnosis, phase, warnings, absent, durations",
-	"faults.when":             "command, nth, reply, connection, first, phase, after_bytes, after, probability, seed",
+	"client":                   "tls, user, password, token, auth, mailbox, timeout, write, server_name, insecure, trust_ca",
+	"expect":                   "diagnosis, phase, warnings, absent, durations",
+	"faults.when":              "command, nth, reply, connection, first, phase, after_bytes, after, probability, seed",
 }

@@ -17,7 +17,7 @@ type positions map[string]int
 func locate(src string, md toml.MetaData) positions {
 	text := blank(src)
 	pos := positions{}
-	counters := map[string]int{}        // array instance -> current element
+	counters := map[string]int{}         // array instance -> current element
 	seen := map[string]map[string]bool{} // element -> child keys, for inline arrays
 	cursor := 0
 	for _, key := range md.Keys() {

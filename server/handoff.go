@@ -14,10 +14,15 @@ type handoff struct {
 	ch     chan net.Conn
 	done   chan struct{}
 	closed sync.Once
+	// serving is closed at the first Accept: imapserver.Server.Close races
+	// with a Serve that has not registered its listener yet, so the server
+	// waits for this before it can be closed.
+	serving chan struct{}
+	started sync.Once
 }
 
 func newHandoff(addr net.Addr) *handoff {
-	return &handoff{addr: addr, ch: make(chan net.Conn), done: make(chan struct{})}
+	return &handoff{addr: addr, ch: make(chan net.Conn), done: make(chan struct{}), serving: make(chan struct{})}
 }
 
 // give passes c to the IMAP server; false if the server is shutting down.
@@ -34,6 +39,7 @@ func (h *handoff) give(ctx context.Context, c net.Conn) bool {
 
 // Accept implements net.Listener.
 func (h *handoff) Accept() (net.Conn, error) {
+	h.started.Do(func() { close(h.serving) })
 	select {
 	case c := <-h.ch:
 		return c, nil

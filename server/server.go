@@ -100,6 +100,7 @@ func New(sc *scenarios.Scenario, opts Options) (*Server, error) {
 		defer s.wg.Done()
 		_ = s.imap.Serve(s.handoff)
 	}()
+	<-s.handoff.serving
 	go func() {
 		defer s.wg.Done()
 		s.acceptLoop()
