@@ -19,7 +19,24 @@ type parsed struct {
 	subject string
 	from    []*mail.Address
 	types   []string // media types of all parts, depth first
-	size    int      // total decoded bytes of all leaf bodies
+	leaves  []leaf   // decoded leaf bodies, depth first
+}
+
+// leaf is one decoded non-multipart body.
+type leaf struct {
+	mediaType string
+	body      []byte
+}
+
+// text returns the decoded bodies of all text/* leaves, concatenated.
+func (p parsed) text() string {
+	var b strings.Builder
+	for _, l := range p.leaves {
+		if strings.HasPrefix(l.mediaType, "text/") {
+			b.Write(l.body)
+		}
+	}
+	return b.String()
 }
 
 // checkMessage fails t unless raw is a well-formed message: CRLF line
@@ -91,7 +108,7 @@ func walk(t *testing.T, e *message.Entity, p *parsed) {
 			t.Errorf("part %v (%s): reading body: %v", path, mt, err)
 			return nil
 		}
-		p.size += len(body)
+		p.leaves = append(p.leaves, leaf{mt, body})
 		switch {
 		case mt == "message/rfc822":
 			inner, err := message.Read(bytes.NewReader(body))

@@ -20,13 +20,14 @@ func (g *generator) traceHeaders(b *bytes.Buffer, date time.Time, from person, l
 	}
 	writeHeader(b, "Return-Path", "<"+returnPath+">")
 	delivered := date.UTC().Add(time.Duration(1+r.IntN(20)) * time.Second)
+	mx := "mx" + strconv.Itoa(1+r.IntN(3)) + "." + signer
 	writeHeader(b, "Received", fmt.Sprintf(
-		"from mx%d.%s (mx%d.%s [%s]) by mx.example.com (Postfix) with ESMTPS id %s for <%s>; %s",
-		1+r.IntN(3), signer, 1+r.IntN(3), signer, g.docIP(), g.queueID(),
-		g.owner.addr(), delivered.Format(dateLayout)+" (UTC)"))
+		"from %s (%s [%s]) by mx.example.com (Postfix) with ESMTPS id %s for <%s>; %s",
+		mx, mx, g.docIP(), g.queueID(), g.owner.addr(), delivered.Format(dateLayout)+" (UTC)"))
+	client := g.docIP()
 	writeHeader(b, "Received", fmt.Sprintf(
 		"from [%s] (unknown [%s]) by smtp.%s (Postfix) with ESMTPSA id %s; %s",
-		g.docIP(), g.docIP(), signer, g.queueID(), date.Format(dateLayout)))
+		client, client, signer, g.queueID(), date.Format(dateLayout)))
 	if r.IntN(3) != 0 {
 		bh := g.randomBytes(32, "")
 		sig := g.randomBytes(128, "")
