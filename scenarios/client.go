@@ -1,10 +1,16 @@
 package scenarios
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 func validateClient(c *collector, s *Scenario, users map[string]*User) {
 	cl := &s.Client
-	oneOf(c, "client.tls", cl.TLS, tlsModes)
+	if cl.TLS != s.Server.TLS || slices.Contains(tlsModes, s.Server.TLS) {
+		// A TLS mode copied from a bad server.tls is reported there.
+		oneOf(c, "client.tls", cl.TLS, tlsModes)
+	}
 	oneOf(c, "client.auth", strings.ToLower(cl.Auth), clientAuths)
 	if cl.Timeout < 0 {
 		c.add("client.timeout", "must not be negative")

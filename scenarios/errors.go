@@ -53,6 +53,20 @@ type collector struct {
 	file string
 	pos  positions
 	errs ErrorList
+	// skip holds paths already reported whole, whose keys need no
+	// unknown-key error of their own.
+	skip []string
+}
+
+func (c *collector) ignore(path string) { c.skip = append(c.skip, path) }
+
+func (c *collector) ignored(path string) bool {
+	for _, s := range c.skip {
+		if path == s || strings.HasPrefix(path, s+".") {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *collector) add(path, format string, args ...any) {

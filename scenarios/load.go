@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,11 +45,7 @@ func Parse(file string, data []byte, files fs.FS) (*Scenario, error) {
 	var raw rawFile
 	md, err := toml.Decode(string(data), &raw)
 	if err != nil {
-		var perr toml.ParseError
-		if errors.As(err, &perr) {
-			return nil, ErrorList{{File: file, Line: perr.Position.Line, Path: perr.LastKey, Msg: cleanTOMLError(perr.Message)}}
-		}
-		return nil, ErrorList{{File: file, Msg: err.Error()}}
+		return nil, ErrorList{tomlError(file, err)}
 	}
 	c := &collector{file: file, pos: locate(string(data), md)}
 	s := &raw.Scenario
@@ -57,6 +54,9 @@ func Parse(file string, data []byte, files fs.FS) (*Scenario, error) {
 	s.Faults = decodeFaults(c, md, raw.Faults)
 	for _, key := range md.Undecoded() {
 		path := c.indexed(key)
+		if c.ignored(path) {
+			continue
+		}
 		c.add(path, "unknown key %q%s", key[len(key)-1], allowedHint(key))
 	}
 	if s.Name == "" {
@@ -115,7 +115,26 @@ var indexRE = regexp.MustCompile(`\[\d+\]`)
 func stripIndexes(path string) string { return indexRE.ReplaceAllString(path, "") }
 
 func cleanTOMLError(msg string) string {
+	if m := tomlLineRE.FindStringSubmatch(msg); m != nil {
+		return m[3]
+	}
 	return strings.TrimPrefix(msg, "toml: ")
+}
+
+// tomlLineRE matches the toml library's decoding errors, which carry the
+// line and key in their text rather than in a ParseError.
+var tomlLineRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
+func tomlError(file string, err error) *Error {
+	var perr toml.ParseError
+	if errors.As(err, &perr) {
+		return &Error{File: file, Line: perr.Position.Line, Path: perr.LastKey, Msg: cleanTOMLError(perr.Message)}
+	}
+	if m := tomlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: file, Line: line, Path: m[2], Msg: m[3]}
+	}
+	return &Error{File: file, Msg: cleanTOMLError(err.Error())}
 }
 
 // decodeFaults turns each [[faults]] table into a faults.Fault: "when"
@@ -124,16 +143,15 @@ func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive) []faul
 	var out []faults.Fault
 	for i, prim := range prims {
 		path := fmt.Sprintf("faults[%d]", i)
-		var keys map[string]any
-		if err := md.PrimitiveDecode(prim, &keys); err != nil {
-			c.add(path, "%v", err)
+		var when struct {
+			When faults.When `toml:"when"`
+		}
+		if err := md.PrimitiveDecode(prim, &when); err != nil {
+			c.add(path+".when", "%v", cleanTOMLError(err.Error()))
 			continue
 		}
 		var kinds []faults.Kind
-		for k := range keys {
-			if k == "when" {
-				continue
-			}
+		for _, k := range c.topKeys(path) {
 			if kind, err := faults.LookupKind(k); err == nil {
 				kinds = append(kinds, kind)
 			}
@@ -142,21 +160,15 @@ func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive) []faul
 		switch len(kinds) {
 		case 0:
 			c.add(path, "no action: a fault needs one of: %s", faults.KindNames())
+			c.ignore(path)
 			continue
 		case 1:
 		default:
 			c.add(path, "%s and %s are two actions: give each its own [[faults]] table", kinds[0].Name, kinds[1].Name)
+			c.ignore(path)
 			continue
 		}
-		f := faults.Fault{Action: kinds[0].New()}
-		var when struct {
-			When faults.When `toml:"when"`
-		}
-		if err := md.PrimitiveDecode(prim, &when); err != nil {
-			c.add(path+".when", "%v", cleanTOMLError(err.Error()))
-			continue
-		}
-		f.When = when.When
+		f := faults.Fault{When: when.When, Action: kinds[0].New()}
 		if err := md.PrimitiveDecode(prim, f.Action); err != nil {
 			c.add(path+"."+kinds[0].Name, "%v", cleanTOMLError(err.Error()))
 			continue
@@ -170,6 +182,19 @@ func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive) []faul
 		out = append(out, f)
 	}
 	return out
+}
+
+// topKeys returns the keys directly under an indexed path, in file order.
+func (c *collector) topKeys(prefix string) []string {
+	var keys []string
+	for p := range c.pos {
+		rest, ok := strings.CutPrefix(p, prefix+".")
+		if ok && !strings.ContainsAny(rest, ".[") {
+			keys = append(keys, rest)
+		}
+	}
+	sort.Slice(keys, func(a, b int) bool { return c.pos[prefix+"."+keys[a]] < c.pos[prefix+"."+keys[b]] })
+	return keys
 }
 
 // allowedHint lists the keys a table accepts, for unknown-key errors.

@@ -40,7 +40,7 @@ func locate(src string, md toml.MetaData) positions {
 			}
 			elem := path + "[" + strconv.Itoa(counters[path]) + "]"
 			child := key[i+1]
-			if i+1 == len(key)-1 {
+			if t := md.Type(key...); i+1 == len(key)-1 && t != "Hash" && t != "ArrayHash" {
 				if seen[elem] == nil {
 					seen[elem] = map[string]bool{}
 				}

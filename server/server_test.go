@@ -98,6 +98,10 @@ func TestHealthySession(t *testing.T) {
 	if _, err := app.Wait(); err != nil {
 		t.Fatalf("Append() = %v", err)
 	}
+	// go-imap's server reports the new message at the next command.
+	if err := c.Noop().Wait(); err != nil {
+		t.Fatal(err)
+	}
 	waitExists(t, exists, sel.NumMessages+1)
 
 	if _, err := c.Store(imap.SeqSetNum(sel.NumMessages+1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Collect(); err != nil {

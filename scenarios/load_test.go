@@ -1,0 +1,217 @@
+package scenarios
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/imapfault/imapfault/faults"
+)
+
+var testFiles = fstest.MapFS{
+	"messages/a.eml": {Data: []byte("From: a@example.com\nSubject: a\nDate: Mon, 2 Nov 2026 10:00:00 +0000\n\nbody\n")},
+}
+
+// TestParseErrors feeds one broken file per kind of error and checks that
+// the message names the file, the line and the key.
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string // each error's text, in order
+	}{
+		{
+			name: "syntax",
+			src:  "name = \"x\"\n[server\ntls = \"none\"\n",
+			// The toml library reports the line where it noticed.
+			want: []string{"bad.toml:3: expected '.' or ']' to end table name, but got '\\n' instead"},
+		},
+		{
+			name: "unknown top-level key",
+			src:  "name = \"x\"\ndescrption = \"typo\"\n",
+			want: []string{`bad.toml:2: descrption: unknown key "descrption" (allowed: name, description, layer, server, users, faults, client, expect)`},
+		},
+		{
+			name: "unknown nested key",
+			src:  "name = \"x\"\n[server]\ntls = \"none\"\ncertificat = \"valid\"\n",
+			want: []string{`bad.toml:4: server.certificat: unknown key "certificat" (allowed: tls, certificate, hostnames, capabilities, auth_mechanisms, plaintext_auth)`},
+		},
+		{
+			name: "wrong type",
+			src:  "name = \"x\"\n[server]\ntls = 3\n",
+			want: []string{`bad.toml:3: server.tls: incompatible types: TOML value has type int64; destination has type string`},
+		},
+		{
+			name: "bad enum",
+			src:  "name = \"x\"\n\n[server]\ntls = \"ssl\"\n",
+			want: []string{`bad.toml:4: server.tls: "ssl" is not allowed (allowed: none, starttls, implicit)`},
+		},
+		{
+			name: "bad duration",
+			src:  "name = \"x\"\n[client]\ntimeout = \"5 parsecs\"\n",
+			want: []string{`bad.toml:3: client.timeout: invalid duration: "5 parsecs"`},
+		},
+		{
+			name: "client user that does not exist",
+			src:  "name = \"x\"\n[[users]]\nname = \"alice\"\npassword = \"p\"\n[client]\nuser = \"bob\"\n",
+			want: []string{`bad.toml:6: client.user: no user "bob" in [[users]]`},
+		},
+		{
+			name: "client mailbox that does not exist",
+			src:  "name = \"x\"\n[[users]]\nname = \"alice\"\npassword = \"p\"\n[client]\nmailbox = \"Archive\"\n",
+			want: []string{`bad.toml:6: client.mailbox: user "alice" has no mailbox "Archive"`},
+		},
+		{
+			name: "second user's mailbox",
+			src: "name = \"x\"\n[[users]]\nname = \"a\"\npassword = \"p\"\n[[users]]\nname = \"b\"\npassword = \"p\"\n" +
+				"  [[users.mailboxes]]\n  name = \"INBOX\"\n  [[users.mailboxes]]\n  name = \"Junk\"\n  special_use = \"\\\\Spam\"\n",
+			want: []string{`bad.toml:12: users[1].mailboxes[1].special_use: "\\Spam" is not allowed (allowed: \All, \Archive, \Drafts, \Flagged, \Junk, \Sent, \Trash)`},
+		},
+		{
+			name: "path traversal",
+			src:  "name = \"x\"\n[[users]]\nname = \"a\"\npassword = \"p\"\nmailboxes = [{ name = \"INBOX\", files = [\"../../etc/*\"] }]\n",
+			want: []string{`bad.toml:5: users[0].mailboxes[0].files[0]: "../../etc/*" leaves the scenario's folder: name files below it with forward slashes`},
+		},
+		{
+			name: "glob matching nothing",
+			src:  "name = \"x\"\n[[users]]\nname = \"a\"\npassword = \"p\"\nmailboxes = [{ name = \"INBOX\", files = [\"messages/*.msg\"] }]\n",
+			want: []string{`bad.toml:5: users[0].mailboxes[0].files[0]: "messages/*.msg" matches no file`},
+		},
+		{
+			name: "unknown fault",
+			src:  "name = \"x\"\n[[faults]]\nwhen = { command = \"LOGIN\" }\nrespnd = \"NO\"\n",
+			want: []string{`bad.toml:2: faults[0]: no action: a fault needs one of: ` + faults.KindNames()},
+		},
+		{
+			name: "two actions in one fault",
+			src:  "name = \"x\"\n[[faults]]\ndelay = \"1s\"\ndrop = \"fin\"\n",
+			want: []string{`bad.toml:2: faults[0]: delay and drop are two actions: give each its own [[faults]] table`},
+		},
+		{
+			name: "bad fault value",
+			src:  "name = \"x\"\n[[faults]]\ndrop = \"fin\"\n[[faults]]\nwhen = { phase = \"greeting\" }\ndrop = \"crash\"\n",
+			want: []string{`bad.toml:6: faults[1].drop: drop: "crash" is not a way to close (allowed: fin, rst)`},
+		},
+		{
+			name: "unknown key in when",
+			src:  "name = \"x\"\n[[faults]]\nwhen = { comand = \"LOGIN\" }\ndrop = \"fin\"\n",
+			want: []string{`bad.toml:3: faults[0].when.comand: unknown key "comand" (allowed: command, nth, reply, connection, first, phase, after_bytes, after, probability, seed)`},
+		},
+		{
+			name: "unknown key beside an action",
+			src:  "name = \"x\"\n[[faults]]\ndrop = \"fin\"\nmode = \"rst\"\n",
+			want: []string{`bad.toml:4: faults[0].mode: unknown key "mode"`},
+		},
+		{
+			name: "several errors, in line order",
+			src:  "name = \"Bad Name\"\n[server]\ntls = \"tls\"\ncertificate = \"bogus\"\n",
+			want: []string{
+				`bad.toml:1: name: "Bad Name": use lower-case letters, digits and dashes`,
+				`bad.toml:3: server.tls: "tls" is not allowed (allowed: none, starttls, implicit)`,
+				`bad.toml:4: server.certificate: "bogus" is not allowed (allowed: valid, self-signed, expired, not-yet-valid, wrong-host, untrusted-ca, missing-intermediate)`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("bad.toml", []byte(tt.src), testFiles)
+			var list ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("Parse() = %v, want an ErrorList", err)
+			}
+			var got []string
+			for _, e := range list {
+				got = append(got, e.Error())
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	src := `
+name = "mine"
+[[users]]
+name = "alice"
+password = "pw"
+tokens = ["t"]
+  [[users.mailboxes]]
+  name = "inbox"
+  files = ["messages/*.eml"]
+[[faults]]
+when = { command = "LOGIN", nth = 2 }
+respond = "NO [UNAVAILABLE] later"
+`
+	sc, err := Parse("mine.toml", []byte(src), testFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := true
+	trust := true
+	want := Scenario{
+		Name: "mine", Layer: "none",
+		Server: Server{TLS: "none", Certificate: "valid", Hostnames: []string{"localhost", "127.0.0.1", "::1"},
+			PlaintextAuth: &plain, AuthMechanisms: []string{"PLAIN", "XOAUTH2", "OAUTHBEARER"}},
+		Users: []User{{Name: "alice", Password: "pw", Tokens: []string{"t"},
+			Mailboxes: []Mailbox{{Name: "INBOX", Files: []string{"messages/*.eml"}}}}},
+		Faults: []faults.Fault{{When: faults.When{Command: "LOGIN", Nth: 2}, Action: &faults.Respond{Respond: "NO [UNAVAILABLE] later"}}},
+		Client: Client{TLS: "none", User: "alice", Password: "pw", Auth: "login", Mailbox: "INBOX", Timeout: DefaultClientTimeout, TrustCA: &trust},
+		Expect: Expect{Diagnosis: "ok"},
+	}
+	if diff := cmp.Diff(want, *sc, cmp.FilterPath(func(p cmp.Path) bool {
+		f := p.Last().String()
+		return f == ".Source" || f == ".Files"
+	}, cmp.Ignore())); diff != "" {
+		t.Errorf("Parse() (-want +got):\n%s", diff)
+	}
+	seeds, err := sc.Seeds(&sc.Users[0].Mailboxes[0], time.Now())
+	if err != nil || len(seeds) != 1 || !strings.Contains(string(seeds[0].Raw), "Subject: a\r\n") {
+		t.Fatalf("Seeds() = %v, %v; want one CRLF message", seeds, err)
+	}
+	if got := seeds[0].Date.Format(time.RFC3339); got != "2026-11-02T10:00:00Z" {
+		t.Errorf("date = %s, want the Date header's", got)
+	}
+}
+
+// TestBuiltinScenarios loads every built-in scenario; each is a subtest
+// named after its file.
+func TestBuiltinScenarios(t *testing.T) {
+	names := Names()
+	if len(names) == 0 {
+		t.Fatal("no built-in scenarios")
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			sc, err := Builtin(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.Name != name {
+				t.Errorf("name = %q, want the file's name %q", sc.Name, name)
+			}
+			if sc.Description == "" {
+				t.Error("no description")
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, name := range Names() {
+		src, _ := Source(name)
+		f.Add(src)
+	}
+	f.Add([]byte("name = \"x\"\n[[faults]]\nwhen = { command = \"LOGIN\" }\nrespond = \"NO\"\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		sc, err := Parse("fuzz.toml", src, testFiles)
+		if err == nil && sc == nil {
+			t.Fatal("nil scenario without an error")
+		}
+	})
+}
