@@ -56,6 +56,8 @@ type command struct {
 
 // commands is sorted by name so that "unknown command" can list them.
 var commands = []command{
+	{"lint", runLint},
+	{"scenarios", runScenarios},
 	{"serve", runServe},
 	{"version", runVersion},
 }

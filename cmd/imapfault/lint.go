@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/imapfault/imapfault/scenarios"
+)
+
+func runLint(_ context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "lint", "FILE...")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		errorf(e, "lint needs at least one scenario file")
+		hintf(e, "imapfault scenarios show healthy > mine.toml && imapfault lint mine.toml")
+		return exitUsage
+	}
+	bad := 0
+	for _, path := range fs.Args() {
+		if _, err := scenarios.LoadFile(path); err != nil {
+			bad++
+			var list scenarios.ErrorList
+			if errors.As(err, &list) {
+				for _, e2 := range list {
+					fmt.Fprintln(e.stdout, e2)
+				}
+				continue
+			}
+			fmt.Fprintf(e.stdout, "%s: %v\n", path, err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s: ok\n", path)
+	}
+	if bad > 0 {
+		fmt.Fprintf(e.stderr, "imapfault: %d of %d files have problems\n", bad, fs.NArg())
+		return exitFailure
+	}
+	return exitOK
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runCmd runs the command line as main would, with captured output.
+func runCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	code = run(context.Background(), e, args)
+	return out.String(), errb.String(), code
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{nil, exitUsage, "Usage:"},
+		{[]string{"frobnicate"}, exitUsage, `imapfault: error: unknown command "frobnicate"`},
+		{[]string{"serve", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+		{[]string{"serve", "--scenario", "no-such-scenario"}, exitUsage, `no built-in scenario "no-such-scenario"`},
+		{[]string{"scenarios", "show"}, exitUsage, "imapfault: hint:"},
+		{[]string{"scenarios", "show", "nope"}, exitUsage, `no built-in scenario "nope"`},
+		{[]string{"lint"}, exitUsage, "lint needs at least one scenario file"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, stderr, code := runCmd(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) {
+				t.Errorf("run(%q) = %d, stderr %q; want %d and %q", tt.args, code, stderr, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestScenariosListAndShow(t *testing.T) {
+	out, _, code := runCmd(t, "scenarios")
+	if code != exitOK || !regexp.MustCompile(`(?m)^healthy\s+none\s+ok\s+A well-behaved`).MatchString(out) {
+		t.Errorf("scenarios = %d, %q", code, out)
+	}
+	out, _, code = runCmd(t, "scenarios", "show", "healthy")
+	if code != exitOK || !strings.HasPrefix(out, `name = "healthy"`) {
+		t.Errorf("scenarios show healthy = %d, %.60q", code, out)
+	}
+}
+
+// TestLint copies a built-in scenario as a user would, lints it, breaks it
+// and lints it again.
+func TestLint(t *testing.T) {
+	dir := t.TempDir()
+	out, _, _ := runCmd(t, "scenarios", "show", "healthy")
+	good := filepath.Join(dir, "good.toml")
+	// The copy names no message files: they live beside the built-ins.
+	src := strings.ReplaceAll(out, `files = ["messages/*.eml"]`, "")
+	os.WriteFile(good, []byte(src), 0o644)
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte(strings.Replace(src, `tls = "starttls"`, `tls = "ssl"`, 1)), 0o644)
+
+	if out, stderr, code := runCmd(t, "lint", good); code != exitOK {
+		t.Fatalf("lint good = %d\n%s%s", code, out, stderr)
+	}
+	out, _, code := runCmd(t, "lint", good, bad)
+	if code != exitFailure || !strings.Contains(out, bad+`:6: server.tls: "ssl" is not allowed`) {
+		t.Errorf("lint bad = %d, %q", code, out)
+	}
+}
+
+// TestServe starts serve as a user would, reads its one line, talks IMAP
+// to it and stops it as Ctrl-C does.
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var errb bytes.Buffer
+	e := &env{stdout: pw, stderr: &errb, getenv: func(string) string { return "" }}
+	done := make(chan int, 1)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	go func() {
+		done <- run(ctx, e, []string{"serve", "--listen", "127.0.0.1:0", "--ca-out", caFile})
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no line from serve: %v (stderr %q)", err, errb.String())
+	}
+	go io.Copy(io.Discard, pr)
+	m := regexp.MustCompile(`on (127\.0\.0\.1:\d+) tls=starttls user=alice password="correct horse battery staple" ca=(\S+)`).FindStringSubmatch(line)
+	if m == nil || m[2] != caFile {
+		t.Fatalf("serve line = %q", line)
+	}
+	if pem, err := os.ReadFile(caFile); err != nil || !bytes.Contains(pem, []byte("BEGIN CERTIFICATE")) {
+		t.Errorf("CA file: %v", err)
+	}
+	conn, err := net.DialTimeout("tcp", m[1], 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	greeting, _ := bufio.NewReader(conn).ReadString('\n')
+	conn.Close()
+	if !strings.HasPrefix(greeting, "* OK [CAPABILITY IMAP4rev1") {
+		t.Errorf("greeting = %q", greeting)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("serve exited %d, stderr %q", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop after the signal")
+	}
+}

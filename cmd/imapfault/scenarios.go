@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/imapfault/imapfault/scenarios"
+)
+
+func runScenarios(_ context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "scenarios", "[show NAME]")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	switch {
+	case fs.NArg() == 0:
+		return listScenarios(e)
+	case fs.Arg(0) == "show" && fs.NArg() == 2:
+		src, err := scenarios.Source(fs.Arg(1))
+		if err != nil {
+			errorf(e, "%v", err)
+			return exitUsage
+		}
+		e.stdout.Write(src)
+		return exitOK
+	default:
+		errorf(e, "unexpected arguments %q", fs.Args())
+		hintf(e, "imapfault scenarios            lists the built-in scenarios")
+		hintf(e, "imapfault scenarios show NAME  prints one as TOML")
+		return exitUsage
+	}
+}
+
+func listScenarios(e *env) int {
+	all, err := scenarios.All()
+	if err != nil {
+		errorf(e, "built-in scenarios: %v", err)
+		return exitFailure
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tLAYER\tEXPECTED\tDESCRIPTION")
+	for _, sc := range all {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sc.Name, sc.Layer, sc.Expect.Diagnosis, sc.Description)
+	}
+	tw.Flush()
+	return exitOK
+}
