@@ -78,7 +78,7 @@ func (g *generator) boundary(level int) string {
 }
 
 // writeBody writes Content-Type and the body for kind k.
-func (g *generator) writeBody(b *bytes.Buffer, c *content, k kind, i int) {
+func (g *generator) writeBody(b *bytes.Buffer, c *content, k kind, i, attSize int) {
 	text := textBody(c)
 	switch k {
 	case kindPlain:
@@ -96,8 +96,7 @@ func (g *generator) writeBody(b *bytes.Buffer, c *content, k kind, i int) {
 			g.writeTextPart(b, "text/plain", text)
 		}
 		b.WriteString("\r\n--" + bnd + "\r\n")
-		b.Grow(200_000)
-		g.writeAttachment(b, i)
+		g.writeAttachment(b, i, attSize)
 		b.WriteString("\r\n--" + bnd + "--\r\n")
 	}
 }
@@ -120,11 +119,9 @@ func (g *generator) writeAlternative(b *bytes.Buffer, c *content, text []byte, l
 	b.WriteString("\r\n--" + bnd + "--\r\n")
 }
 
-// writeAttachment writes a base64 part sized so the whole message stays
-// under about 200 KB.
-func (g *generator) writeAttachment(b *bytes.Buffer, i int) {
+// writeAttachment writes a base64 part of size decoded bytes.
+func (g *generator) writeAttachment(b *bytes.Buffer, i, size int) {
 	ak := attachmentKinds[g.rng.IntN(len(attachmentKinds))]
-	size := g.logNormal(30_000, 0.9, 2_000, 140_000)
 	name := fillNumber(ak.name, 1000+i)
 	writeHeader(b, "Content-Type", ak.contentType+`; name="`+name+`"`)
 	writeHeader(b, "Content-Disposition", `attachment; filename="`+name+`"; size=`+strconv.Itoa(size))
