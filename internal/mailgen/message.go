@@ -49,7 +49,7 @@ func (g *generator) message(i int, date time.Time) Message {
 		parent = &g.recent[r.IntN(len(g.recent))]
 	}
 	from := g.sender(parent)
-	var list *struct{ name, id string }
+	var list *mailingList
 	if parent == nil && r.IntN(14) == 0 {
 		list = &mailingLists[r.IntN(len(mailingLists))]
 	}
@@ -60,7 +60,7 @@ func (g *generator) message(i int, date time.Time) Message {
 	if parent != nil {
 		refs = append(append(refs, parent.refs...), parent.id)
 		// Long threads keep the root and the most recent ancestors, as
-		// RFC 5322 section 3.6.4 suggests trimming them.
+		// clients do, so the header stays bounded without losing threading.
 		if len(refs) > 10 {
 			refs = append(refs[:1:1], refs[len(refs)-9:]...)
 		}
@@ -90,7 +90,7 @@ func (g *generator) message(i int, date time.Time) Message {
 	writeHeader(&b, "Date", formatDate(date))
 	writeHeader(&b, "From", formatAddress(from, useB))
 	if list != nil {
-		writeHeader(&b, "To", list.name+"@"+strings.SplitN(list.id, ".", 2)[1])
+		writeHeader(&b, "To", list.name+"@"+list.host())
 	} else {
 		writeHeader(&b, "To", formatAddress(g.owner, useB))
 		if r.IntN(6) == 0 {
@@ -104,7 +104,7 @@ func (g *generator) message(i int, date time.Time) Message {
 		writeHeader(&b, "References", strings.Join(refs, " "))
 	}
 	if list != nil {
-		g.listHeaders(&b, list.name, list.id)
+		g.listHeaders(&b, *list)
 	}
 	if r.IntN(3) == 0 {
 		writeHeader(&b, "User-Agent", userAgents[r.IntN(len(userAgents))])

@@ -10,13 +10,13 @@ import (
 
 // traceHeaders writes Return-Path, Received and a DKIM-Signature, the
 // headers a delivering MTA prepends and that clients must skip over.
-func (g *generator) traceHeaders(b *bytes.Buffer, date time.Time, from person, list *struct{ name, id string }) {
+func (g *generator) traceHeaders(b *bytes.Buffer, date time.Time, from person, list *mailingList) {
 	r := g.rng
 	returnPath := from.addr()
 	signer := from.domain
 	if list != nil {
-		returnPath = list.name + "-bounces@" + list.id[len(list.name)+1:]
-		signer = list.id[len(list.name)+1:]
+		returnPath = list.name + "-bounces@" + list.host()
+		signer = list.host()
 	}
 	writeHeader(b, "Return-Path", "<"+returnPath+">")
 	delivered := date.UTC().Add(time.Duration(1+r.IntN(20)) * time.Second)
@@ -61,8 +61,9 @@ func (g *generator) queueID() string {
 	return "4" + strconv.FormatUint(g.rng.Uint64()>>8, 36)
 }
 
-func (g *generator) listHeaders(b *bytes.Buffer, name, id string) {
-	host := id[len(name)+1:]
+// listHeaders writes the RFC 2369/2919/8058 headers list software adds.
+func (g *generator) listHeaders(b *bytes.Buffer, l mailingList) {
+	name, id, host := l.name, l.id, l.host()
 	writeHeader(b, "List-Id", "<"+id+">")
 	writeHeader(b, "List-Unsubscribe", "<mailto:"+name+"-unsubscribe@"+host+">, <https://"+host+"/unsubscribe/"+name+">")
 	writeHeader(b, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
