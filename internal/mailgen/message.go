@@ -104,7 +104,7 @@ func (g *generator) message(i int, date time.Time) Message {
 		writeHeader(&b, "References", strings.Join(refs, " "))
 	}
 	if list != nil {
-		g.listHeaders(&b, *list)
+		listHeaders(&b, *list)
 	}
 	if r.IntN(3) == 0 {
 		writeHeader(&b, "User-Agent", userAgents[r.IntN(len(userAgents))])

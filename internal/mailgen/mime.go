@@ -62,7 +62,7 @@ func (g *generator) queueID() string {
 }
 
 // listHeaders writes the RFC 2369/2919/8058 headers list software adds.
-func (g *generator) listHeaders(b *bytes.Buffer, l mailingList) {
+func listHeaders(b *bytes.Buffer, l mailingList) {
 	name, id, host := l.name, l.id, l.host()
 	writeHeader(b, "List-Id", "<"+id+">")
 	writeHeader(b, "List-Unsubscribe", "<mailto:"+name+"-unsubscribe@"+host+">, <https://"+host+"/unsubscribe/"+name+">")
