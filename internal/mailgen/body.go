@@ -44,7 +44,13 @@ func (g *generator) sentence(p *strings.Builder) {
 	for i := range n {
 		w := words[g.rng.IntN(len(words))]
 		if i == 0 {
-			p.WriteString(strings.ToUpper(w[:1]))
+			// The pool is lower-case ASCII (or "I"), so capitalising one
+			// byte suffices and avoids strings.ToUpper's allocation.
+			c := w[0]
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			p.WriteByte(c)
 			p.WriteString(w[1:])
 			continue
 		}

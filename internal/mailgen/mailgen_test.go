@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ func TestGenerateWellFormed(t *testing.T) {
 		{"mailbox", 600, 2026},
 	}
 	known := subjectSet()
+	people := nameSet()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for i, m := range Generate(tt.n, tt.seed, testNow) {
@@ -46,6 +48,11 @@ func TestGenerateWellFormed(t *testing.T) {
 				// were generated from.
 				if s := strings.TrimPrefix(p.subject, "Re: "); !known[s] {
 					t.Errorf("message %d: subject %q not from the pools", i, p.subject)
+				}
+				for _, a := range p.from {
+					if !people[a.Name] {
+						t.Errorf("message %d: From name %q not from the pools", i, a.Name)
+					}
 				}
 				if t.Failed() {
 					t.Fatalf("message %d:\n%s", i, m.Raw[:min(len(m.Raw), 4000)])
@@ -75,6 +82,37 @@ func subjectSet() map[string]bool {
 		add(s.text)
 	}
 	return set
+}
+
+// nameSet lists every display name the pools can produce.
+func nameSet() map[string]bool {
+	set := map[string]bool{}
+	for _, f := range firstNames {
+		for _, l := range lastNames {
+			set[f+" "+l] = true
+		}
+	}
+	for _, p := range intlPeople {
+		set[p.name] = true
+	}
+	return set
+}
+
+// TestGenerateConcurrent proves Generate shares no mutable state: parallel
+// calls must match a serial one (and -race must stay quiet).
+func TestGenerateConcurrent(t *testing.T) {
+	want := Generate(50, 9, testNow)
+	var wg sync.WaitGroup
+	got := make([][]Message, 4)
+	for i := range got {
+		wg.Go(func() { got[i] = Generate(50, 9, testNow) })
+	}
+	wg.Wait()
+	for i := range got {
+		if diff := cmp.Diff(want, got[i], cmp.Comparer(bytes.Equal)); diff != "" {
+			t.Errorf("goroutine %d differs from the serial run:\n%s", i, diff)
+		}
+	}
 }
 
 func TestGenerateDeterministic(t *testing.T) {
@@ -185,6 +223,11 @@ func TestGenerateMailboxShape(t *testing.T) {
 			old++
 			if slices.Contains(m.Flags, `\Seen`) {
 				seenOld++
+			}
+		}
+		for _, f := range m.Flags {
+			if !slices.Contains([]string{`\Seen`, `\Answered`, `\Flagged`, "$Forwarded"}, f) {
+				t.Errorf("message %d: unexpected flag %q", i, f)
 			}
 		}
 		if slices.Contains(m.Flags, `\Flagged`) {

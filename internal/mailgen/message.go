@@ -49,7 +49,7 @@ func (g *generator) message(i int, date time.Time) Message {
 		parent = &g.recent[r.IntN(len(g.recent))]
 	}
 	from := g.sender(parent)
-	var list *struct{ name, id string }
+	var list *mailingList
 	if parent == nil && r.IntN(14) == 0 {
 		list = &mailingLists[r.IntN(len(mailingLists))]
 	}
@@ -60,7 +60,7 @@ func (g *generator) message(i int, date time.Time) Message {
 	if parent != nil {
 		refs = append(append(refs, parent.refs...), parent.id)
 		// Long threads keep the root and the most recent ancestors, as
-		// RFC 5322 section 3.6.4 suggests trimming them.
+		// clients do, so the header stays bounded without losing threading.
 		if len(refs) > 10 {
 			refs = append(refs[:1:1], refs[len(refs)-9:]...)
 		}
@@ -76,22 +76,21 @@ func (g *generator) message(i int, date time.Time) Message {
 
 	c := g.content(from, parent, k)
 
-	var b bytes.Buffer
-	// Alternatives carry the text about two and a half times; attachments
-	// are at most 140 KB before base64.
-	switch k {
-	case kindPlain:
-		b.Grow(c.size() + 4096)
-	default:
-		b.Grow(c.size()*3 + 4096)
+	attSize := 0
+	if k == kindMixed {
+		// Capped so that the whole message stays under about 200 KB.
+		attSize = g.logNormal(30_000, 0.9, 2_000, 140_000)
 	}
+
+	var b bytes.Buffer
+	b.Grow(estimateSize(c, k, from.lang != "" || (parent != nil && parent.from.lang != ""), attSize))
 	g.traceHeaders(&b, date, from, list)
 
 	useB := r.IntN(2) == 0
 	writeHeader(&b, "Date", formatDate(date))
 	writeHeader(&b, "From", formatAddress(from, useB))
 	if list != nil {
-		writeHeader(&b, "To", list.name+"@"+strings.SplitN(list.id, ".", 2)[1])
+		writeHeader(&b, "To", list.name+"@"+list.host())
 	} else {
 		writeHeader(&b, "To", formatAddress(g.owner, useB))
 		if r.IntN(6) == 0 {
@@ -105,13 +104,13 @@ func (g *generator) message(i int, date time.Time) Message {
 		writeHeader(&b, "References", strings.Join(refs, " "))
 	}
 	if list != nil {
-		g.listHeaders(&b, list.name, list.id)
+		listHeaders(&b, *list)
 	}
 	if r.IntN(3) == 0 {
 		writeHeader(&b, "User-Agent", userAgents[r.IntN(len(userAgents))])
 	}
 	writeHeader(&b, "MIME-Version", "1.0")
-	g.writeBody(&b, c, k, i)
+	g.writeBody(&b, c, k, i, attSize)
 
 	g.remember(threadRef{subject: subject, from: from, id: id, refs: refs, date: date})
 	return Message{Raw: b.Bytes(), Date: date, Flags: g.flags(date)}
@@ -230,4 +229,18 @@ func (g *generator) content(from person, parent *threadRef, k kind) *content {
 		c.quoted = g.paragraphs(200+r.IntN(600), parent.from.lang)
 	}
 	return c
+}
+
+// estimateSize returns a capacity that almost always fits the message, so
+// the buffer is allocated once; growing it dominated allocation profiles.
+func estimateSize(c *content, k kind, nonASCII bool, attSize int) int {
+	text := c.size() * 11 / 10
+	if nonASCII {
+		text = c.size() * 13 / 4 // quoted-printable triples UTF-8 bytes
+	}
+	n := 3072 + text
+	if k != kindPlain {
+		n += text*5/4 + 1024 // the HTML alternative
+	}
+	return n + attSize*4/3*78/76
 }

@@ -10,13 +10,13 @@ import (
 
 // traceHeaders writes Return-Path, Received and a DKIM-Signature, the
 // headers a delivering MTA prepends and that clients must skip over.
-func (g *generator) traceHeaders(b *bytes.Buffer, date time.Time, from person, list *struct{ name, id string }) {
+func (g *generator) traceHeaders(b *bytes.Buffer, date time.Time, from person, list *mailingList) {
 	r := g.rng
 	returnPath := from.addr()
 	signer := from.domain
 	if list != nil {
-		returnPath = list.name + "-bounces@" + list.id[len(list.name)+1:]
-		signer = list.id[len(list.name)+1:]
+		returnPath = list.name + "-bounces@" + list.host()
+		signer = list.host()
 	}
 	writeHeader(b, "Return-Path", "<"+returnPath+">")
 	delivered := date.UTC().Add(time.Duration(1+r.IntN(20)) * time.Second)
@@ -61,8 +61,9 @@ func (g *generator) queueID() string {
 	return "4" + strconv.FormatUint(g.rng.Uint64()>>8, 36)
 }
 
-func (g *generator) listHeaders(b *bytes.Buffer, name, id string) {
-	host := id[len(name)+1:]
+// listHeaders writes the RFC 2369/2919/8058 headers list software adds.
+func listHeaders(b *bytes.Buffer, l mailingList) {
+	name, id, host := l.name, l.id, l.host()
 	writeHeader(b, "List-Id", "<"+id+">")
 	writeHeader(b, "List-Unsubscribe", "<mailto:"+name+"-unsubscribe@"+host+">, <https://"+host+"/unsubscribe/"+name+">")
 	writeHeader(b, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
@@ -78,7 +79,7 @@ func (g *generator) boundary(level int) string {
 }
 
 // writeBody writes Content-Type and the body for kind k.
-func (g *generator) writeBody(b *bytes.Buffer, c *content, k kind, i int) {
+func (g *generator) writeBody(b *bytes.Buffer, c *content, k kind, i, attSize int) {
 	text := textBody(c)
 	switch k {
 	case kindPlain:
@@ -96,8 +97,7 @@ func (g *generator) writeBody(b *bytes.Buffer, c *content, k kind, i int) {
 			g.writeTextPart(b, "text/plain", text)
 		}
 		b.WriteString("\r\n--" + bnd + "\r\n")
-		b.Grow(200_000)
-		g.writeAttachment(b, i)
+		g.writeAttachment(b, i, attSize)
 		b.WriteString("\r\n--" + bnd + "--\r\n")
 	}
 }
@@ -120,11 +120,9 @@ func (g *generator) writeAlternative(b *bytes.Buffer, c *content, text []byte, l
 	b.WriteString("\r\n--" + bnd + "--\r\n")
 }
 
-// writeAttachment writes a base64 part sized so the whole message stays
-// under about 200 KB.
-func (g *generator) writeAttachment(b *bytes.Buffer, i int) {
+// writeAttachment writes a base64 part of size decoded bytes.
+func (g *generator) writeAttachment(b *bytes.Buffer, i, size int) {
 	ak := attachmentKinds[g.rng.IntN(len(attachmentKinds))]
-	size := g.logNormal(30_000, 0.9, 2_000, 140_000)
 	name := fillNumber(ak.name, 1000+i)
 	writeHeader(b, "Content-Type", ak.contentType+`; name="`+name+`"`)
 	writeHeader(b, "Content-Disposition", `attachment; filename="`+name+`"; size=`+strconv.Itoa(size))

@@ -184,8 +184,14 @@ var attachmentKinds = []attachmentKind{
 	{"archive-%d.zip", "application/zip", "PK\x03\x04\x0a\x00\x00\x00"},
 }
 
+// mailingList is a list whose List-Id starts with its name; the rest of the
+// List-Id is the list server's host.
+type mailingList struct{ name, id string }
+
+func (l mailingList) host() string { return l.id[len(l.name)+1:] }
+
 // mailingLists are used for List-* headers.
-var mailingLists = []struct{ name, id string }{
+var mailingLists = []mailingList{
 	{"dev", "dev.lists.example.org"},
 	{"announce", "announce.lists.example.net"},
 	{"imap-users", "imap-users.lists.example.com"},
