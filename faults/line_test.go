@@ -1,0 +1,108 @@
+package faults
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseLine(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want Line
+	}{
+		{"* OK [CAPABILITY IMAP4rev1 IDLE] ready\r\n", Line{Tag: "*", Status: "OK", Caps: []string{"IMAP4rev1", "IDLE"}}},
+		{"* CAPABILITY IMAP4rev1 STARTTLS\r\n", Line{Tag: "*", Caps: []string{"IMAP4rev1", "STARTTLS"}}},
+		{"a1 no [AUTHENTICATIONFAILED] bad\r\n", Line{Tag: "a1", Status: "NO"}},
+		{"+ idling\r\n", Line{Tag: "+"}},
+		{"* 3 EXISTS\r\n", Line{Tag: "*"}},
+		{"\r\n", Line{}},
+	}
+	for _, tt := range tests {
+		got := parseLine([]byte(tt.raw), false)
+		tt.want.Raw = []byte(tt.raw)
+		if diff := cmp.Diff(&tt.want, got); diff != "" {
+			t.Errorf("parseLine(%q) (-want +got):\n%s", tt.raw, diff)
+		}
+	}
+}
+
+func TestWithCaps(t *testing.T) {
+	tests := []struct{ raw, want string }{
+		{"* OK [CAPABILITY IMAP4rev1 IDLE] ready\r\n", "* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"},
+		{"* CAPABILITY IMAP4rev1 IDLE\r\n", "* CAPABILITY IMAP4rev1 STARTTLS\r\n"},
+		{"a OK [CAPABILITY IMAP4rev1] Logged in\n", "a OK [CAPABILITY IMAP4rev1 STARTTLS] Logged in\n"},
+	}
+	for _, tt := range tests {
+		l := parseLine([]byte(tt.raw), false)
+		if got := string(l.withCaps([]string{"IMAP4rev1", "STARTTLS"})); got != tt.want {
+			t.Errorf("withCaps(%q) = %q, want %q", tt.raw, got, tt.want)
+		}
+	}
+}
+
+func TestLiteralSize(t *testing.T) {
+	tests := []struct {
+		line          string
+		size          int64
+		nonSync, isOK bool
+	}{
+		{"a APPEND INBOX {310}\r\n", 310, false, true},
+		{"a LOGIN {5+}\r\n", 5, true, true},
+		{"* 1 FETCH (BODY[] {0}\r\n", 0, false, true},
+		{"a LOGIN alice pw\r\n", 0, false, false},
+		{"a {x}\r\n", 0, false, false},
+		{"a {-1}\r\n", 0, false, false},
+		{"}\r\n", 0, false, false},
+	}
+	for _, tt := range tests {
+		size, nonSync, ok := literalSize([]byte(tt.line))
+		if size != tt.size || nonSync != tt.nonSync || ok != tt.isOK {
+			t.Errorf("literalSize(%q) = %d, %v, %v; want %d, %v, %v", tt.line, size, nonSync, ok, tt.size, tt.nonSync, tt.isOK)
+		}
+	}
+}
+
+func TestCommandName(t *testing.T) {
+	tests := []struct{ line, tag, name string }{
+		{"a1 login alice pw\r\n", "a1", "LOGIN"},
+		{"a2 uid fetch 1:* (FLAGS)\r\n", "a2", "UID FETCH"},
+		{"a3 NOOP\r\n", "a3", "NOOP"},
+		{"DONE\r\n", "DONE", ""},
+	}
+	for _, tt := range tests {
+		tag, name := commandName([]byte(tt.line))
+		if tag != tt.tag || name != tt.name {
+			t.Errorf("commandName(%q) = %q, %q; want %q, %q", tt.line, tag, name, tt.tag, tt.name)
+		}
+	}
+}
+
+func TestRedactLogin(t *testing.T) {
+	tests := []struct{ line, want string }{
+		{"a LOGIN alice \"correct horse\"\r\n", "a LOGIN alice ********\r\n"},
+		{"a LOGIN alice secret\r\n", "a LOGIN alice ********\r\n"},
+		{"a LOGIN alice {6}\r\n", "a LOGIN alice {6}\r\n"},
+		{"a LOGIN\r\n", "a LOGIN\r\n"},
+	}
+	for _, tt := range tests {
+		if got := string(redactLogin([]byte(tt.line))); got != tt.want {
+			t.Errorf("redactLogin(%q) = %q, want %q", tt.line, got, tt.want)
+		}
+	}
+}
+
+func FuzzParseLine(f *testing.F) {
+	for _, s := range []string{"* OK [CAPABILITY IMAP4rev1] x\r\n", "a OK [CAPABILITY\r\n", "* CAPABILITY\r\n", "+\r\n", "a {5}\r\n", "[]]["} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l := parseLine(b, true)
+		if l.Caps != nil {
+			l.withCaps([]string{"IMAP4rev1"})
+		}
+		literalSize(b)
+		commandName(b)
+		redactLogin(b)
+	})
+}

@@ -1,0 +1,102 @@
+package faults
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWhenPoint(t *testing.T) {
+	tests := []struct {
+		w    When
+		want Point
+	}{
+		{When{}, PointConnect},
+		{When{Connection: 2}, PointConnect},
+		{When{Phase: PhaseGreeting}, PointGreeting},
+		{When{Command: "LOGIN"}, PointCommand},
+		{When{Command: "LOGIN", Reply: "OK"}, PointReply},
+		{When{AfterBytes: 10}, PointBytes},
+		{When{After: time.Second}, PointTimer},
+		{When{Phase: PhaseIdle, After: time.Second}, PointTimer},
+		{When{Phase: PhaseIdle}, PointPhase},
+	}
+	for _, tt := range tests {
+		if got := tt.w.Point(); got != tt.want {
+			t.Errorf("%+v.Point() = %v, want %v", tt.w, got, tt.want)
+		}
+	}
+}
+
+func TestWhenValidate(t *testing.T) {
+	tests := []struct {
+		w    When
+		want string // "" for valid
+	}{
+		{When{Command: "LOGIN", Nth: 2}, ""},
+		{When{Phase: "selected"}, ""},
+		{When{Phase: "logged-in"}, `unknown phase "logged-in"`},
+		{When{Nth: 2}, "set when.command too"},
+		{When{Reply: "OK"}, "needs when.command"},
+		{When{Command: "LOGIN", Reply: "YES"}, "not a tagged status"},
+		{When{Probability: 1.5}, "outside 0..1"},
+		{When{After: -time.Second}, "must not be negative"},
+	}
+	for _, tt := range tests {
+		err := tt.w.Validate()
+		if (err == nil) != (tt.want == "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%+v.Validate() = %v, want %q", tt.w, err, tt.want)
+		}
+	}
+}
+
+func TestWhenCommandMatch(t *testing.T) {
+	if !(When{Command: "fetch"}).matchCommand("UID FETCH") {
+		t.Error("FETCH should match UID FETCH")
+	}
+	if (When{Command: "UID FETCH"}).matchCommand("FETCH") {
+		t.Error("UID FETCH should not match FETCH")
+	}
+}
+
+// TestArmedFirstAndProbability: First caps the count over the whole run;
+// a seeded probability gives the same sequence every time.
+func TestArmedFirstAndProbability(t *testing.T) {
+	a := newArmed(Fault{When: When{First: 2}, Action: &Drop{Drop: "fin"}})
+	got := []bool{a.take(), a.take(), a.take()}
+	if !got[0] || !got[1] || got[2] {
+		t.Errorf("first=2 fired %v", got)
+	}
+	draw := func() (s string) {
+		a := newArmed(Fault{When: When{Probability: 0.5, Seed: 42}, Action: &Drop{Drop: "fin"}})
+		for i := 0; i < 32; i++ {
+			if a.take() {
+				s += "1"
+			} else {
+				s += "0"
+			}
+		}
+		return s
+	}
+	first, second := draw(), draw()
+	if first != second || !strings.Contains(first, "1") || !strings.Contains(first, "0") {
+		t.Errorf("seeded draws %s and %s: want equal and mixed", first, second)
+	}
+}
+
+// TestKindsSorted: LookupKind searches the table by binary search.
+func TestKindsSorted(t *testing.T) {
+	for i := 1; i < len(Kinds); i++ {
+		if Kinds[i-1].Name >= Kinds[i].Name {
+			t.Errorf("Kinds not sorted at %q, %q", Kinds[i-1].Name, Kinds[i].Name)
+		}
+	}
+	for _, k := range Kinds {
+		if got := k.New().Kind(); got != k.Name {
+			t.Errorf("Kinds[%q].New().Kind() = %q", k.Name, got)
+		}
+	}
+	if _, err := LookupKind("dlay"); err == nil || !strings.Contains(err.Error(), "known: capabilities, delay") {
+		t.Errorf("LookupKind(dlay) = %v", err)
+	}
+}
