@@ -74,6 +74,7 @@ type Conn struct {
 	mode     string // "", "idle" or "auth": what client lines mean now
 	phase    string
 	idleFrom string // the phase to return to when IDLE ends
+	epoch    int    // counts phase changes, so that a phase's timers know it ended
 	inflight []*Command
 	stalled  chan struct{} // closed: never; set: the connection is stalled
 	dropped  bool
@@ -115,6 +116,17 @@ func (c *Conn) HandshakeTLS(ctx context.Context, cfg *tls.Config) error {
 }
 
 func (c *Conn) upgrade(ctx context.Context, cfg *tls.Config, under net.Conn) error {
+	for _, a := range c.set.armed {
+		t, ok := a.Action.(*TLS)
+		if !ok || !c.filterActive(a, nil) {
+			continue
+		}
+		c.logFired(a, &Event{Point: PointConnect, Phase: c.Phase()})
+		if done, err := t.sabotage(c); done {
+			return fmt.Errorf("tls handshake: %w", err)
+		}
+		cfg = t.configure(cfg)
+	}
 	tc := tls.Server(under, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		c.tap(TapEvent{Dir: DirInfo, Data: []byte("TLS handshake failed: " + err.Error())})
@@ -127,6 +139,19 @@ func (c *Conn) upgrade(ctx context.Context, cfg *tls.Config, under net.Conn) err
 	c.isTLS = true
 	c.smu.Unlock()
 	return nil
+}
+
+// PreAuth reports whether a greeting fault makes this connection start
+// authenticated (a PREAUTH greeting), which the IMAP server must know
+// before it greets.
+func (c *Conn) PreAuth() bool {
+	for _, a := range c.set.armed {
+		g, ok := a.Action.(*Greeting)
+		if ok && strings.EqualFold(g.Status, "PREAUTH") && (a.When.Connection == 0 || a.When.Connection == c.n) {
+			return true
+		}
+	}
+	return false
 }
 
 // TLS reports whether the connection is encrypted now.
@@ -610,8 +635,14 @@ func (c *Conn) logFired(a *armed, ev *Event) {
 	}
 }
 
-// armTimers starts the timer faults that count from phase p.
+// armTimers starts the timer faults that count from phase p. Each runs in
+// a goroutine the connection owns: it ends when the connection closes or
+// the phase it belongs to is over.
 func (c *Conn) armTimers(p string) {
+	c.smu.Lock()
+	c.epoch++
+	epoch := c.epoch
+	c.smu.Unlock()
 	for _, a := range c.set.armed {
 		w := a.When
 		act, ok := a.Action.(EventAction)
@@ -626,23 +657,42 @@ func (c *Conn) armTimers(p string) {
 			continue
 		}
 		c.timers.Add(1)
-		t := time.AfterFunc(w.After, func() {
+		go func() {
 			defer c.timers.Done()
-			if c.ctx.Err() != nil || (w.Phase != "" && c.Phase() != w.Phase) || !a.take() {
-				return
-			}
-			ev := &Event{Point: PointTimer, Phase: c.Phase()}
-			c.logFired(a, ev)
-			// Timer actions write outside the server's own writes.
-			c.wmu.Lock()
-			defer c.wmu.Unlock()
-			_ = act.Apply(c.ctx, c, ev)
-		})
-		context.AfterFunc(c.ctx, func() {
-			if t.Stop() {
-				c.timers.Done()
-			}
-		})
+			c.runTimer(a, act, epoch)
+		}()
+	}
+}
+
+func (c *Conn) runTimer(a *armed, act EventAction, epoch int) {
+	w := a.When
+	wait := w.After
+	if wait == 0 {
+		wait = w.Every
+	}
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-c.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		c.smu.Lock()
+		over := w.Phase != "" && c.epoch != epoch
+		c.smu.Unlock()
+		if over || !a.take() {
+			return
+		}
+		ev := &Event{Point: PointTimer, Phase: c.Phase()}
+		c.wmu.Lock()
+		c.logFired(a, ev)
+		err := act.Apply(c.ctx, c, ev)
+		c.wmu.Unlock()
+		if err != nil || w.Every == 0 {
+			return
+		}
+		wait = w.Every
 	}
 }
 

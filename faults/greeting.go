@@ -6,8 +6,9 @@ import (
 )
 
 // Greeting replaces the greeting line's text; the status and capability
-// code stay unless replaced too (status = "BYE" makes it a refusal, after
-// which the connection closes).
+// code stay unless replaced too: status = "BYE" makes it a refusal, after
+// which the connection closes; status = "PREAUTH" logs the client in as
+// the scenario's first user before it says a word.
 //
 //	greeting = "Microsoft Exchange IMAP4 service is ready"
 type Greeting struct {
@@ -21,9 +22,9 @@ func (*Greeting) Kind() string { return "greeting" }
 // Validate implements Action.
 func (g *Greeting) Validate() error {
 	switch strings.ToUpper(g.Status) {
-	case "", "OK", "BYE":
+	case "", "OK", "BYE", "PREAUTH":
 	default:
-		return fmt.Errorf("status: %q is not a greeting status this fault can send (allowed: OK, BYE)", g.Status)
+		return fmt.Errorf("status: %q is not a greeting status (allowed: OK, BYE, PREAUTH)", g.Status)
 	}
 	if strings.ContainsAny(g.Greeting, "\r\n") {
 		return fmt.Errorf("greeting: must be one line; use the write fault for raw bytes")
@@ -37,9 +38,15 @@ func (g *Greeting) FilterLine(c *Conn, l *Line) []byte {
 		return l.Raw
 	}
 	text, eol := splitEOL(l.Raw)
+	if g.Greeting == "" && !strings.EqualFold(g.Status, "BYE") {
+		return l.Raw
+	}
 	status := l.Status
 	if g.Status != "" {
 		status = strings.ToUpper(g.Status)
+	}
+	if g.Greeting == "" {
+		g = &Greeting{Greeting: "Service unavailable", Status: g.Status}
 	}
 	code := ""
 	if open, end := strings.Index(text, "["), strings.Index(text, "]"); open >= 0 && end > open {

@@ -3,11 +3,13 @@ package faults
 import (
 	"fmt"
 	"regexp"
+	"strconv"
+	"strings"
 )
 
 // Rewrite replaces text in the server's lines with a regular expression
-// (Go syntax; $1 refers to groups). A line rewritten to nothing is not
-// sent. It reaches what no dedicated fault does: an empty PERMANENTFLAGS,
+// (Go syntax; $1 refers to groups, ${connection} to the connection's
+// number). A line rewritten to nothing is not sent. It reaches what no dedicated fault does: an empty PERMANENTFLAGS,
 // a wrong RFC822.SIZE, READ-ONLY in place of READ-WRITE.
 //
 //	rewrite = { match = 'PERMANENTFLAGS \([^)]*\)', replace = 'PERMANENTFLAGS ()' }
@@ -36,12 +38,13 @@ func (r *Rewrite) Validate() error {
 }
 
 // FilterLine implements LineFilter.
-func (r *Rewrite) FilterLine(_ *Conn, l *Line) []byte {
+func (r *Rewrite) FilterLine(c *Conn, l *Line) []byte {
 	text, eol := splitEOL(l.Raw)
 	if !r.re.MatchString(text) {
 		return l.Raw
 	}
-	out := r.re.ReplaceAllString(text, r.Rewrite.Replace)
+	repl := strings.ReplaceAll(r.Rewrite.Replace, "${connection}", strconv.Itoa(c.Number()))
+	out := r.re.ReplaceAllString(text, repl)
 	if out == "" {
 		return nil
 	}

@@ -45,6 +45,9 @@ type When struct {
 	// After fires this long after the connection was accepted, or after the
 	// Phase began when Phase is set.
 	After time.Duration `toml:"after"`
+	// Every repeats a timer fault at this interval (after After, if set):
+	// keepalives, periodic garbage.
+	Every time.Duration `toml:"every"`
 	// Probability makes the fault fire only sometimes; Seed makes the draw
 	// reproducible.
 	Probability float64 `toml:"probability"`
@@ -74,7 +77,7 @@ func (w When) Point() Point {
 		return PointCommand
 	case w.AfterBytes > 0:
 		return PointBytes
-	case w.After > 0:
+	case w.After > 0 || w.Every > 0:
 		return PointTimer
 	case w.Phase == PhaseGreeting:
 		return PointGreeting
@@ -90,8 +93,11 @@ func (w When) Validate() error {
 	if w.Phase != "" && !contains(phases, w.Phase) {
 		return fmt.Errorf("when.phase: unknown phase %q (allowed: %s)", w.Phase, strings.Join(phases, ", "))
 	}
-	if w.Nth < 0 || w.Connection < 0 || w.First < 0 || w.AfterBytes < 0 || w.After < 0 {
-		return fmt.Errorf("when: nth, connection, first, after_bytes and after must not be negative")
+	if w.Nth < 0 || w.Connection < 0 || w.First < 0 || w.AfterBytes < 0 || w.After < 0 || w.Every < 0 {
+		return fmt.Errorf("when: nth, connection, first, after_bytes, after and every must not be negative")
+	}
+	if w.Every > 0 && w.Every < 10*time.Millisecond {
+		return fmt.Errorf("when.every: %v is too short to be a useful interval (at least 10ms)", w.Every)
 	}
 	if w.Nth > 0 && w.Command == "" {
 		return fmt.Errorf("when.nth: counts occurrences of a command; set when.command too")

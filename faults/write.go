@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 )
@@ -10,8 +11,12 @@ import (
 // as "\r\n".
 //
 //	write = "220 mail.example.com ESMTP Postfix\r\n"
+//
+// repeat sends it that many times, for an overlong line without a
+// megabyte of TOML.
 type Write struct {
-	Write string `toml:"write"`
+	Write  string `toml:"write"`
+	Repeat int    `toml:"repeat"`
 }
 
 // Kind implements Action.
@@ -22,10 +27,17 @@ func (w *Write) Validate() error {
 	if w.Write == "" {
 		return fmt.Errorf("write: nothing to send")
 	}
+	if w.Repeat < 0 || w.Repeat > 1<<20 {
+		return fmt.Errorf("repeat: %d is outside 0..1048576", w.Repeat)
+	}
 	return nil
 }
 
 // Apply implements EventAction.
 func (w *Write) Apply(_ context.Context, c *Conn, _ *Event) error {
-	return c.WriteRaw([]byte(w.Write))
+	b := []byte(w.Write)
+	if w.Repeat > 1 {
+		b = bytes.Repeat(b, w.Repeat)
+	}
+	return c.WriteRaw(b)
 }

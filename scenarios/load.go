@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -205,13 +206,35 @@ func allowedHint(key toml.Key) string {
 	return ""
 }
 
+// allowedKeys is derived from the struct tags, so that it cannot drift
+// from what the decoder accepts.
 var allowedKeys = map[string]string{
-	"":                         "name, description, layer, server, users, faults, client, expect",
-	"server":                   "tls, certificate, hostnames, capabilities, auth_mechanisms, plaintext_auth",
-	"users":                    "name, password, tokens, mailboxes",
-	"users.mailboxes":          "name, special_use, uidvalidity, files, generate, messages",
-	"users.mailboxes.messages": "file, raw, from, to, subject, body, date, flags",
-	"client":                   "tls, user, password, token, auth, mailbox, timeout, write, server_name, insecure, trust_ca",
-	"expect":                   "diagnosis, phase, warnings, absent, durations",
-	"faults.when":              "command, nth, reply, connection, first, phase, after_bytes, after, probability, seed",
+	"":                         tomlKeys(rawFile{}),
+	"server":                   tomlKeys(Server{}),
+	"users":                    tomlKeys(User{}),
+	"users.mailboxes":          tomlKeys(Mailbox{}),
+	"users.mailboxes.messages": tomlKeys(Message{}),
+	"client":                   tomlKeys(Client{}),
+	"expect":                   tomlKeys(Expect{}),
+	"faults.when":              tomlKeys(faults.When{}),
+}
+
+// tomlKeys lists the TOML keys of a struct, embedded structs flattened.
+func tomlKeys(v any) string {
+	var keys []string
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if f.Anonymous {
+				walk(f.Type)
+				continue
+			}
+			if tag := f.Tag.Get("toml"); tag != "" && tag != "-" {
+				keys = append(keys, tag)
+			}
+		}
+	}
+	walk(reflect.TypeOf(v))
+	return strings.Join(keys, ", ")
 }

@@ -33,7 +33,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			src:  "name = \"x\"\ndescrption = \"typo\"\n",
-			want: []string{`bad.toml:2: descrption: unknown key "descrption" (allowed: name, description, layer, server, users, faults, client, expect)`},
+			want: []string{`bad.toml:2: descrption: unknown key "descrption" (allowed: name, description, layer, server, users, client, expect, faults)`},
 		},
 		{
 			name: "unknown nested key",
@@ -99,7 +99,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown key in when",
 			src:  "name = \"x\"\n[[faults]]\nwhen = { comand = \"LOGIN\" }\ndrop = \"fin\"\n",
-			want: []string{`bad.toml:3: faults[0].when.comand: unknown key "comand" (allowed: command, nth, reply, connection, first, phase, after_bytes, after, probability, seed)`},
+			want: []string{`bad.toml:3: faults[0].when.comand: unknown key "comand" (allowed: command, nth, reply, connection, first, phase, after_bytes, after, every, probability, seed)`},
 		},
 		{
 			name: "unknown key beside an action",

@@ -82,8 +82,12 @@ type User struct {
 	Name     string `toml:"name"`
 	Password string `toml:"password"`
 	// Tokens are the OAuth bearer tokens XOAUTH2 and OAUTHBEARER accept.
-	Tokens    []string  `toml:"tokens"`
-	Mailboxes []Mailbox `toml:"mailboxes"`
+	Tokens []string `toml:"tokens"`
+	// TokenErrors maps tokens the server knows but refuses to the RFC 7628
+	// status it refuses them with: invalid_token, insufficient_scope,
+	// invalid_request.
+	TokenErrors map[string]string `toml:"token_errors"`
+	Mailboxes   []Mailbox         `toml:"mailboxes"`
 }
 
 // Mailbox is a folder and its messages. Every user has an INBOX whether

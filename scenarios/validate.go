@@ -124,6 +124,9 @@ func validateUser(c *collector, s *Scenario, i int, users map[string]*User) {
 		c.add(p+".name", "user %q is declared twice", u.Name)
 	}
 	users[u.Name] = u
+	for tok, status := range u.TokenErrors {
+		oneOf(c, p+".token_errors."+tok, status, []string{"invalid_token", "insufficient_scope", "invalid_request"})
+	}
 	if u.Password == "" && len(u.Tokens) == 0 {
 		c.add(p+".password", "user %q can never log in: give a password or tokens", u.Name)
 	}

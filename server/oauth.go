@@ -14,8 +14,10 @@ import (
 // same failure dance, so one small type does both.
 type oauthServer struct {
 	xoauth2 bool
-	check   func(user, token string) bool
-	failed  bool
+	// check returns "" for a good token, or the RFC 7628 status to reject
+	// it with (invalid_token, insufficient_scope, ...).
+	check  func(user, token string) string
+	failed bool
 }
 
 var errAuthFailed = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeAuthenticationFailed, Text: "Invalid bearer token"}
@@ -31,13 +33,21 @@ func (o *oauthServer) Next(resp []byte) ([]byte, bool, error) {
 		return []byte{}, false, nil
 	}
 	user, token, ok := parseOAuth(resp, o.xoauth2)
-	if ok && o.check(user, token) {
-		return nil, true, nil
+	reason := "invalid_request"
+	if ok {
+		if reason = o.check(user, token); reason == "" {
+			return nil, true, nil
+		}
 	}
 	o.failed = true
-	status := map[string]string{"status": "invalid_token", "schemes": "bearer"}
+	status := map[string]string{"status": reason, "schemes": "bearer", "scope": "https://mail.example.com/"}
 	if o.xoauth2 {
-		status = map[string]string{"status": "401", "schemes": "Bearer", "scope": "https://mail.example.com/"}
+		// Google's XOAUTH2 speaks HTTP statuses in the same JSON.
+		code := "401"
+		if reason == "insufficient_scope" {
+			code = "403"
+		}
+		status = map[string]string{"status": code, "schemes": "Bearer", "scope": "https://mail.example.com/"}
 	}
 	challenge, _ := json.Marshal(status)
 	return challenge, false, nil

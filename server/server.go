@@ -251,6 +251,11 @@ func (s *Server) newSession(conn *imapserver.Conn) (imapserver.Session, *imapser
 			s.forget(fc)
 		}
 	}}
+	if fc != nil && fc.PreAuth() && len(s.sc.Users) > 0 {
+		if err := sess.become(s.sc.Users[0].Name); err == nil {
+			return sess, &imapserver.GreetingData{PreAuth: true}, nil
+		}
+	}
 	return sess, nil, nil
 }
 

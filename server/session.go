@@ -84,18 +84,22 @@ func (s *session) Authenticate(mech string) (sasl.Server, error) {
 	return nil, &imap.Error{Type: imap.StatusResponseTypeNo, Text: "Unsupported authentication mechanism"}
 }
 
-// checkToken accepts a bearer token the scenario lists for the user.
-func (s *session) checkToken(username, token string) bool {
+// checkToken accepts a bearer token the scenario lists for the user, and
+// returns the rejection status otherwise.
+func (s *session) checkToken(username, token string) string {
 	u := s.srv.users[username]
 	if u == nil {
-		return false
+		return "invalid_token"
+	}
+	if status, ok := u.TokenErrors[token]; ok {
+		return status
 	}
 	for _, t := range u.Tokens {
-		if subtle.ConstantTimeCompare([]byte(t), []byte(token)) == 1 {
-			return s.become(username) == nil
+		if subtle.ConstantTimeCompare([]byte(t), []byte(token)) == 1 && s.become(username) == nil {
+			return ""
 		}
 	}
-	return false
+	return "invalid_token"
 }
 
 // Namespace implements imapserver.SessionNamespace; NAMESPACE is

@@ -1,0 +1,35 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+)
+
+// Ignore swallows a command: the server never sees it and the client gets
+// no answer, as with an IDLE that is never acknowledged with "+". Combine
+// it with write to answer with something of your own, such as a reply
+// carrying the wrong tag.
+//
+//	ignore = true
+type Ignore struct {
+	Ignore bool `toml:"ignore"`
+}
+
+// Kind implements Action.
+func (*Ignore) Kind() string { return "ignore" }
+
+// Validate implements Action.
+func (i *Ignore) Validate() error {
+	if !i.Ignore {
+		return fmt.Errorf("ignore: set it to true, or remove the fault")
+	}
+	return nil
+}
+
+// Apply implements EventAction.
+func (i *Ignore) Apply(_ context.Context, _ *Conn, ev *Event) error {
+	if ev.Point != PointCommand {
+		return nil
+	}
+	return errSwallowed
+}
