@@ -53,6 +53,7 @@ type walk struct {
 	// What the main session learned, for the later phases.
 	exists       uint32
 	newestUID    uint32
+	testUID      uint32 // of the message --write appended
 	readOnly     bool
 	permKeywords bool
 	inboxListed  bool
@@ -99,13 +100,34 @@ func (w *walk) run() {
 				return
 			}
 		}
+		// The flag round-trip works on the test message, so that --write
+		// never touches a message of the user's.
 		if w.o.Write {
-			if !w.step("flags", nil, w.flags) || !w.step("append", w.s, w.appendDelete) {
+			if !w.step("append", w.s, w.appendMessage) {
+				return
+			}
+			if !w.step("flags", nil, w.flags) {
+				w.removeTestMessage()
+				return
+			}
+			if !w.step("delete", w.s, w.deleteMessage) {
 				return
 			}
 		}
 	}
 	w.step("logout", w.s, w.logout)
+}
+
+// removeTestMessage tries to delete the test message after a failed flag
+// round-trip, outside the walk: its outcome changes no diagnosis.
+func (w *walk) removeTestMessage() {
+	ctx, done := w.s.arm(w.ctx)
+	defer done()
+	if detail, d := w.deleteMessage(ctx); d != nil {
+		w.s.info("could not delete the test message: %s", d.Evidence)
+	} else {
+		w.s.info("cleanup: %s", detail)
+	}
 }
 
 // step runs one phase under its deadline and records its outcome. A nil

@@ -66,7 +66,7 @@ func statusDiag(phase string, r *response) Diagnosis {
 		if !bad {
 			return diag(CodeFetchFailed, phase, ev)
 		}
-	case "flags", "append":
+	case "flags", "append", "delete":
 		if !bad {
 			return diag(CodeStoreFailed, phase, ev)
 		}

@@ -60,7 +60,7 @@ func (w *walk) second(d *Diagnosis) *Diagnosis {
 	return d
 }
 
-// flags sets a keyword on the newest message from a second session and
+// flags sets a keyword on the test message from a second session and
 // measures how long the first session takes to see it, through IDLE when
 // the server has it, else by polling with NOOP; then removes it.
 func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
@@ -68,8 +68,6 @@ func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
 	case w.readOnly:
 		d := diag(CodeStoreFailed, "flags", fmt.Sprintf("%s was selected read-only, so flags cannot be changed", w.o.Mailbox))
 		return "", &d
-	case w.newestUID == 0:
-		return "skipped: the mailbox is empty", nil
 	case !w.permKeywords:
 		return "skipped: PERMANENTFLAGS does not allow keywords", nil
 	}
@@ -89,7 +87,7 @@ func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
 	}
 	done := s2.bound(w.ctx)
 	defer done()
-	resp, err := s2.command(fmt.Sprintf("UID STORE %d -FLAGS.SILENT (%s)", w.newestUID, probeKeyword), nil)
+	resp, err := s2.command(fmt.Sprintf("UID STORE %d -FLAGS.SILENT (%s)", w.testUID, probeKeyword), nil)
 	if d := w.storeResult("removing the keyword", resp, err); d != nil {
 		return "", d
 	}
@@ -119,7 +117,7 @@ func (w *walk) roundTrip(s2 *session) (string, *Diagnosis) {
 	}
 	sdone := s2.bound(w.ctx)
 	t0 := time.Now()
-	resp, err := s2.command(fmt.Sprintf("UID STORE %d +FLAGS.SILENT (%s)", w.newestUID, probeKeyword), nil)
+	resp, err := s2.command(fmt.Sprintf("UID STORE %d +FLAGS.SILENT (%s)", w.testUID, probeKeyword), nil)
 	sdone()
 	if d := w.storeResult("setting the keyword", resp, err); d != nil {
 		return "", d
@@ -185,7 +183,7 @@ func (w *walk) notSeen(s2 *session, viaIdle bool, waited time.Duration) *Diagnos
 	done := s2.bound(w.ctx)
 	defer done()
 	stored := false
-	resp, err := s2.command(fmt.Sprintf("UID FETCH %d (FLAGS)", w.newestUID), func(r *response) error {
+	resp, err := s2.command(fmt.Sprintf("UID FETCH %d (FLAGS)", w.testUID), func(r *response) error {
 		if _, kw, p, ok := parseNumbered(r); ok && kw == "FETCH" && strings.Contains(strings.ToUpper(p.rest()), strings.ToUpper(probeKeyword)) {
 			stored = true
 		}
@@ -195,7 +193,7 @@ func (w *walk) notSeen(s2 *session, viaIdle bool, waited time.Duration) *Diagnos
 		return w.storeResult("reading the flags back", resp, err)
 	}
 	if !stored {
-		d := diag(CodeStoreNotPersisted, "flags", fmt.Sprintf("UID STORE %d +FLAGS (%s) was answered OK, but a FETCH of its flags from the same session does not show it", w.newestUID, probeKeyword))
+		d := diag(CodeStoreNotPersisted, "flags", fmt.Sprintf("UID STORE %d +FLAGS (%s) was answered OK, but a FETCH of its flags from the same session does not show it", w.testUID, probeKeyword))
 		return &d
 	}
 	code := CodeIdleNoPush
@@ -220,9 +218,8 @@ func (w *walk) storeResult(what string, resp *response, err error) *Diagnosis {
 	return nil
 }
 
-// appendDelete appends a small test message, finds it, and deletes it
-// again without touching any other message.
-func (w *walk) appendDelete(ctx context.Context) (string, *Diagnosis) {
+// appendMessage appends a small test message and finds its UID.
+func (w *walk) appendMessage(ctx context.Context) (string, *Diagnosis) {
 	s := w.s
 	id := messageID()
 	msg := testMessage(id, time.Now())
@@ -230,59 +227,67 @@ func (w *walk) appendDelete(ctx context.Context) (string, *Diagnosis) {
 	start := time.Now()
 	resp, err := s.commandLit(fmt.Sprintf("APPEND %s (\\Seen) {%d}", quote(mbox), len(msg)), nil,
 		"APPEND ", astring(mbox), ` (\Seen) `, msg)
-	if d := w.appendResult("APPEND", start, resp, err); d != nil {
+	if d := w.appendResult("append", "APPEND", start, resp, err); d != nil {
 		return "", d
 	}
 	took := time.Since(start)
-	var uid uint32
 	if resp.Code == "APPENDUID" {
 		if f := strings.Fields(resp.CodeArg); len(f) == 2 {
 			n, _ := strconv.ParseUint(f[1], 10, 32)
-			uid = uint32(n)
+			w.testUID = uint32(n)
 		}
 	}
-	if uid == 0 {
+	how := "APPENDUID"
+	if w.testUID == 0 {
+		how = "SEARCH"
 		resp, err = s.command(fmt.Sprintf("UID SEARCH HEADER Message-ID %s", quote(id)), func(r *response) error {
 			if keyword(r) == "SEARCH" {
 				for _, f := range strings.Fields(r.Body)[1:] {
 					if n, err := strconv.ParseUint(f, 10, 32); err == nil {
-						uid = uint32(n)
+						w.testUID = uint32(n)
 					}
 				}
 			}
 			return nil
 		})
-		if d := w.appendResult("UID SEARCH", start, resp, err); d != nil {
+		if d := w.appendResult("append", "UID SEARCH", start, resp, err); d != nil {
 			return "", d
 		}
-		if uid == 0 {
+		if w.testUID == 0 {
 			d := diag(CodeStoreNotPersisted, "append", fmt.Sprintf("APPEND was answered OK, but SEARCH does not find Message-ID %s", id))
 			return "", &d
 		}
 	}
-	resp, err = s.command(fmt.Sprintf("UID STORE %d +FLAGS.SILENT (\\Deleted)", uid), nil)
-	if d := w.appendResult("UID STORE", start, resp, err); d != nil {
-		return "", d
-	}
-	detail := fmt.Sprintf("appended UID %d in %s", uid, took.Round(time.Millisecond))
-	if !s.has("UIDPLUS") {
-		// A plain EXPUNGE would also remove messages the user marked.
-		return detail + `; flagged \Deleted but not expunged (no UIDPLUS for a UID EXPUNGE)`, nil
-	}
-	resp, err = s.command(fmt.Sprintf("UID EXPUNGE %d", uid), nil)
-	if d := w.appendResult("UID EXPUNGE", start, resp, err); d != nil {
-		return "", d
-	}
-	return detail + "; deleted with UID EXPUNGE", nil
+	return fmt.Sprintf("appended a %d-byte test message in %s; UID %d (from %s)", len(msg), took.Round(time.Millisecond), w.testUID, how), nil
 }
 
-func (w *walk) appendResult(what string, start time.Time, resp *response, err error) *Diagnosis {
+// deleteMessage removes the test message again, and no other: without
+// UIDPLUS it stays flagged \Deleted, as a plain EXPUNGE would also remove
+// messages the user marked.
+func (w *walk) deleteMessage(ctx context.Context) (string, *Diagnosis) {
+	s := w.s
+	start := time.Now()
+	resp, err := s.command(fmt.Sprintf("UID STORE %d +FLAGS.SILENT (\\Deleted)", w.testUID), nil)
+	if d := w.appendResult("delete", "UID STORE", start, resp, err); d != nil {
+		return "", d
+	}
+	if !s.has("UIDPLUS") {
+		return fmt.Sprintf(`UID %d flagged \Deleted but not expunged (no UIDPLUS for a UID EXPUNGE)`, w.testUID), nil
+	}
+	resp, err = s.command(fmt.Sprintf("UID EXPUNGE %d", w.testUID), nil)
+	if d := w.appendResult("delete", "UID EXPUNGE", start, resp, err); d != nil {
+		return "", d
+	}
+	return fmt.Sprintf("UID %d deleted with UID EXPUNGE", w.testUID), nil
+}
+
+func (w *walk) appendResult(phase, what string, start time.Time, resp *response, err error) *Diagnosis {
 	if err != nil {
-		d := failureDiag("append", what, time.Since(start), w.s.lastLine, err)
+		d := failureDiag(phase, what, time.Since(start), w.s.lastLine, err)
 		return &d
 	}
 	if resp.Status != "OK" {
-		d := statusDiag("append", resp)
+		d := statusDiag(phase, resp)
 		return &d
 	}
 	return nil
