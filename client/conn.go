@@ -6,13 +6,14 @@ import (
 	"time"
 )
 
-// tailSize is how many of the most recent raw bytes a recConn keeps, to
-// quote what a server sent when a handshake or a line fails to parse.
-const tailSize = 256
+// captureSize is how many raw bytes a recConn keeps after capture starts,
+// to quote what a server sent when a TLS handshake fails.
+const captureSize = 256
 
 // recConn is the recording conn at the bottom of a session: it counts the
 // bytes in each direction, timestamps the last read and keeps the tail of
-// what was received, so that silence and garbage can be quoted as evidence.
+// the first bytes received after a capture starts, so that silence and
+// garbage can be quoted as evidence.
 // The line-level transcript with direction marks is kept by the wire
 // reader and writer above it, where secrets can be masked by meaning.
 type recConn struct {
@@ -21,7 +22,7 @@ type recConn struct {
 	mu       sync.Mutex
 	in, out  int64
 	lastRead time.Time
-	tail     []byte
+	capture  []byte
 }
 
 var _ net.Conn = (*recConn)(nil)
@@ -32,9 +33,8 @@ func (c *recConn) Read(p []byte) (int, error) {
 		c.mu.Lock()
 		c.in += int64(n)
 		c.lastRead = time.Now()
-		c.tail = append(c.tail, p[:n]...)
-		if len(c.tail) > tailSize {
-			c.tail = append(c.tail[:0], c.tail[len(c.tail)-tailSize:]...)
+		if room := captureSize - len(c.capture); room > 0 {
+			c.capture = append(c.capture, p[:min(n, room)]...)
 		}
 		c.mu.Unlock()
 	}
@@ -49,9 +49,16 @@ func (c *recConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// received returns the bytes read so far and the tail of them.
+// startCapture forgets what was captured and starts anew.
+func (c *recConn) startCapture() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.capture = c.capture[:0]
+}
+
+// received returns the bytes read so far and those captured.
 func (c *recConn) received() (int64, []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.in, append([]byte(nil), c.tail...)
+	return c.in, append([]byte(nil), c.capture...)
 }

@@ -37,6 +37,7 @@ func (w *walk) handshake(ctx context.Context, s *session, main bool) (*TLSInfo, 
 		NextProtos: []string{"imap"},
 	}
 	start := time.Now()
+	s.rc.startCapture()
 	tc := tls.Client(s.rc, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		d := w.handshakeDiag(s, err, time.Since(start))
@@ -76,10 +77,9 @@ func (w *walk) handshake(ctx context.Context, s *session, main bool) (*TLSInfo, 
 // handshakeDiag classifies a failed handshake by error type, quoting the
 // bytes the server sent when they were not TLS at all.
 func (w *walk) handshakeDiag(s *session, err error, took time.Duration) Diagnosis {
-	_, tail := s.rc.received()
+	_, sent := s.rc.received()
 	var rh tls.RecordHeaderError
 	if errors.As(err, &rh) {
-		sent := tail
 		if len(sent) == 0 {
 			sent = rh.RecordHeader[:]
 		}
@@ -103,7 +103,7 @@ func (w *walk) handshakeDiag(s *session, err error, took time.Duration) Diagnosi
 		return diag(CodeTLSHandshakeFailed, "tls", fmt.Sprintf("no TLS handshake reply for %s", took.Round(time.Millisecond)))
 	case errEOF, errReset:
 		ev := fmt.Sprintf("the server closed the connection during the TLS handshake (%v)", err)
-		if n, _ := s.rc.received(); n == 0 {
+		if len(sent) == 0 {
 			ev = "the server closed the connection without answering the TLS ClientHello"
 		}
 		return diag(CodeTLSHandshakeFailed, "tls", ev)
@@ -159,7 +159,9 @@ func certDiag(leaf *x509.Certificate, err error, now time.Time) Diagnosis {
 }
 
 func selfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil
+	// CheckSignature, not CheckSignatureFrom: many self-signed server
+	// certificates are not marked as CAs, and that must not hide them.
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
 func names(c *x509.Certificate) string {

@@ -207,7 +207,11 @@ func (r *wireReader) readLiterals(first string) (string, [][]byte, error) {
 			r.onLine(fmt.Sprintf("{literal: %d of %d bytes, then %v}", got, n, err))
 			return "", nil, &wireError{Kind: kind, Got: int64(got), Want: n, Err: err}
 		}
-		r.onLine(fmt.Sprintf("{literal: %d bytes}", n))
+		if n <= 200 {
+			r.onLine(fmt.Sprintf("{literal: %d bytes: %q}", n, lit))
+		} else {
+			r.onLine(fmt.Sprintf("{literal: %d bytes}", n))
+		}
 		lits = append(lits, lit)
 		total += n
 		next, err := r.readLine()
