@@ -146,14 +146,28 @@ func (w *walk) step(phase string, s *session, fn func(context.Context) (string, 
 	if d == nil {
 		return true
 	}
-	if err := w.ctx.Err(); err != nil {
-		*d = diag(CodeCheckCanceled, phase, fmt.Sprintf("check interrupted during %s: %v", phase, context.Cause(w.ctx)))
+	if w.interrupted() {
+		cause := context.Cause(w.ctx)
+		if cause == nil {
+			cause = context.DeadlineExceeded
+		}
+		*d = diag(CodeCheckCanceled, phase, fmt.Sprintf("check interrupted during %s: %v", phase, cause))
 	}
 	d.Evidence = w.red.redact(d.Evidence)
 	w.rep.Diagnosis = *d
 	w.failed = true
 	w.tr.add(w.sessionID(), "!!", d.Code+": "+d.Evidence)
 	return false
+}
+
+// interrupted reports whether the caller's context ended. Its deadline
+// is also the connection's, and the connection may notice first.
+func (w *walk) interrupted() bool {
+	if w.ctx.Err() != nil {
+		return true
+	}
+	dl, ok := w.ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 func (w *walk) sessionID() int {

@@ -37,7 +37,7 @@ func runCase(t *testing.T, c e2eCase) *Report {
 		User:        "alice",
 		Password:    "correct horse",
 		ServerName:  "localhost",
-		StepTimeout: time.Second,
+		StepTimeout: 500 * time.Millisecond,
 	}
 	if c.cfg.implicit != nil {
 		o.TLS = TLSImplicit
@@ -91,7 +91,7 @@ func withOpts(fs ...func(o *Options)) func(o *Options) {
 	}
 }
 
-func quick(o *Options) { o.StepTimeout = 300 * time.Millisecond }
+func quick(o *Options) { o.StepTimeout = 250 * time.Millisecond }
 
 func TestCheckSession(t *testing.T) {
 	plain := []string{CodeSecurityPlaintextLogin}
@@ -156,7 +156,7 @@ func TestCheckSession(t *testing.T) {
 		{name: "login dropped", cfg: on("LOGIN", hangUp()), code: CodeAuthDropped, phase: "auth", warns: plain},
 		{name: "login BYE", cfg: on("LOGIN", hangUp("* BYE [UNAVAILABLE] auth process died")), code: CodeAuthUnavailable, phase: "auth", warns: plain, evidence: "auth process died"},
 		{name: "login slow", cfg: on("LOGIN", func(c *fconn, tag, _ string) {
-			time.Sleep(600 * time.Millisecond)
+			time.Sleep(350 * time.Millisecond)
 			c.send(tag + " OK slowly")
 		}), code: CodeOK, phase: "logout", warns: []string{CodeSecurityPlaintextLogin, CodeAuthSlow}},
 		{name: "plain", opts: func(o *Options) { o.Auth = AuthPlain }, cfg: fakeConfig{password: "correct horse"}, code: CodeOK, phase: "logout", warns: plain},
@@ -164,10 +164,10 @@ func TestCheckSession(t *testing.T) {
 		{name: "plain without SASL-IR", opts: func(o *Options) { o.Auth = AuthPlain }, cfg: fakeConfig{caps: "IMAP4rev1 AUTH=PLAIN", password: "correct horse"}, code: CodeOK, phase: "logout", warns: []string{CodeSecurityPlaintextLogin, CodeIdleUnsupported}},
 		{name: "mechanism missing", opts: func(o *Options) { o.Auth, o.Token = AuthXOAuth2, "tok" }, code: CodeAuthMechanismUnsupported, phase: "auth", warns: plain, evidence: "AUTH=XOAUTH2"},
 		{name: "xoauth2 invalid", opts: func(o *Options) { o.Auth, o.Token = AuthXOAuth2, "tok" },
-			cfg: fakeConfig{caps: "IMAP4rev1 SASL-IR AUTH=XOAUTH2", on: map[string]func(*fconn, string, string){"AUTHENTICATE": oauthFail(`{"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"}`, "")}},
+			cfg:  fakeConfig{caps: "IMAP4rev1 SASL-IR AUTH=XOAUTH2", on: map[string]func(*fconn, string, string){"AUTHENTICATE": oauthFail(`{"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"}`, "")}},
 			code: CodeAuthOAuthTokenInvalid, phase: "auth", warns: plain, evidence: `"401"`},
 		{name: "oauthbearer scope", opts: func(o *Options) { o.Auth, o.Token = AuthOAuthBearer, "tok" },
-			cfg: fakeConfig{caps: "IMAP4rev1 SASL-IR AUTH=OAUTHBEARER", on: map[string]func(*fconn, string, string){"AUTHENTICATE": oauthFail(`{"status":"insufficient_scope","scope":"mail"}`, "AQ==")}},
+			cfg:  fakeConfig{caps: "IMAP4rev1 SASL-IR AUTH=OAUTHBEARER", on: map[string]func(*fconn, string, string){"AUTHENTICATE": oauthFail(`{"status":"insufficient_scope","scope":"mail"}`, "AQ==")}},
 			code: CodeAuthOAuthScope, phase: "auth", warns: plain},
 		{name: "oauth endless challenges", opts: func(o *Options) { o.Auth, o.Token = AuthOAuthBearer, "tok" },
 			cfg: fakeConfig{caps: "IMAP4rev1 SASL-IR AUTH=OAUTHBEARER", on: map[string]func(*fconn, string, string){"AUTHENTICATE": func(c *fconn, tag, _ string) {

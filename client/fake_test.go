@@ -358,4 +358,3 @@ func hangUp(ls ...string) func(c *fconn, tag, args string) {
 func silence() func(c *fconn, tag, args string) {
 	return func(c *fconn, _, _ string) { c.wait() }
 }
-
