@@ -205,3 +205,17 @@ func TestEveryCodeHasAdvice(t *testing.T) {
 		}
 	}
 }
+
+func TestEncodeMailbox(t *testing.T) {
+	for in, want := range map[string]string{
+		"INBOX":        "INBOX",
+		"Entwürfe":     "Entw&APw-rfe",
+		"A & B":        "A &- B",
+		"日本語":          "&ZeVnLIqe-",
+		"Sent/Archive": "Sent/Archive",
+	} {
+		if got := encodeMailbox(in); got != want {
+			t.Errorf("encodeMailbox(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -35,7 +36,7 @@ func newTranscript(start time.Time, logger *slog.Logger, r *redactor) *transcrip
 // add records one event; text is redacted and bounded before it is kept
 // or logged, so nothing downstream ever sees a secret.
 func (t *transcript) add(session int, dir, text string) {
-	text = t.redactor.redact(text)
+	text = printable(t.redactor.redact(text))
 	if len(text) > maxEventText {
 		text = text[:maxEventText] + "… (" + strconv.Itoa(len(text)-maxEventText) + " more bytes)"
 	}
@@ -86,7 +87,7 @@ func (r *redactor) addSecret(s string) {
 		}
 		return
 	}
-	r.secrets = append(r.secrets, s, quote(s), base64.StdEncoding.EncodeToString([]byte(s)))
+	r.secrets = append(r.secrets, quote(s), s, base64.StdEncoding.EncodeToString([]byte(s)))
 }
 
 // addBlob registers a SASL message as sent on the wire (base64).
@@ -104,3 +105,22 @@ func (r *redactor) redact(s string) string {
 	}
 	return s
 }
+
+// printable escapes control bytes, so that a server cannot rewrite what a
+// terminal shows of the transcript (a bare CR, escape sequences).
+func printable(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }

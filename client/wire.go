@@ -2,6 +2,7 @@ package client
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -134,6 +135,9 @@ func (r *wireReader) readLine() (string, error) {
 		buf = buf[:n-1]
 	} else {
 		r.sawBareLF = true
+	}
+	if i := bytes.IndexAny(buf, "\r\x00"); i >= 0 {
+		return "", &wireError{Kind: errParse, Line: string(buf), Err: fmt.Errorf("%q inside a line", buf[i])}
 	}
 	return string(buf), nil
 }
