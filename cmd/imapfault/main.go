@@ -56,6 +56,7 @@ type command struct {
 
 // commands is sorted by name so that "unknown command" can list them.
 var commands = []command{
+	{"check", runCheck},
 	{"lint", runLint},
 	{"scenarios", runScenarios},
 	{"serve", runServe},

@@ -14,13 +14,21 @@ import (
 	"time"
 )
 
-// runCmd runs the command line as main would, with captured output.
-func runCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runCmd runs the command line as main would, with the given environment
+// and captured output, bounded in time.
+func runCmd(t *testing.T, environ map[string]string, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
-	code = run(context.Background(), e, args)
-	return out.String(), errb.String(), code
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return environ[k] }}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	code := run(ctx, e, args)
+	return result{code, out.String(), errb.String()}
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -39,22 +47,22 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			_, stderr, code := runCmd(t, tt.args...)
-			if code != tt.code || !strings.Contains(stderr, tt.want) {
-				t.Errorf("run(%q) = %d, stderr %q; want %d and %q", tt.args, code, stderr, tt.code, tt.want)
+			r := runCmd(t, nil, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("run(%q) = %d, stderr %q; want %d and %q", tt.args, r.code, r.stderr, tt.code, tt.want)
 			}
 		})
 	}
 }
 
 func TestScenariosListAndShow(t *testing.T) {
-	out, _, code := runCmd(t, "scenarios")
-	if code != exitOK || !regexp.MustCompile(`(?m)^healthy\s+none\s+ok\s+A well-behaved`).MatchString(out) {
-		t.Errorf("scenarios = %d, %q", code, out)
+	r := runCmd(t, nil, "scenarios")
+	if r.code != exitOK || !regexp.MustCompile(`(?m)^healthy\s+none\s+ok\s+A well-behaved`).MatchString(r.stdout) {
+		t.Errorf("scenarios = %d, %q", r.code, r.stdout)
 	}
-	out, _, code = runCmd(t, "scenarios", "show", "healthy")
-	if code != exitOK || !strings.HasPrefix(out, `name = "healthy"`) {
-		t.Errorf("scenarios show healthy = %d, %.60q", code, out)
+	r = runCmd(t, nil, "scenarios", "show", "healthy")
+	if r.code != exitOK || !strings.HasPrefix(r.stdout, `name = "healthy"`) {
+		t.Errorf("scenarios show healthy = %d, %.60q", r.code, r.stdout)
 	}
 }
 
@@ -62,20 +70,20 @@ func TestScenariosListAndShow(t *testing.T) {
 // and lints it again.
 func TestLint(t *testing.T) {
 	dir := t.TempDir()
-	out, _, _ := runCmd(t, "scenarios", "show", "healthy")
+	shown := runCmd(t, nil, "scenarios", "show", "healthy")
 	good := filepath.Join(dir, "good.toml")
 	// The copy names no message files: they live beside the built-ins.
-	src := strings.ReplaceAll(out, `files = ["messages/*.eml"]`, "")
+	src := strings.ReplaceAll(shown.stdout, `files = ["messages/*.eml"]`, "")
 	os.WriteFile(good, []byte(src), 0o644)
 	bad := filepath.Join(dir, "bad.toml")
 	os.WriteFile(bad, []byte(strings.Replace(src, `tls = "starttls"`, `tls = "ssl"`, 1)), 0o644)
 
-	if out, stderr, code := runCmd(t, "lint", good); code != exitOK {
-		t.Fatalf("lint good = %d\n%s%s", code, out, stderr)
+	if r := runCmd(t, nil, "lint", good); r.code != exitOK {
+		t.Fatalf("lint good = %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	out, _, code := runCmd(t, "lint", good, bad)
-	if code != exitFailure || !strings.Contains(out, bad+`:6: server.tls: "ssl" is not allowed`) {
-		t.Errorf("lint bad = %d, %q", code, out)
+	r := runCmd(t, nil, "lint", good, bad)
+	if r.code != exitFailure || !strings.Contains(r.stdout, bad+`:6: server.tls: "ssl" is not allowed`) {
+		t.Errorf("lint bad = %d, %q", r.code, r.stdout)
 	}
 }
 

@@ -1,0 +1,208 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Check walks the server at opts.Addr phase by phase and reports what it
+// found. The error is only for invalid Options: every failure of the
+// server is a Diagnosis in the Report. Each phase is bounded by
+// opts.StepTimeout, so the whole check is bounded by a small multiple of it.
+func Check(ctx context.Context, opts Options) (*Report, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	red := newRedactor(o.Password, o.Token)
+	w := &walk{
+		ctx: ctx,
+		o:   &o,
+		red: red,
+		tr:  newTranscript(start, o.Logger, red),
+		rep: &Report{
+			Target:   o.Addr,
+			TLSMode:  o.TLS,
+			Insecure: o.Insecure,
+			User:     o.User,
+			Mailbox:  o.Mailbox,
+			Write:    o.Write,
+			Started:  start,
+		},
+	}
+	w.run()
+	w.finish(start)
+	return w.rep, nil
+}
+
+// walk is the state of one check.
+type walk struct {
+	ctx context.Context
+	o   *Options
+	red *redactor
+	tr  *transcript
+	rep *Report
+	s   *session // the main session, once connected
+
+	failed  bool
+	warns   []Diagnosis
+	preauth bool
+
+	// What the main session learned, for the later phases.
+	exists       uint32
+	newestUID    uint32
+	testUID      uint32 // of the message --write appended
+	readOnly     bool
+	permKeywords bool
+	inboxListed  bool
+	mailboxSeen  bool
+}
+
+func (w *walk) run() {
+	defer func() {
+		if w.s != nil {
+			w.s.close()
+		}
+	}()
+	if !w.step("connect", nil, w.connect) {
+		return
+	}
+	if w.o.TLS == TLSImplicit && !w.step("tls", w.s, w.tlsStep) {
+		return
+	}
+	if !w.step("greeting", w.s, w.greeting) {
+		return
+	}
+	if !w.step("capability", w.s, w.capability) {
+		return
+	}
+	if w.o.TLS == TLSStartTLS {
+		if !w.step("starttls", w.s, w.starttls) || !w.step("tls", w.s, w.tlsStep) || !w.step("capability", w.s, w.capability) {
+			return
+		}
+	}
+	w.plaintextWarning()
+	if w.o.User != "" && !w.preauth {
+		if !w.step("auth", w.s, w.auth) {
+			return
+		}
+	}
+	if w.o.User != "" || w.preauth {
+		for _, p := range []struct {
+			phase string
+			fn    func(context.Context) (string, *Diagnosis)
+		}{
+			{"list", w.list}, {"select", w.selectMailbox}, {"fetch", w.fetch}, {"idle", w.idle},
+		} {
+			if !w.step(p.phase, w.s, p.fn) {
+				return
+			}
+		}
+		// The flag round-trip works on the test message, so that --write
+		// never touches a message of the user's.
+		if w.o.Write {
+			if !w.step("append", w.s, w.appendMessage) {
+				return
+			}
+			if !w.step("flags", nil, w.flags) {
+				w.removeTestMessage()
+				return
+			}
+			if !w.step("delete", w.s, w.deleteMessage) {
+				return
+			}
+		}
+	}
+	w.step("logout", w.s, w.logout)
+}
+
+// removeTestMessage tries to delete the test message after a failed flag
+// round-trip, outside the walk: its outcome changes no diagnosis.
+func (w *walk) removeTestMessage() {
+	ctx, done := w.s.arm(w.ctx)
+	defer done()
+	if detail, d := w.deleteMessage(ctx); d != nil {
+		w.s.info("could not delete the test message: %s", d.Evidence)
+	} else {
+		w.s.info("cleanup: %s", detail)
+	}
+}
+
+// step runs one phase under its deadline and records its outcome. A nil
+// session means the phase bounds its own waits (connect).
+func (w *walk) step(phase string, s *session, fn func(context.Context) (string, *Diagnosis)) bool {
+	start := time.Now()
+	ctx, done := w.ctx, func() {}
+	if s != nil {
+		ctx, done = s.arm(w.ctx)
+	}
+	nWarn := len(w.warns)
+	detail, d := fn(ctx)
+	done()
+	st := Step{Phase: phase, Duration: time.Since(start), OK: d == nil, Detail: w.red.redact(detail), Warning: len(w.warns) > nWarn}
+	w.rep.Steps = append(w.rep.Steps, st)
+	if d == nil {
+		return true
+	}
+	if w.interrupted() {
+		cause := context.Cause(w.ctx)
+		if cause == nil {
+			cause = context.DeadlineExceeded
+		}
+		*d = diag(CodeCheckCanceled, phase, fmt.Sprintf("check interrupted during %s: %v", phase, cause))
+	}
+	d.Evidence = w.red.redact(d.Evidence)
+	w.rep.Diagnosis = *d
+	w.failed = true
+	w.tr.add(w.sessionID(), "!!", d.Code+": "+d.Evidence)
+	return false
+}
+
+// interrupted reports whether the caller's context ended. Its deadline
+// is also the connection's, and the connection may notice first.
+func (w *walk) interrupted() bool {
+	if w.ctx.Err() != nil {
+		return true
+	}
+	dl, ok := w.ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
+func (w *walk) sessionID() int {
+	if w.s == nil {
+		return 1
+	}
+	return w.s.id
+}
+
+// warn adds a warning once per code.
+func (w *walk) warn(d Diagnosis) {
+	for _, x := range w.warns {
+		if x.Code == d.Code {
+			return
+		}
+	}
+	d.Evidence = w.red.redact(d.Evidence)
+	w.warns = append(w.warns, d)
+	w.tr.add(w.sessionID(), "==", "warning "+d.Code+": "+d.Evidence)
+}
+
+func (w *walk) finish(start time.Time) {
+	if w.s != nil && w.s.r.sawBareLF {
+		w.warn(diag(CodeProtocolBareLF, "greeting", "at least one line from the server ended in LF without CR"))
+	}
+	if !w.failed {
+		w.rep.Diagnosis = diag(CodeOK, "logout", "every step passed")
+		if w.o.User == "" && !w.preauth {
+			w.rep.Diagnosis.Evidence = "reachable: every probe step passed (no --user, so no login was tried)"
+		}
+	}
+	w.rep.Warnings = w.warns
+	if w.rep.Warnings == nil {
+		w.rep.Warnings = []Diagnosis{}
+	}
+	w.rep.Duration = time.Since(start)
+	w.rep.Transcript = w.tr.snapshot()
+}

@@ -1,0 +1,146 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"mime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// newestCount is how many of the newest messages are fetched.
+const newestCount = 3
+
+// fetch reads the envelopes of the newest messages, without the bodies
+// and without setting \Seen.
+func (w *walk) fetch(ctx context.Context) (string, *Diagnosis) {
+	if w.exists == 0 {
+		return "the mailbox is empty: nothing to fetch", nil
+	}
+	lo := uint32(1)
+	if w.exists > newestCount {
+		lo = w.exists - newestCount + 1
+	}
+	cmd := fmt.Sprintf("FETCH %d:%d (UID RFC822.SIZE INTERNALDATE ENVELOPE)", lo, w.exists)
+	var (
+		msgs []Message
+		perr error
+	)
+	start := time.Now()
+	resp, err := w.s.command(cmd, func(r *response) error {
+		n, kw, p, ok := parseNumbered(r)
+		if !ok || kw != "FETCH" || n < lo {
+			return nil
+		}
+		m, err := parseFetch(p)
+		if err != nil {
+			perr = fmt.Errorf("%w: %q", err, clip(r.Raw))
+			return nil
+		}
+		msgs = append(msgs, m)
+		return nil
+	})
+	if err != nil {
+		d := failureDiag("fetch", "FETCH", time.Since(start), w.s.lastLine, err)
+		return "", &d
+	}
+	if resp.Status != "OK" {
+		d := statusDiag("fetch", resp)
+		return "", &d
+	}
+	if perr != nil {
+		d := diag(CodeProtocolParseError, "fetch", "FETCH response: "+perr.Error())
+		return "", &d
+	}
+	if len(msgs) == 0 {
+		d := diag(CodeFetchFailed, "fetch", fmt.Sprintf("%s answered %q without any FETCH data although the mailbox has %d messages", cmd, resp.Raw, w.exists))
+		return "", &d
+	}
+	sort.Slice(msgs, func(i, j int) bool { return msgs[i].UID > msgs[j].UID })
+	w.rep.Newest = msgs
+	w.newestUID = msgs[0].UID
+	m := msgs[0]
+	return fmt.Sprintf("%d messages fetched; newest: %q from %s, %s", len(msgs), m.Subject, m.From, age(time.Since(m.Date))), nil
+}
+
+// parseFetch reads the attribute list of a FETCH response.
+func parseFetch(p *parser) (Message, error) {
+	var m Message
+	v, err := p.value()
+	if err != nil {
+		return m, err
+	}
+	items, err := asList(v)
+	if err != nil || len(items)%2 != 0 {
+		return m, fmt.Errorf("FETCH attributes are not a list of pairs")
+	}
+	for i := 0; i < len(items); i += 2 {
+		key := strings.ToUpper(str(items[i]))
+		val := items[i+1]
+		switch key {
+		case "UID":
+			n, err := strconv.ParseUint(str(val), 10, 32)
+			if err != nil {
+				return m, fmt.Errorf("UID %q", str(val))
+			}
+			m.UID = uint32(n)
+		case "RFC822.SIZE":
+			m.Size, _ = strconv.ParseInt(str(val), 10, 64)
+		case "INTERNALDATE":
+			t, err := time.Parse("2-Jan-2006 15:04:05 -0700", strings.TrimSpace(str(val)))
+			if err == nil {
+				m.Date = t
+			}
+		case "ENVELOPE":
+			env, err := asList(val)
+			if err != nil || len(env) < 10 {
+				return m, fmt.Errorf("ENVELOPE is not a list of 10 fields")
+			}
+			m.Subject = decodeHeader(str(env[1]))
+			m.From = address(env[2])
+		}
+	}
+	return m, nil
+}
+
+// address renders the first address of an envelope address list.
+func address(v any) string {
+	list, err := asList(v)
+	if err != nil || len(list) == 0 {
+		return "(no sender)"
+	}
+	a, err := asList(list[0])
+	if err != nil || len(a) < 4 {
+		return "(unreadable sender)"
+	}
+	addr := str(a[2]) + "@" + str(a[3])
+	if name := decodeHeader(str(a[0])); name != "" {
+		return name + " <" + addr + ">"
+	}
+	return addr
+}
+
+func decodeHeader(s string) string {
+	dec := new(mime.WordDecoder)
+	if out, err := dec.DecodeHeader(s); err == nil {
+		return out
+	}
+	return s
+}
+
+// age renders a duration the way people say how old a message is.
+func age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "dated in the future"
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d hours ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}

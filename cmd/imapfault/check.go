@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/imapfault/imapfault/client"
+)
+
+const checkSynopsis = `[flags] HOST[:PORT]
+
+Walks an IMAP server phase by phase (connect, TLS, greeting, CAPABILITY,
+STARTTLS, login, LIST, SELECT, FETCH, IDLE, LOGOUT) and names what is wrong.
+Port 993 implies --tls implicit; any other port (default 143) --tls starttls.
+Without --user the walk stops after CAPABILITY/STARTTLS (a reachability probe).
+The password comes from $IMAPFAULT_PASSWORD, --password-file or a prompt on a
+terminal; an OAuth token from $IMAPFAULT_TOKEN or --token-file.
+JSON durations are in milliseconds (fields ending in _ms).
+Exit status: 0 ok, 1 warning, 2 failure, 3 usage or internal error.
+
+Examples:
+  IMAPFAULT_PASSWORD=secret imapfault check --user alice mail.example.com
+  imapfault check --json mail.example.com:993
+  imapfault check --nagios --user alice --password-file /etc/imap.pw mail.example.com`
+
+// checkFlags are the parsed flags of "imapfault check".
+type checkFlags struct {
+	tls, user, passwordFile, auth, tokenFile, mailbox string
+	caFile, serverName                                string
+	timeout                                           time.Duration
+	insecure, write, verbose, jsonOut, nagios         bool
+}
+
+func runCheck(ctx context.Context, e *env, args []string) int {
+	fs := newFlagSet(e, "check", checkSynopsis)
+	var f checkFlags
+	fs.StringVar(&f.tls, "tls", "", "`MODE`: implicit, starttls or none (default from the port)")
+	fs.StringVar(&f.user, "user", "", "log in as `NAME` (without it: probe only)")
+	fs.StringVar(&f.passwordFile, "password-file", "", "read the password from `FILE` (first line)")
+	fs.StringVar(&f.auth, "auth", "login", "`METHOD`: login, plain, xoauth2 or oauthbearer")
+	fs.StringVar(&f.tokenFile, "token-file", "", "read the OAuth token from `FILE` (first line)")
+	fs.StringVar(&f.mailbox, "mailbox", "INBOX", "select mailbox `NAME`")
+	fs.DurationVar(&f.timeout, "timeout", client.DefaultStepTimeout, "deadline for each step")
+	fs.StringVar(&f.caFile, "ca-file", "", "trust the CA certificates in PEM `FILE` instead of the system roots")
+	fs.StringVar(&f.serverName, "server-name", "", "verify the certificate for `NAME` (default: the host)")
+	fs.BoolVar(&f.insecure, "insecure", false, "continue past certificate problems (still reported)")
+	fs.BoolVar(&f.write, "write", false, "also test a flag round-trip and APPEND-and-delete (changes the account briefly)")
+	fs.BoolVar(&f.verbose, "v", false, "print the full transcript (secrets masked)")
+	fs.BoolVar(&f.jsonOut, "json", false, "print the whole report as one JSON object")
+	fs.BoolVar(&f.nagios, "nagios", false, "print one monitoring-plugins line with perfdata")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		errorf(e, "check needs exactly one HOST[:PORT], got %d arguments", fs.NArg())
+		hintf(e, "imapfault check --user alice mail.example.com")
+		return exitUsage
+	}
+	if f.jsonOut && f.nagios {
+		errorf(e, "--json and --nagios exclude each other")
+		return exitUsage
+	}
+	opts, err := checkOptions(e, &f, fs.Arg(0))
+	if err != nil {
+		errorf(e, "%v", err)
+		return exitUsage
+	}
+	rep, err := client.Check(ctx, opts)
+	if err != nil {
+		errorf(e, "%v", err)
+		return exitUsage
+	}
+	switch {
+	case f.jsonOut:
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			errorf(e, "writing JSON: %v", err)
+			return exitUsage
+		}
+	case f.nagios:
+		fmt.Fprintln(e.stdout, nagiosLine(rep))
+	default:
+		if f.verbose {
+			printTranscript(e.stdout, rep)
+		}
+		printSummary(e.stdout, rep)
+	}
+	return exitCode(rep)
+}
+
+// checkOptions turns the flags and the target into client options.
+func checkOptions(e *env, f *checkFlags, target string) (client.Options, error) {
+	opts := client.Options{
+		TLS:         client.TLSMode(f.tls),
+		User:        f.user,
+		Auth:        strings.ToLower(f.auth),
+		Mailbox:     f.mailbox,
+		StepTimeout: f.timeout,
+		ServerName:  f.serverName,
+		Insecure:    f.insecure,
+		Write:       f.write,
+	}
+	switch opts.TLS {
+	case "", client.TLSImplicit, client.TLSStartTLS, client.TLSNone:
+	default:
+		return opts, fmt.Errorf("--tls %q: want implicit, starttls or none", f.tls)
+	}
+	if f.timeout <= 0 {
+		return opts, fmt.Errorf("--timeout %v: want a positive duration", f.timeout)
+	}
+	host, port, err := net.SplitHostPort(target)
+	if err != nil {
+		host = strings.TrimSuffix(strings.TrimPrefix(target, "["), "]")
+		port = "143"
+		if opts.TLS == client.TLSImplicit {
+			port = "993"
+		}
+	}
+	if host == "" {
+		return opts, fmt.Errorf("target %q: empty host", target)
+	}
+	opts.Addr = net.JoinHostPort(host, port)
+	if opts.TLS == "" {
+		opts.TLS = client.DefaultTLSMode(port)
+	}
+	if f.caFile != "" {
+		pem, err := os.ReadFile(f.caFile)
+		if err != nil {
+			return opts, fmt.Errorf("--ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return opts, fmt.Errorf("--ca-file %s: no PEM certificates in it", f.caFile)
+		}
+		opts.RootCAs = pool
+	}
+	if opts.User == "" {
+		return opts, nil
+	}
+	switch opts.Auth {
+	case client.AuthLogin, client.AuthPlain:
+		opts.Password, err = secret(e, "IMAPFAULT_PASSWORD", f.passwordFile, "--password-file", "Password for "+opts.User+": ")
+	case client.AuthXOAuth2, client.AuthOAuthBearer:
+		opts.Token, err = secret(e, "IMAPFAULT_TOKEN", f.tokenFile, "--token-file", "OAuth token for "+opts.User+": ")
+	default:
+		return opts, fmt.Errorf("--auth %q: want login, plain, xoauth2 or oauthbearer", f.auth)
+	}
+	return opts, err
+}
+
+// secret reads a secret from a file, the environment, or a terminal
+// prompt, in that order; never from the command line, where other users
+// could read it in the process list.
+func secret(e *env, envName, file, flagName, prompt string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", flagName, err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		return strings.TrimSuffix(line, "\r"), nil
+	}
+	if v := e.getenv(envName); v != "" {
+		return v, nil
+	}
+	if f, ok := e.stdin.(*os.File); ok && isTerminal(f) {
+		return promptSecret(e, f, prompt)
+	}
+	return "", fmt.Errorf("no secret: set %s, use %s, or run on a terminal to be prompted", envName, flagName)
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// promptSecret reads a line with echo turned off through stty, which
+// keeps the tool free of terminal libraries.
+func promptSecret(e *env, tty *os.File, prompt string) (string, error) {
+	stty := func(arg string) error {
+		cmd := exec.Command("stty", arg)
+		cmd.Stdin = tty
+		return cmd.Run()
+	}
+	if err := stty("-echo"); err != nil {
+		return "", fmt.Errorf("cannot turn off terminal echo for the prompt (%w): set the secret in the environment or a file", err)
+	}
+	defer stty("echo")
+	fmt.Fprint(e.stderr, prompt)
+	line, err := bufio.NewReader(tty).ReadString('\n')
+	fmt.Fprintln(e.stderr)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading the prompt: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// exitCode maps a report onto the monitoring-plugins exit codes.
+func exitCode(rep *client.Report) int {
+	switch {
+	case rep.Diagnosis.Code == client.CodeCheckCanceled:
+		return exitUsage
+	case !rep.OK():
+		return exitFailure
+	case len(rep.Warnings) > 0:
+		return exitWarning
+	}
+	return exitOK
+}
+
+func printTranscript(w io.Writer, rep *client.Report) {
+	fmt.Fprintln(w, "Transcript (secrets masked):")
+	for _, ev := range rep.Transcript {
+		fmt.Fprintf(w, "%8.3fs %d %s %s\n", ev.Elapsed.Seconds(), ev.Session, ev.Dir, ev.Text)
+	}
+	fmt.Fprintln(w)
+}
+
+func printSummary(w io.Writer, rep *client.Report) {
+	who := "probe only"
+	if rep.User != "" {
+		who = "user " + rep.User
+	}
+	fmt.Fprintf(w, "imapfault check %s (TLS %s, %s)\n", rep.Target, rep.TLSMode, who)
+	for _, st := range rep.Steps {
+		status := "ok"
+		switch {
+		case !st.OK:
+			status = "FAIL"
+		case st.Warning:
+			status = "warn"
+		}
+		fmt.Fprintf(w, "  %-10s %9s  %-4s  %s\n", st.Phase, fmtDuration(st.Duration), status, st.Detail)
+	}
+	d := rep.Diagnosis
+	fmt.Fprintf(w, "diagnosis: %s (phase %s)\n  evidence: %s\n  advice:   %s\n", d.Code, d.Phase, d.Evidence, d.Advice)
+	for _, wd := range rep.Warnings {
+		fmt.Fprintf(w, "warning: %s (phase %s)\n  evidence: %s\n  advice:   %s\n", wd.Code, wd.Phase, wd.Evidence, wd.Advice)
+	}
+}
+
+func fmtDuration(d time.Duration) string {
+	if d < time.Second {
+		return d.Round(100 * time.Microsecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+// nagiosLine renders one monitoring-plugins status line with perfdata:
+// seconds per step, and the certificate's days left when TLS was used.
+func nagiosLine(rep *client.Report) string {
+	status := "OK"
+	d := rep.Diagnosis
+	text := d.Evidence
+	switch exitCode(rep) {
+	case exitWarning:
+		status, d = "WARNING", rep.Warnings[0]
+		text = d.Code + ": " + d.Evidence
+	case exitFailure:
+		status = "CRITICAL"
+		text = d.Code + " in " + d.Phase + ": " + d.Evidence
+	case exitUsage:
+		status = "UNKNOWN"
+		text = d.Code + ": " + d.Evidence
+	}
+	text = strings.NewReplacer("|", "/", "\n", " ").Replace(text)
+	var perf []string
+	seen := map[string]int{}
+	for _, st := range rep.Steps {
+		seen[st.Phase]++
+		label := st.Phase
+		if n := seen[st.Phase]; n > 1 {
+			label = fmt.Sprintf("%s_%d", st.Phase, n)
+		}
+		perf = append(perf, fmt.Sprintf("%s=%.3fs;;;0", label, st.Duration.Seconds()))
+	}
+	perf = append(perf, fmt.Sprintf("total=%.3fs;;;0", rep.Duration.Seconds()))
+	if rep.TLS != nil {
+		perf = append(perf, fmt.Sprintf("cert_days=%d;14;0", rep.TLS.DaysLeft(time.Now())))
+	}
+	return fmt.Sprintf("IMAP %s - %s | %s", status, text, strings.Join(perf, " "))
+}

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imapfault/imapfault/client"
+)
+
+const testPassword = "p4ss-W0rd-secret"
+
+// miniServer is a loopback IMAP server just big enough for the command's
+// tests; the client package has the thorough fake.
+func miniServer(t *testing.T, caps string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				serveMini(c, caps)
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+func serveMini(c net.Conn, caps string) {
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	send := func(lines ...string) {
+		for _, l := range lines {
+			c.Write([]byte(l + "\r\n"))
+		}
+	}
+	send("* OK [CAPABILITY " + caps + "] mini ready")
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			return
+		}
+		tag := f[0]
+		switch strings.ToUpper(f[1]) {
+		case "LOGIN":
+			if len(f) < 4 || strings.Trim(f[3], `"`) != testPassword {
+				send(tag + " NO [AUTHENTICATIONFAILED] Authentication failed.")
+				continue
+			}
+			send(tag + " OK logged in")
+		case "LIST":
+			send(`* LIST () "/" INBOX`, tag+" OK done")
+		case "SELECT":
+			send("* 0 EXISTS", tag+" OK [READ-WRITE] done")
+		case "IDLE":
+			send("+ idling")
+			r.ReadString('\n')
+			send(tag + " OK done")
+		case "LOGOUT":
+			send("* BYE bye", tag+" OK done")
+			return
+		default:
+			send(tag + " OK done")
+		}
+	}
+}
+
+
+func TestCheckUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"a", "b"},
+		{"--tls", "sometimes", "localhost"},
+		{"--json", "--nagios", "localhost"},
+		{"--timeout", "0s", "localhost"},
+		{"--auth", "kerberos", "--user", "a", "localhost"},
+		{"--ca-file", "/nonexistent", "localhost"},
+		{"--no-such-flag", "localhost"},
+	} {
+		if r := runCmd(t, nil, append([]string{"check"}, args...)...); r.code != exitUsage || !strings.Contains(r.stderr, "imapfault") {
+			t.Errorf("check %q = %d (%q), want %d with a message", args, r.code, r.stderr, exitUsage)
+		}
+	}
+	if r := runCmd(t, nil, "check", "-h"); r.code != exitOK || !strings.Contains(r.stderr, "--password-file") {
+		t.Errorf("check -h = %d, %q; want usage with the flags", r.code, r.stderr)
+	}
+}
+
+func TestCheckNoSecret(t *testing.T) {
+	r := runCmd(t, nil, "check", "--user", "alice", "127.0.0.1:1")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "IMAPFAULT_PASSWORD") {
+		t.Errorf("check without a secret = %d, %q; want %d naming IMAPFAULT_PASSWORD", r.code, r.stderr, exitUsage)
+	}
+	r = runCmd(t, nil, "check", "--user", "alice", "--auth", "xoauth2", "127.0.0.1:1")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "IMAPFAULT_TOKEN") {
+		t.Errorf("check xoauth2 without a token = %d, %q; want %d naming IMAPFAULT_TOKEN", r.code, r.stderr, exitUsage)
+	}
+}
+
+func TestCheckExitCodes(t *testing.T) {
+	addr := miniServer(t, "IMAP4rev1 IDLE")
+	disabled := miniServer(t, "IMAP4rev1 LOGINDISABLED")
+	pw := map[string]string{"IMAPFAULT_PASSWORD": testPassword}
+	wrong := map[string]string{"IMAPFAULT_PASSWORD": "wrong"}
+	tests := []struct {
+		name    string
+		environ map[string]string
+		args    []string
+		code    int
+		out     string
+	}{
+		{"ok probe", nil, []string{"--tls", "none", disabled}, exitOK, "diagnosis: ok"},
+		{"warning", pw, []string{"--tls", "none", "--user", "alice", addr}, exitWarning, "warning: security.plaintext_login"},
+		{"failure", wrong, []string{"--tls", "none", "--user", "alice", addr}, exitFailure, "diagnosis: auth.failed (phase auth)"},
+		{"refused", nil, []string{"--tls", "none", "127.0.0.1:1"}, exitFailure, "tcp.refused"},
+		{"starttls missing", nil, []string{addr}, exitFailure, "starttls.unavailable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCmd(t, tt.environ, append([]string{"check", "--timeout", "1s"}, tt.args...)...)
+			if r.code != tt.code || !strings.Contains(r.stdout, tt.out) {
+				t.Errorf("check %q = %d, want %d with %q; stdout:\n%s\nstderr:\n%s", tt.args, r.code, tt.code, tt.out, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+func TestCheckOutputs(t *testing.T) {
+	addr := miniServer(t, "IMAP4rev1 IDLE")
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte(testPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"--tls", "none", "--user", "alice", "--password-file", pwFile, "--timeout", "1s"}
+
+	r := runCmd(t, nil, append(append([]string{"check"}, base...), "-v", addr)...)
+	if !strings.Contains(r.stdout, "-> a1 LOGIN alice ********") || !strings.Contains(r.stdout, "<- * OK") {
+		t.Errorf("check -v transcript lacks the masked LOGIN or the greeting:\n%s", r.stdout)
+	}
+
+	r = runCmd(t, nil, append(append([]string{"check"}, base...), "--json", addr)...)
+	var rep struct {
+		Diagnosis struct{ Code, Phase string }
+		Warnings  []struct{ Code string }
+		Steps     []struct {
+			Phase      string
+			DurationMS *float64 `json:"duration_ms"`
+		}
+		Transcript []struct{ Dir, Text string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("check --json output is not JSON (%v):\n%s", err, r.stdout)
+	}
+	if rep.Diagnosis.Code != client.CodeOK || len(rep.Steps) == 0 || rep.Steps[0].DurationMS == nil || len(rep.Transcript) == 0 {
+		t.Errorf("check --json = %+v, want code ok, steps with duration_ms, a transcript", rep)
+	}
+
+	r = runCmd(t, nil, append(append([]string{"check"}, base...), "--nagios", addr)...)
+	if r.code != exitWarning || !strings.HasPrefix(r.stdout, "IMAP WARNING - security.plaintext_login") || !strings.Contains(r.stdout, "| connect=") {
+		t.Errorf("check --nagios = %d, %q; want a WARNING line with perfdata", r.code, r.stdout)
+	}
+
+	for _, out := range []string{r.stdout, r.stderr} {
+		if strings.Contains(out, testPassword) {
+			t.Errorf("output contains the password:\n%s", out)
+		}
+	}
+	for _, flag := range []string{"-v", "--json"} {
+		r := runCmd(t, nil, append(append([]string{"check"}, base...), flag, addr)...)
+		if strings.Contains(r.stdout+r.stderr, testPassword) {
+			t.Errorf("check %s output contains the password", flag)
+		}
+	}
+}
+
+func TestCheckTargets(t *testing.T) {
+	tests := []struct {
+		tls, target string
+		addr        string
+		mode        client.TLSMode
+	}{
+		{"", "mail.example.com", "mail.example.com:143", client.TLSStartTLS},
+		{"", "mail.example.com:993", "mail.example.com:993", client.TLSImplicit},
+		{"", "mail.example.com:1143", "mail.example.com:1143", client.TLSStartTLS},
+		{"implicit", "mail.example.com", "mail.example.com:993", client.TLSImplicit},
+		{"none", "mail.example.com:993", "mail.example.com:993", client.TLSNone},
+		{"", "[::1]", "[::1]:143", client.TLSStartTLS},
+		{"", "[::1]:993", "[::1]:993", client.TLSImplicit},
+	}
+	for _, tt := range tests {
+		o, err := checkOptions(&env{getenv: func(string) string { return "" }}, &checkFlags{tls: tt.tls, timeout: time.Second}, tt.target)
+		if err != nil || o.Addr != tt.addr || o.TLS != tt.mode {
+			t.Errorf("checkOptions(--tls %q, %q) = %q, %q, %v; want %q, %q", tt.tls, tt.target, o.Addr, o.TLS, err, tt.addr, tt.mode)
+		}
+	}
+}
