@@ -101,7 +101,6 @@ func serveMini(c net.Conn, caps string) {
 	}
 }
 
-
 func TestCheckUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{},
