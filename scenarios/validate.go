@@ -37,7 +37,7 @@ func applyDefaults(s *Scenario) {
 	if len(s.Server.AuthMechanisms) == 0 {
 		s.Server.AuthMechanisms = []string{"PLAIN"}
 		for _, u := range s.Users {
-			if len(u.Tokens) > 0 {
+			if len(u.Tokens) > 0 || len(u.TokenErrors) > 0 {
 				s.Server.AuthMechanisms = append(s.Server.AuthMechanisms, "XOAUTH2", "OAUTHBEARER")
 				break
 			}

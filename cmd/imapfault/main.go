@@ -17,6 +17,7 @@ import (
 const usage = `imapfault: a fake IMAP server that fails on purpose, and a tester that names the failure.
 
 Usage:
+  imapfault verify [NAME|FILE|GLOB...] [--json] [--junit FILE]
   imapfault serve [--scenario NAME|FILE] [--listen ADDR] [-v]
   imapfault scenarios [show NAME]
   imapfault lint FILE...
@@ -24,6 +25,8 @@ Usage:
   imapfault version
 
 Examples:
+  imapfault verify                         # every built-in scenario, tester against fake server
+  imapfault verify 'auth-*' mine.toml
   imapfault serve                          # the healthy scenario on 127.0.0.1
   imapfault serve --scenario login-rejected --listen 127.0.0.1:1143
   imapfault scenarios show healthy > mine.toml
@@ -60,6 +63,7 @@ var commands = []command{
 	{"lint", runLint},
 	{"scenarios", runScenarios},
 	{"serve", runServe},
+	{"verify", runVerify},
 	{"version", runVersion},
 }
 

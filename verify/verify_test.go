@@ -1,0 +1,74 @@
+package verify
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/imapfault/imapfault/scenarios"
+)
+
+// TestBuiltinScenarios is `imapfault verify` as go test subtests: every
+// built-in scenario has a subtest named after its file. The scenarios run
+// all at once first, since they mostly wait on timers and t.Parallel would
+// hold them to GOMAXPROCS at a time.
+func TestBuiltinScenarios(t *testing.T) {
+	all, err := scenarios.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := Run(context.Background(), all, Options{Parallel: len(all)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		t.Run(r.Scenario, func(t *testing.T) {
+			if r.Err != nil {
+				t.Fatalf("%s: %v", r.Source, r.Err)
+			}
+			if !r.Pass {
+				t.Errorf("%s: expect (-want +got):\n%s\nevidence: %s\ntester transcript tail:\n%s", r.Source, r.Diff, r.Report.Diagnosis.Evidence, transcriptTail(r))
+			}
+		})
+	}
+}
+
+func transcriptTail(r Result) string {
+	var lines []string
+	tr := r.Report.Transcript
+	if len(tr) > 10 {
+		tr = tr[len(tr)-10:]
+	}
+	for _, e := range tr {
+		lines = append(lines, "  "+e.Dir+" "+e.Text)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestWrongExpectationFails: a scenario whose [expect] is wrong must fail
+// with a diff that names what was expected and what was found.
+func TestWrongExpectationFails(t *testing.T) {
+	src, err := scenarios.Source("login-rejected")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := strings.Replace(string(src), `diagnosis = "auth.failed"`, `diagnosis = "auth.expired"`, 1)
+	sc, err := scenarios.Parse("wrong.toml", []byte(wrong), nil)
+	if err == nil {
+		t.Fatal("the copy should not parse without its message folder")
+	}
+	wrong = strings.Replace(wrong, `files = ["messages/0[1-4]-*.eml"]`, "", 1)
+	sc, err = scenarios.Parse("wrong.toml", []byte(wrong), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := One(context.Background(), sc, Options{})
+	if r.Pass || r.Err != nil {
+		t.Fatalf("One() = pass %v, err %v; want a failure", r.Pass, r.Err)
+	}
+	for _, want := range []string{`-`, `"auth.expired"`, `+`, `"auth.failed"`} {
+		if !strings.Contains(r.Diff, want) {
+			t.Errorf("diff lacks %q:\n%s", want, r.Diff)
+		}
+	}
+}
