@@ -20,9 +20,34 @@ type Seed struct {
 }
 
 // Seeds returns the messages of a mailbox in the order they are appended:
-// files, then inline messages, then generated ones. now anchors generated
-// and undated messages.
+// files, then inline messages, then generated ones. now, to the hour,
+// anchors generated and undated messages. The result is cached on the
+// scenario, since a test suite or verify run starts the same scenario's
+// server many times; callers must not modify it.
 func (s *Scenario) Seeds(m *Mailbox, now time.Time) ([]Seed, error) {
+	anchor := now.Truncate(time.Hour)
+	if s.cache == nil {
+		return s.loadSeeds(m, anchor)
+	}
+	s.cache.Lock()
+	defer s.cache.Unlock()
+	if c, ok := s.cache.seeds[m]; ok && c.anchor.Equal(anchor) {
+		return c.seeds, nil
+	}
+	seeds, err := s.loadSeeds(m, anchor)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.seeds[m] = cachedSeeds{anchor: anchor, seeds: seeds}
+	return seeds, nil
+}
+
+type cachedSeeds struct {
+	anchor time.Time
+	seeds  []Seed
+}
+
+func (s *Scenario) loadSeeds(m *Mailbox, now time.Time) ([]Seed, error) {
 	var out []Seed
 	for _, pattern := range m.Files {
 		names, err := globFS(s.Files, pattern)

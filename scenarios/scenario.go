@@ -6,6 +6,7 @@ package scenarios
 
 import (
 	"io/fs"
+	"sync"
 	"time"
 
 	"github.com/imapfault/imapfault/faults"
@@ -32,6 +33,13 @@ type Scenario struct {
 	// Files resolves the message files the scenario names, relative to the
 	// scenario's own folder. Nil for scenarios built in code with no files.
 	Files fs.FS `toml:"-"`
+
+	cache *seedCache // set by Parse and Validate
+}
+
+type seedCache struct {
+	sync.Mutex
+	seeds map[*Mailbox]cachedSeeds
 }
 
 // Transport modes.

@@ -18,6 +18,9 @@ var (
 )
 
 func applyDefaults(s *Scenario) {
+	if s.cache == nil {
+		s.cache = &seedCache{seeds: map[*Mailbox]cachedSeeds{}}
+	}
 	if s.Layer == "" {
 		s.Layer = "none"
 	}

@@ -16,7 +16,7 @@ import (
 // The same mailbox can be shared between multiple connections and multiple
 // users.
 type Mailbox struct {
-	tracker     *imapserver.MailboxTracker
+	tracker     *MailboxTracker
 	uidValidity uint32
 
 	mutex      sync.Mutex
@@ -30,7 +30,7 @@ type Mailbox struct {
 // NewMailbox creates a new mailbox.
 func NewMailbox(name string, uidValidity uint32) *Mailbox {
 	return &Mailbox{
-		tracker:     imapserver.NewMailboxTracker(0),
+		tracker:     NewMailboxTracker(0),
 		uidValidity: uidValidity,
 		name:        name,
 		uidNext:     1,
@@ -353,7 +353,7 @@ func (mbox *Mailbox) NewView() *MailboxView {
 // selected state.
 type MailboxView struct {
 	*Mailbox
-	tracker   *imapserver.SessionTracker
+	tracker   *SessionTracker
 	searchRes imap.UIDSet
 }
 

@@ -3,8 +3,9 @@
 // It is go-imap's imapmemserver (MIT licence, LICENSE.go-imap) with the
 // gaps a fake of a real server cannot have filled: every user has an
 // INBOX, mailboxes carry SPECIAL-USE attributes and a chosen UIDVALIDITY,
-// system flags keep their usual case on the wire, and tests can deliver
-// mail and change flags while clients are connected.
+// system flags keep their usual case on the wire, IDLE announces mail that
+// arrived just before it started (tracker.go, from imapserver), and tests
+// can deliver mail and change flags while clients are connected.
 package store
 
 import "sync"
