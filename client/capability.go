@@ -17,6 +17,7 @@ func (w *walk) capability(ctx context.Context) (string, *Diagnosis) {
 	detail := strings.Join(w.s.capList, " ")
 	if !w.s.has("IMAP4rev1") && !w.s.has("IMAP4rev2") {
 		detail += " (neither IMAP4rev1 nor IMAP4rev2 advertised)"
+		w.warn(diag(CodeProtocolNoRevision, "capability", "CAPABILITY lists neither IMAP4rev1 nor IMAP4rev2: "+strings.Join(w.s.capList, " ")))
 	}
 	return detail, nil
 }

@@ -1,8 +1,9 @@
 package client
 
-// Diagnosis codes, from the taxonomy in DESIGN.md. The tester adds three:
-// auth.slow and protocol.bare_lf are never primary, check.canceled is the
-// diagnosis of a check whose context ended before the walk did.
+// Diagnosis codes, from the taxonomy in DESIGN.md. The tester adds four:
+// auth.slow, protocol.bare_lf and protocol.no_imap4rev1 are warnings, never
+// primary; check.canceled is the diagnosis of a check whose context ended
+// before the walk did.
 const (
 	CodeOK = "ok"
 
@@ -69,6 +70,7 @@ const (
 	CodeProtocolBad        = "protocol.bad"
 	CodeProtocolParseError = "protocol.parse_error"
 	CodeProtocolBareLF     = "protocol.bare_lf"
+	CodeProtocolNoRevision = "protocol.no_imap4rev1"
 	CodeServerBug          = "server.bug"
 	CodeServerLimit        = "server.limit"
 	CodeServerOverquota    = "server.overquota"
@@ -143,6 +145,7 @@ var advice = map[string]string{
 	CodeProtocolBad:        "The server answered BAD to a standard command: it may not speak IMAP4rev1 correctly, or a proxy mangles commands.",
 	CodeProtocolParseError: "The server's response is not valid IMAP: a broken server or a proxy in the way.",
 	CodeProtocolBareLF:     "The server ends lines with LF instead of CRLF: strict clients will fail to parse its responses.",
+	CodeProtocolNoRevision: "The server does not claim IMAP4rev1 or IMAP4rev2 in CAPABILITY: strict clients refuse such a server; fix its capability configuration.",
 	CodeServerBug:          "The server reports an internal error (SERVERBUG): check its logs.",
 	CodeServerLimit:        "The server hit a limit (LIMIT): reduce the request size or raise the server's limits.",
 	CodeServerOverquota:    "The account is over quota: delete mail or raise the quota.",
@@ -156,7 +159,7 @@ var advice = map[string]string{
 func Warning(code string) bool {
 	switch code {
 	case CodeSecurityPlaintextLogin, CodeTLSCertExpiring, CodeMailboxReadOnly,
-		CodeAuthSlow, CodeProtocolBareLF, CodeIdleUnsupported:
+		CodeAuthSlow, CodeProtocolBareLF, CodeProtocolNoRevision, CodeIdleUnsupported:
 		return true
 	}
 	return false

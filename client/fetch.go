@@ -13,8 +13,9 @@ import (
 // newestCount is how many of the newest messages are fetched.
 const newestCount = 3
 
-// fetch reads the envelopes of the newest messages, without the bodies
-// and without setting \Seen.
+// fetch reads the envelopes and headers of the newest messages, without
+// the bodies and without setting \Seen. The header comes as a literal, so
+// that a download cut short is seen here rather than in a user's client.
 func (w *walk) fetch(ctx context.Context) (string, *Diagnosis) {
 	if w.exists == 0 {
 		return "the mailbox is empty: nothing to fetch", nil
@@ -23,7 +24,7 @@ func (w *walk) fetch(ctx context.Context) (string, *Diagnosis) {
 	if w.exists > newestCount {
 		lo = w.exists - newestCount + 1
 	}
-	cmd := fmt.Sprintf("FETCH %d:%d (UID RFC822.SIZE INTERNALDATE ENVELOPE)", lo, w.exists)
+	cmd := fmt.Sprintf("FETCH %d:%d (UID RFC822.SIZE INTERNALDATE ENVELOPE BODY.PEEK[HEADER])", lo, w.exists)
 	var (
 		msgs []Message
 		perr error

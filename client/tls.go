@@ -102,6 +102,9 @@ func (w *walk) handshakeDiag(s *session, err error, took time.Duration) Diagnosi
 	case errTimeout:
 		return diag(CodeTLSHandshakeFailed, "tls", fmt.Sprintf("no TLS handshake reply for %s", took.Round(time.Millisecond)))
 	case errEOF, errReset:
+		if len(sent) == 0 && w.o.TLS == TLSStartTLS {
+			return diag(CodeStartTLSDropped, "starttls", "the server answered STARTTLS with OK, then closed the connection without answering the TLS ClientHello")
+		}
 		ev := fmt.Sprintf("the server closed the connection during the TLS handshake (%v)", err)
 		if len(sent) == 0 {
 			ev = "the server closed the connection without answering the TLS ClientHello"
