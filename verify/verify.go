@@ -35,14 +35,14 @@ type Options struct {
 // Outcome is the part of a report that [expect] speaks about, in a shape
 // that go-cmp can diff against the expectation.
 type Outcome struct {
-	Diagnosis string
-	Phase     string
+	Diagnosis string `json:"diagnosis"`
+	Phase     string `json:"phase"`
 	// Warnings are the required warnings that were reported.
-	Warnings []string
+	Warnings []string `json:"warnings,omitempty"`
 	// Forbidden are the warnings [expect] excludes that were reported.
-	Forbidden []string
+	Forbidden []string `json:"forbidden,omitempty"`
 	// Durations gives, per bounded phase, "within bounds" or what it took.
-	Durations map[string]string
+	Durations map[string]string `json:"durations,omitempty"`
 }
 
 // Result is one scenario's verdict.

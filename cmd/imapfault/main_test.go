@@ -132,3 +132,52 @@ func TestServe(t *testing.T) {
 		t.Fatal("serve did not stop after the signal")
 	}
 }
+
+// TestVerify runs the main job on a selection, then on a user's file with
+// a wrong [expect], which must fail with a diff and land in JUnit.
+func TestVerify(t *testing.T) {
+	r := runCmd(t, nil, "verify", "healthy", "auth-*")
+	if r.code != exitOK || !strings.Contains(r.stdout, "PASS  healthy") || !strings.Contains(r.stdout, "PASS  auth-expired") {
+		t.Fatalf("verify = %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !regexp.MustCompile(`(?m)^\d+ passed, 0 failed$`).MatchString(r.stdout) {
+		t.Errorf("no summary line in %q", r.stdout)
+	}
+
+	dir := t.TempDir()
+	src := `
+name = "mine"
+[[users]]
+name = "alice"
+password = "pw"
+[[faults]]
+when = { command = "LOGIN" }
+respond = "NO [EXPIRED] Password expired"
+[expect]
+diagnosis = "auth.failed"
+`
+	file := filepath.Join(dir, "mine.toml")
+	os.WriteFile(file, []byte(src), 0o644)
+	junit := filepath.Join(dir, "junit.xml")
+	r = runCmd(t, nil, "verify", "--junit", junit, file)
+	for _, want := range []string{"FAIL  mine", `-`, `"auth.failed"`, `+`, `"auth.expired"`, "evidence: a", "NO [EXPIRED]", "0 passed, 1 failed"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("verify output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r.code != exitFailure {
+		t.Errorf("verify = %d, want %d", r.code, exitFailure)
+	}
+	x, err := os.ReadFile(junit)
+	if err != nil || !strings.Contains(string(x), `<testsuite name="imapfault verify" tests="1" failures="1"`) || !strings.Contains(string(x), `message="expected auth.failed, got auth.expired"`) {
+		t.Errorf("junit = %s, %v", x, err)
+	}
+
+	r = runCmd(t, nil, "verify", "--json", "login-rejected")
+	if r.code != exitOK || !strings.Contains(r.stdout, `"scenario": "login-rejected"`) || !strings.Contains(r.stdout, `"code": "auth.failed"`) {
+		t.Errorf("verify --json = %d\n%.400s", r.code, r.stdout)
+	}
+	if r := runCmd(t, nil, "verify", "no-such-*"); r.code != exitUsage || !strings.Contains(r.stderr, "matches no file and no built-in scenario") {
+		t.Errorf("verify no-such-* = %d, %q", r.code, r.stderr)
+	}
+}
