@@ -63,6 +63,8 @@ type walk struct {
 func (w *walk) run() {
 	defer func() {
 		if w.s != nil {
+			in, out := w.s.rc.counts()
+			w.s.info("closed: %d bytes received, %d sent", in, out)
 			w.s.close()
 		}
 	}()

@@ -43,7 +43,6 @@ func (w *walk) idle(ctx context.Context) (string, *Diagnosis) {
 // startIdle sends IDLE and waits for the continuation request.
 func startIdle(s *session) (string, *Diagnosis) {
 	tag := s.nextTag()
-	s.lastCmd = "IDLE"
 	start := time.Now()
 	if err := s.send(tag+" IDLE", tag+" IDLE"); err != nil {
 		d := failureDiag("idle", "IDLE", 0, s.lastLine, err)

@@ -26,10 +26,9 @@ type session struct {
 
 	caps     map[string]bool
 	capList  []string
+	capsGen  int // counts capability lists received
 	lastLine string
 	bye      *response
-	sentAt   time.Time
-	lastCmd  string
 	deadline time.Time // of the current step
 }
 
@@ -107,7 +106,6 @@ func (s *session) nextTag() string {
 // send writes one line; shown is what the transcript records instead, so
 // that a secret never reaches it.
 func (s *session) send(raw, shown string) error {
-	s.sentAt = time.Now()
 	s.tr.add(s.id, s.dirOut(), shown)
 	if _, err := s.conn.Write([]byte(raw + "\r\n")); err != nil {
 		return newWireError(err, nil)
@@ -128,7 +126,6 @@ func (s *session) command(cmd string, handle func(*response) error) (*response, 
 
 func (s *session) commandShown(cmd, shown string, handle func(*response) error) (*response, error) {
 	tag := s.nextTag()
-	s.lastCmd, _, _ = strings.Cut(shown, " ")
 	if err := s.send(tag+" "+cmd, tag+" "+shown); err != nil {
 		return nil, err
 	}
@@ -162,12 +159,7 @@ func (s *session) await(tag string, handle func(*response) error) (*response, er
 				}
 			}
 		case resp.Tag == "+":
-			if handle == nil {
-				return nil, &wireError{Kind: errParse, Line: resp.Raw, Err: errors.New("continuation request that no command asked for")}
-			}
-			if err := handle(resp); err != nil {
-				return nil, err
-			}
+			return nil, &wireError{Kind: errParse, Line: resp.Raw, Err: errors.New("continuation request that no command asked for")}
 		default:
 			return nil, &wireError{Kind: errParse, Line: resp.Raw,
 				Err: fmt.Errorf("response tagged %q while waiting for %q", resp.Tag, tag)}
@@ -196,6 +188,7 @@ func (s *session) noteCapabilityCode(r *response) {
 }
 
 func (s *session) setCaps(list string) {
+	s.capsGen++
 	s.capList = parseCapabilities(list)
 	s.caps = make(map[string]bool, len(s.capList))
 	for _, c := range s.capList {

@@ -77,7 +77,7 @@ func (w *walk) handshake(ctx context.Context, s *session, main bool) (*TLSInfo, 
 // handshakeDiag classifies a failed handshake by error type, quoting the
 // bytes the server sent when they were not TLS at all.
 func (w *walk) handshakeDiag(s *session, err error, took time.Duration) Diagnosis {
-	_, sent := s.rc.received()
+	sent := s.rc.captured()
 	var rh tls.RecordHeaderError
 	if errors.As(err, &rh) {
 		if len(sent) == 0 {

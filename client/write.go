@@ -65,9 +65,6 @@ func (w *walk) second(d *Diagnosis) *Diagnosis {
 // the server has it, else by polling with NOOP; then removes it.
 func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
 	switch {
-	case w.readOnly:
-		d := diag(CodeStoreFailed, "flags", fmt.Sprintf("%s was selected read-only, so flags cannot be changed", w.o.Mailbox))
-		return "", &d
 	case !w.permKeywords:
 		return "skipped: PERMANENTFLAGS does not allow keywords", nil
 	}
@@ -221,6 +218,10 @@ func (w *walk) storeResult(what string, resp *response, err error) *Diagnosis {
 // appendMessage appends a small test message and finds its UID.
 func (w *walk) appendMessage(ctx context.Context) (string, *Diagnosis) {
 	s := w.s
+	if w.readOnly {
+		d := diag(CodeStoreFailed, "append", fmt.Sprintf("%s was selected read-only, so nothing can be written to it", w.o.Mailbox))
+		return "", &d
+	}
 	id := messageID()
 	msg := testMessage(id, time.Now())
 	mbox := encodeMailbox(w.o.Mailbox)
