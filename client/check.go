@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -34,6 +35,8 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	}
 	w.run()
 	w.finish(start)
+	o.Logger.Info("check done", slog.String("target", o.Addr), slog.String("code", w.rep.Diagnosis.Code),
+		slog.String("phase", w.rep.Diagnosis.Phase), slog.Int("warnings", len(w.rep.Warnings)), slog.Duration("took", w.rep.Duration))
 	return w.rep, nil
 }
 
@@ -201,10 +204,17 @@ func (w *walk) finish(start time.Time) {
 			w.rep.Diagnosis.Evidence = "reachable: every probe step passed (no --user, so no login was tried)"
 		}
 	}
-	w.rep.Warnings = w.warns
-	if w.rep.Warnings == nil {
-		w.rep.Warnings = []Diagnosis{}
-	}
+	// Empty lists, not null, keep the JSON shape stable for consumers.
+	w.rep.Warnings = nonNil(w.warns)
+	w.rep.Newest = nonNil(w.rep.Newest)
+	w.rep.Capabilities = nonNil(w.rep.Capabilities)
 	w.rep.Duration = time.Since(start)
 	w.rep.Transcript = w.tr.snapshot()
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

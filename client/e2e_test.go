@@ -375,3 +375,15 @@ func TestCheckAsksCapabilitiesAfterLogin(t *testing.T) {
 	}
 	t.Errorf("no LOGIN in the transcript:\n%s", dump(rep))
 }
+
+func TestCheckHostName(t *testing.T) {
+	srv := startFake(t, fakeConfig{})
+	_, port, _ := net.SplitHostPort(srv.addr())
+	rep, err := Check(context.Background(), Options{Addr: net.JoinHostPort("localhost", port), TLS: TLSNone, StepTimeout: time.Second})
+	if err != nil {
+		t.Fatalf("Check() error = %v", err)
+	}
+	if rep.Diagnosis.Code != CodeOK || rep.Address != srv.addr() {
+		t.Errorf("Check(localhost) = %s via %s, want ok via %s (every resolved address tried in turn)\n%s", rep.Diagnosis.Code, rep.Address, srv.addr(), dump(rep))
+	}
+}

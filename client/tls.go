@@ -34,7 +34,6 @@ func (w *walk) handshake(ctx context.Context, s *session, main bool) (*TLSInfo, 
 		// Older versions are accepted on purpose, to name them
 		// (tls.version_weak) rather than fail with a bare alert.
 		MinVersion: tls.VersionTLS10,
-		NextProtos: []string{"imap"},
 	}
 	start := time.Now()
 	s.rc.startCapture()
@@ -46,7 +45,7 @@ func (w *walk) handshake(ctx context.Context, s *session, main bool) (*TLSInfo, 
 	st := tc.ConnectionState()
 	info := describe(st, w.o.ServerName)
 	s.setConn(tc, true)
-	s.info("TLS %s, %s, ALPN %q", info.Version, info.Cipher, st.NegotiatedProtocol)
+	s.info("TLS %s, %s", info.Version, info.Cipher)
 	s.info("certificate: %s", certSummary(info))
 	if st.Version < tls.VersionTLS12 {
 		d := diag(CodeTLSVersionWeak, "tls", fmt.Sprintf("the server negotiated %s; TLS 1.2 is the oldest version current clients accept", info.Version))

@@ -64,8 +64,7 @@ func (w *walk) second(d *Diagnosis) *Diagnosis {
 // measures how long the first session takes to see it, through IDLE when
 // the server has it, else by polling with NOOP; then removes it.
 func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
-	switch {
-	case !w.permKeywords:
+	if !w.permKeywords {
 		return "skipped: PERMANENTFLAGS does not allow keywords", nil
 	}
 	s2, d := w.openSecond()
