@@ -43,11 +43,13 @@ func newSession(id int, opts *Options, tr *transcript, red *redactor, c net.Conn
 // fresh reader is required, as nothing buffered before the handshake may
 // be trusted.
 func (s *session) setConn(c net.Conn, inTLS bool) {
+	bareLF := s.r != nil && s.r.sawBareLF
 	s.conn, s.inTLS = c, inTLS
 	s.r = newWireReader(c, func(line string) {
 		s.lastLine = line
 		s.tr.add(s.id, s.dirIn(), line)
 	})
+	s.r.sawBareLF = bareLF
 }
 
 func (s *session) dirIn() string {
@@ -66,10 +68,6 @@ func (s *session) dirOut() string {
 
 func (s *session) info(format string, args ...any) {
 	s.tr.add(s.id, "==", fmt.Sprintf(format, args...))
-}
-
-func (s *session) errorf(format string, args ...any) {
-	s.tr.add(s.id, "!!", fmt.Sprintf(format, args...))
 }
 
 func (s *session) close() {
@@ -207,7 +205,16 @@ func (s *session) waitFor(ctx context.Context, d time.Duration, handle func(*res
 	if end.After(s.deadline) {
 		end = s.deadline
 	}
-	defer s.rc.Conn.SetReadDeadline(s.deadline)
+	// Restoring the step deadline must not undo a cancellation that
+	// arrived while the shorter one was set.
+	restore := func() {
+		if ctx.Err() != nil {
+			s.rc.Conn.SetDeadline(time.Unix(1, 0))
+			return
+		}
+		s.rc.Conn.SetReadDeadline(s.deadline)
+	}
+	defer restore()
 	for {
 		if err := ctx.Err(); err != nil {
 			return false, &wireError{Kind: errTimeout, Err: err}
@@ -222,7 +229,7 @@ func (s *session) waitFor(ctx context.Context, d time.Duration, handle func(*res
 			}
 			return false, newWireError(err, nil)
 		}
-		s.rc.Conn.SetReadDeadline(s.deadline)
+		restore()
 		resp, err := s.read()
 		if err != nil {
 			return false, err

@@ -95,6 +95,11 @@ func (w *walk) handshakeDiag(s *session, err error, took time.Duration) Diagnosi
 	}
 	var alert tls.AlertError
 	if errors.As(err, &alert) {
+		// protocol_version (RFC 8446 §6.2): none of TLS 1.0 to 1.3 was
+		// acceptable to the server, so it speaks something older.
+		if alert == 70 {
+			return diag(CodeTLSVersionWeak, "tls", "the server answered TLS 1.0 to 1.3 with a protocol_version alert: it likely speaks only SSL 3.0")
+		}
 		return diag(CodeTLSHandshakeFailed, "tls", fmt.Sprintf("the server sent TLS alert %q during the handshake", alert.Error()))
 	}
 	switch kindOf(err) {
