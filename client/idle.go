@@ -11,7 +11,7 @@ import (
 // connection through a short hold, and ends it on DONE.
 func (w *walk) idle(ctx context.Context) (string, *Diagnosis) {
 	s := w.s
-	if !s.has("IDLE") {
+	if !s.hasIdle() {
 		w.warn(diag(CodeIdleUnsupported, "idle", "CAPABILITY lacks IDLE"))
 		return "not advertised: clients will have to poll", nil
 	}

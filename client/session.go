@@ -244,3 +244,7 @@ func (s *session) waitFor(ctx context.Context, d time.Duration, handle func(*res
 		}
 	}
 }
+
+// hasIdle and hasUIDPlus also accept IMAP4rev2, which includes both.
+func (s *session) hasIdle() bool    { return s.has("IDLE") || s.has("IMAP4rev2") }
+func (s *session) hasUIDPlus() bool { return s.has("UIDPLUS") || s.has("IMAP4rev2") }

@@ -102,7 +102,7 @@ func (w *walk) roundTrip(s2 *session) (string, *Diagnosis) {
 	s := w.s
 	mctx, mdone := s.arm(w.ctx)
 	defer mdone()
-	useIdle := s.has("IDLE")
+	useIdle := s.hasIdle()
 	var tag string
 	if useIdle {
 		var d *Diagnosis
@@ -271,7 +271,7 @@ func (w *walk) deleteMessage(ctx context.Context) (string, *Diagnosis) {
 	if d := w.appendResult("delete", "UID STORE", start, resp, err); d != nil {
 		return "", d
 	}
-	if !s.has("UIDPLUS") {
+	if !s.hasUIDPlus() {
 		return fmt.Sprintf(`UID %d flagged \Deleted but not expunged (no UIDPLUS for a UID EXPUNGE)`, w.testUID), nil
 	}
 	resp, err = s.command(fmt.Sprintf("UID EXPUNGE %d", w.testUID), nil)
