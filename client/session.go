@@ -190,7 +190,7 @@ func (s *session) setCaps(list string) {
 	s.capList = parseCapabilities(list)
 	s.caps = make(map[string]bool, len(s.capList))
 	for _, c := range s.capList {
-		s.caps[c] = true
+		s.caps[strings.ToUpper(c)] = true
 	}
 }
 
