@@ -147,22 +147,24 @@ func (w *walk) step(phase string, s *session, fn func(context.Context) (string, 
 	detail, d := fn(ctx)
 	done()
 	st := Step{Phase: phase, Duration: time.Since(start), OK: d == nil, Detail: w.red.redact(detail), Warning: len(w.warns) > nWarn}
-	w.rep.Steps = append(w.rep.Steps, st)
-	if d == nil {
-		return true
-	}
-	if w.interrupted() {
-		cause := context.Cause(w.ctx)
-		if cause == nil {
-			cause = context.DeadlineExceeded
+	if d != nil {
+		if w.interrupted() {
+			cause := context.Cause(w.ctx)
+			if cause == nil {
+				cause = context.DeadlineExceeded
+			}
+			*d = diag(CodeCheckCanceled, phase, fmt.Sprintf("check interrupted during %s: %v", phase, cause))
 		}
-		*d = diag(CodeCheckCanceled, phase, fmt.Sprintf("check interrupted during %s: %v", phase, cause))
+		d.Evidence = w.red.redact(d.Evidence)
+		if st.Detail == "" {
+			st.Detail = d.Code
+		}
+		w.rep.Diagnosis = *d
+		w.failed = true
+		w.tr.add(w.sessionID(), "!!", d.Code+": "+d.Evidence)
 	}
-	d.Evidence = w.red.redact(d.Evidence)
-	w.rep.Diagnosis = *d
-	w.failed = true
-	w.tr.add(w.sessionID(), "!!", d.Code+": "+d.Evidence)
-	return false
+	w.rep.Steps = append(w.rep.Steps, st)
+	return d == nil
 }
 
 // interrupted reports whether the caller's context ended. Its deadline
