@@ -15,3 +15,16 @@ build:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Runs the tester against Debian's dovecot-imapd on loopback. As root it
+# installs the package when missing; otherwise it says what to install (the
+# tests then skip with the same message).
+interop:
+	@if ! command -v dovecot >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-imapd; \
+		else \
+			echo "interop: dovecot is not installed: run 'apt-get install dovecot-imapd' as root"; \
+		fi; \
+	fi
+	$(GO) test -tags interop -count=1 -timeout 10m ./interop/...

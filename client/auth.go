@@ -22,9 +22,15 @@ func (w *walk) plaintextWarning() {
 }
 
 func (w *walk) auth(ctx context.Context) (string, *Diagnosis) {
+	gen := w.s.capsGen
 	detail, took, d := authenticate(w.s, w.o)
 	if d != nil {
 		return "", d
+	}
+	if w.s.capsGen == gen {
+		// Capabilities change with login (RFC 9051 §7.2.2); without a
+		// fresh list, ask.
+		w.s.caps, w.s.capList = nil, nil
 	}
 	if took > w.o.SlowThreshold {
 		w.warn(diag(CodeAuthSlow, "auth", fmt.Sprintf("the server took %s to accept the login", took.Round(time.Millisecond))))
@@ -89,7 +95,6 @@ func saslAuth(s *session, o *Options, m saslMech) (string, time.Duration, *Diagn
 	s.red.addBlob(blob)
 	start := time.Now()
 	tag := s.nextTag()
-	s.lastCmd = "AUTHENTICATE"
 	var err error
 	sentInitial := s.has("SASL-IR")
 	if sentInitial {

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -34,6 +35,8 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 	}
 	w.run()
 	w.finish(start)
+	o.Logger.Info("check done", slog.String("target", o.Addr), slog.String("code", w.rep.Diagnosis.Code),
+		slog.String("phase", w.rep.Diagnosis.Phase), slog.Int("warnings", len(w.rep.Warnings)), slog.Duration("took", w.rep.Duration))
 	return w.rep, nil
 }
 
@@ -63,6 +66,8 @@ type walk struct {
 func (w *walk) run() {
 	defer func() {
 		if w.s != nil {
+			in, out := w.s.rc.counts()
+			w.s.info("closed: %d bytes received, %d sent", in, out)
 			w.s.close()
 		}
 	}()
@@ -142,22 +147,24 @@ func (w *walk) step(phase string, s *session, fn func(context.Context) (string, 
 	detail, d := fn(ctx)
 	done()
 	st := Step{Phase: phase, Duration: time.Since(start), OK: d == nil, Detail: w.red.redact(detail), Warning: len(w.warns) > nWarn}
-	w.rep.Steps = append(w.rep.Steps, st)
-	if d == nil {
-		return true
-	}
-	if w.interrupted() {
-		cause := context.Cause(w.ctx)
-		if cause == nil {
-			cause = context.DeadlineExceeded
+	if d != nil {
+		if w.interrupted() {
+			cause := context.Cause(w.ctx)
+			if cause == nil {
+				cause = context.DeadlineExceeded
+			}
+			*d = diag(CodeCheckCanceled, phase, fmt.Sprintf("check interrupted during %s: %v", phase, cause))
 		}
-		*d = diag(CodeCheckCanceled, phase, fmt.Sprintf("check interrupted during %s: %v", phase, cause))
+		d.Evidence = w.red.redact(d.Evidence)
+		if st.Detail == "" {
+			st.Detail = d.Code
+		}
+		w.rep.Diagnosis = *d
+		w.failed = true
+		w.tr.add(w.sessionID(), "!!", d.Code+": "+d.Evidence)
 	}
-	d.Evidence = w.red.redact(d.Evidence)
-	w.rep.Diagnosis = *d
-	w.failed = true
-	w.tr.add(w.sessionID(), "!!", d.Code+": "+d.Evidence)
-	return false
+	w.rep.Steps = append(w.rep.Steps, st)
+	return d == nil
 }
 
 // interrupted reports whether the caller's context ended. Its deadline
@@ -199,10 +206,17 @@ func (w *walk) finish(start time.Time) {
 			w.rep.Diagnosis.Evidence = "reachable: every probe step passed (no --user, so no login was tried)"
 		}
 	}
-	w.rep.Warnings = w.warns
-	if w.rep.Warnings == nil {
-		w.rep.Warnings = []Diagnosis{}
-	}
+	// Empty lists, not null, keep the JSON shape stable for consumers.
+	w.rep.Warnings = nonNil(w.warns)
+	w.rep.Newest = nonNil(w.rep.Newest)
+	w.rep.Capabilities = nonNil(w.rep.Capabilities)
 	w.rep.Duration = time.Since(start)
 	w.rep.Transcript = w.tr.snapshot()
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

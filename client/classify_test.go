@@ -1,8 +1,10 @@
 package client
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -216,6 +218,43 @@ func TestEncodeMailbox(t *testing.T) {
 	} {
 		if got := encodeMailbox(in); got != want {
 			t.Errorf("encodeMailbox(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestHandshakeDiagAfterStartTLS: an OK to STARTTLS followed by a close
+// is the STARTTLS step failing, not a TLS problem.
+func TestHandshakeDiagAfterStartTLS(t *testing.T) {
+	s := &session{rc: &recConn{}}
+	w := &walk{o: &Options{TLS: TLSStartTLS}}
+	if d := w.handshakeDiag(s, io.EOF, time.Second); d.Code != CodeStartTLSDropped || d.Phase != "starttls" {
+		t.Errorf("handshakeDiag(EOF) after STARTTLS = %+v, want %s in starttls", d, CodeStartTLSDropped)
+	}
+}
+
+func TestHandshakeDiag(t *testing.T) {
+	tests := []struct {
+		name     string
+		captured string
+		err      error
+		code     string
+	}{
+		{"plaintext IMAP", "* OK [CAPABILITY IMAP4rev1] ready\r\n", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, CodeTLSProtocolMismatch},
+		{"SMTP", "220 mx ESMTP\r\n", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, CodeTLSProtocolMismatch},
+		{"protocol_version", "", fmt.Errorf("remote error: %w", tls.AlertError(70)), CodeTLSVersionWeak},
+		{"handshake_failure", "", fmt.Errorf("remote error: %w", tls.AlertError(40)), CodeTLSHandshakeFailed},
+		{"timeout", "", os.ErrDeadlineExceeded, CodeTLSHandshakeFailed},
+		{"eof", "", io.EOF, CodeTLSHandshakeFailed},
+	}
+	for _, tt := range tests {
+		s := &session{rc: &recConn{capture: []byte(tt.captured)}}
+		w := &walk{o: &Options{TLS: TLSImplicit}}
+		d := w.handshakeDiag(s, tt.err, time.Second)
+		if d.Code != tt.code || d.Phase != "tls" || d.Advice == "" {
+			t.Errorf("%s: handshakeDiag(%v) = %+v, want %s in tls", tt.name, tt.err, d, tt.code)
+		}
+		if tt.captured != "" && !strings.Contains(d.Evidence, strings.TrimSpace(tt.captured)) {
+			t.Errorf("%s: evidence %q does not quote what the server sent", tt.name, d.Evidence)
 		}
 	}
 }

@@ -154,20 +154,6 @@ var advice = map[string]string{
 	CodeCheckCanceled:          "The check was interrupted before it finished.",
 }
 
-// Warning reports whether code only warns: a report whose primary
-// diagnosis is ok but carries one of these still exits with a warning.
-func Warning(code string) bool {
-	switch code {
-	case CodeSecurityPlaintextLogin, CodeTLSCertExpiring, CodeMailboxReadOnly,
-		CodeAuthSlow, CodeProtocolBareLF, CodeProtocolNoRevision, CodeIdleUnsupported:
-		return true
-	}
-	return false
-}
-
-// Advice returns the standard advice for a code, or "" for an unknown one.
-func Advice(code string) string { return advice[code] }
-
 func diag(code, phase, evidence string) Diagnosis {
 	return Diagnosis{Code: code, Phase: phase, Evidence: evidence, Advice: advice[code]}
 }

@@ -3,7 +3,6 @@ package client
 import (
 	"net"
 	"sync"
-	"time"
 )
 
 // captureSize is how many raw bytes a recConn keeps after capture starts,
@@ -19,10 +18,9 @@ const captureSize = 256
 type recConn struct {
 	net.Conn
 
-	mu       sync.Mutex
-	in, out  int64
-	lastRead time.Time
-	capture  []byte
+	mu      sync.Mutex
+	in, out int64
+	capture []byte
 }
 
 var _ net.Conn = (*recConn)(nil)
@@ -32,7 +30,6 @@ func (c *recConn) Read(p []byte) (int, error) {
 	if n > 0 {
 		c.mu.Lock()
 		c.in += int64(n)
-		c.lastRead = time.Now()
 		if room := captureSize - len(c.capture); room > 0 {
 			c.capture = append(c.capture, p[:min(n, room)]...)
 		}
@@ -56,9 +53,16 @@ func (c *recConn) startCapture() {
 	c.capture = c.capture[:0]
 }
 
-// received returns the bytes read so far and those captured.
-func (c *recConn) received() (int64, []byte) {
+// captured returns the bytes captured since startCapture.
+func (c *recConn) captured() []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.in, append([]byte(nil), c.capture...)
+	return append([]byte(nil), c.capture...)
+}
+
+// counts returns the bytes received and sent.
+func (c *recConn) counts() (in, out int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.in, c.out
 }

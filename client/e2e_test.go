@@ -217,6 +217,9 @@ func TestCheckSession(t *testing.T) {
 		{name: "write never notified", cfg: fakeConfig{noNotify: true}, opts: func(o *Options) { o.Write = true }, code: CodeIdleNoPush, phase: "flags", warns: plain, evidence: "not even on NOOP"},
 		{name: "append over quota", cfg: on("APPEND", reply("NO [OVERQUOTA] quota exceeded")), opts: func(o *Options) { o.Write = true }, code: CodeServerOverquota, phase: "append", warns: plain},
 		{name: "store NO", cfg: on("UID STORE", reply("NO [CANNOT] read-only")), opts: func(o *Options) { o.Write = true }, code: CodeStoreFailed, phase: "flags", warns: plain},
+		{name: "caps asked after login", cfg: on("LOGIN", reply("OK logged in")), code: CodeOK, phase: "logout", warns: plain},
+		{name: "unexpected continuation", cfg: on("LIST", lines("+ more please", "TAG OK done")), code: CodeProtocolParseError, phase: "list", warns: plain},
+		{name: "write read-only", cfg: on("SELECT", lines("* 1 EXISTS", "TAG OK [READ-ONLY] examined")), opts: func(o *Options) { o.Write = true }, code: CodeStoreFailed, phase: "append", warns: []string{CodeSecurityPlaintextLogin, CodeMailboxReadOnly}},
 		{name: "logout silent", cfg: on("LOGOUT", silence()), opts: quick, code: CodeConnTimeout, phase: "logout", warns: plain},
 	}
 	for _, c := range cases {
@@ -273,6 +276,7 @@ func TestCheckTLS(t *testing.T) {
 			c.wait()
 		}}}, opts: trust, code: CodeStartTLSInjection, phase: "starttls", evidence: "injected"},
 		{name: "starttls dropped", cfg: fakeConfig{starttls: good, on: map[string]func(*fconn, string, string){"STARTTLS": hangUp()}}, opts: trust, code: CodeStartTLSDropped, phase: "starttls"},
+		{name: "PREAUTH strips STARTTLS", cfg: fakeConfig{starttls: good, greeting: "* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] welcome"}, opts: trust, code: CodeStartTLSUnavailable, phase: "starttls", evidence: "PREAUTH"},
 		{name: "starttls write", cfg: fakeConfig{starttls: good}, opts: withOpts(trust, func(o *Options) { o.Write = true }), code: CodeOK, phase: "logout"},
 	}
 	for _, c := range cases {
@@ -351,5 +355,35 @@ func TestCheckInvalidOptions(t *testing.T) {
 		if _, err := Check(context.Background(), o); err == nil {
 			t.Errorf("Check(%+v) error = nil, want an error", o)
 		}
+	}
+}
+
+func TestCheckAsksCapabilitiesAfterLogin(t *testing.T) {
+	rep := runCase(t, e2eCase{
+		cfg:   fakeConfig{on: map[string]func(*fconn, string, string){"LOGIN": reply("OK logged in")}},
+		code:  CodeOK,
+		phase: "logout",
+		warns: []string{CodeSecurityPlaintextLogin},
+	})
+	for i, e := range rep.Transcript {
+		if e.Dir == "->" && strings.HasSuffix(e.Text, " LOGIN alice "+mask) {
+			if next := rep.Transcript[i+2]; next.Text != "a2 CAPABILITY" {
+				t.Errorf("after LOGIN without a CAPABILITY code the tester sent %q, want a2 CAPABILITY", next.Text)
+			}
+			return
+		}
+	}
+	t.Errorf("no LOGIN in the transcript:\n%s", dump(rep))
+}
+
+func TestCheckHostName(t *testing.T) {
+	srv := startFake(t, fakeConfig{})
+	_, port, _ := net.SplitHostPort(srv.addr())
+	rep, err := Check(context.Background(), Options{Addr: net.JoinHostPort("localhost", port), TLS: TLSNone, StepTimeout: time.Second})
+	if err != nil {
+		t.Fatalf("Check() error = %v", err)
+	}
+	if rep.Diagnosis.Code != CodeOK || rep.Address != srv.addr() {
+		t.Errorf("Check(localhost) = %s via %s, want ok via %s (every resolved address tried in turn)\n%s", rep.Diagnosis.Code, rep.Address, srv.addr(), dump(rep))
 	}
 }

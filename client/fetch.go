@@ -32,7 +32,7 @@ func (w *walk) fetch(ctx context.Context) (string, *Diagnosis) {
 	start := time.Now()
 	resp, err := w.s.command(cmd, func(r *response) error {
 		n, kw, p, ok := parseNumbered(r)
-		if !ok || kw != "FETCH" || n < lo {
+		if !ok || kw != "FETCH" || n < lo || len(msgs) >= 10*newestCount {
 			return nil
 		}
 		m, err := parseFetch(p)

@@ -13,7 +13,7 @@ func (w *walk) greeting(ctx context.Context) (string, *Diagnosis) {
 	d, preauth := readGreeting(w.s)
 	if d != nil {
 		if d.Code == CodeGreetingTimeout && w.o.TLS != TLSImplicit {
-			w.probeImplicitTLS(ctx, d)
+			w.probeImplicitTLS(d)
 		}
 		return "", d
 	}
@@ -73,7 +73,7 @@ func greetingFailure(err error, waited time.Duration) Diagnosis {
 // probeImplicitTLS tells a server that waits for a TLS ClientHello from a
 // hung one: after a silent plaintext greeting it tries a TLS handshake on a
 // fresh connection, bounded by the step deadline.
-func (w *walk) probeImplicitTLS(ctx context.Context, d *Diagnosis) {
+func (w *walk) probeImplicitTLS(d *Diagnosis) {
 	pctx, cancel := context.WithTimeout(w.ctx, w.o.StepTimeout)
 	defer cancel()
 	conn, err := dialOne(pctx, w.rep.Address, w.o.StepTimeout)

@@ -11,7 +11,7 @@ import (
 // connection through a short hold, and ends it on DONE.
 func (w *walk) idle(ctx context.Context) (string, *Diagnosis) {
 	s := w.s
-	if !s.has("IDLE") {
+	if !s.hasIdle() {
 		w.warn(diag(CodeIdleUnsupported, "idle", "CAPABILITY lacks IDLE"))
 		return "not advertised: clients will have to poll", nil
 	}
@@ -43,7 +43,6 @@ func (w *walk) idle(ctx context.Context) (string, *Diagnosis) {
 // startIdle sends IDLE and waits for the continuation request.
 func startIdle(s *session) (string, *Diagnosis) {
 	tag := s.nextTag()
-	s.lastCmd = "IDLE"
 	start := time.Now()
 	if err := s.send(tag+" IDLE", tag+" IDLE"); err != nil {
 		d := failureDiag("idle", "IDLE", 0, s.lastLine, err)

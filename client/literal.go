@@ -3,7 +3,6 @@ package client
 import (
 	"fmt"
 	"strings"
-	"time"
 )
 
 // commandLit sends a command whose parts are raw text (string) or literals
@@ -13,8 +12,6 @@ import (
 // non-synchronizing.
 func (s *session) commandLit(shown string, handle func(*response) error, parts ...any) (*response, error) {
 	tag := s.nextTag()
-	s.lastCmd, _, _ = strings.Cut(shown, " ")
-	s.sentAt = time.Now()
 	s.tr.add(s.id, s.dirOut(), tag+" "+shown)
 	var line strings.Builder
 	line.WriteString(tag + " ")

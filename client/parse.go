@@ -207,14 +207,9 @@ func keyword(r *response) string {
 	return strings.ToUpper(kw)
 }
 
-// parseCapabilities returns the atoms of a CAPABILITY list, upper case.
+// parseCapabilities returns the atoms of a CAPABILITY list as sent.
 func parseCapabilities(s string) []string {
-	fields := strings.Fields(s)
-	out := make([]string, 0, len(fields))
-	for _, f := range fields {
-		out = append(out, strings.ToUpper(f))
-	}
-	return out
+	return strings.Fields(s)
 }
 
 // errNotList is returned when a list was expected.

@@ -26,10 +26,9 @@ type session struct {
 
 	caps     map[string]bool
 	capList  []string
+	capsGen  int // counts capability lists received
 	lastLine string
 	bye      *response
-	sentAt   time.Time
-	lastCmd  string
 	deadline time.Time // of the current step
 }
 
@@ -44,11 +43,13 @@ func newSession(id int, opts *Options, tr *transcript, red *redactor, c net.Conn
 // fresh reader is required, as nothing buffered before the handshake may
 // be trusted.
 func (s *session) setConn(c net.Conn, inTLS bool) {
+	bareLF := s.r != nil && s.r.sawBareLF
 	s.conn, s.inTLS = c, inTLS
 	s.r = newWireReader(c, func(line string) {
 		s.lastLine = line
 		s.tr.add(s.id, s.dirIn(), line)
 	})
+	s.r.sawBareLF = bareLF
 }
 
 func (s *session) dirIn() string {
@@ -67,10 +68,6 @@ func (s *session) dirOut() string {
 
 func (s *session) info(format string, args ...any) {
 	s.tr.add(s.id, "==", fmt.Sprintf(format, args...))
-}
-
-func (s *session) errorf(format string, args ...any) {
-	s.tr.add(s.id, "!!", fmt.Sprintf(format, args...))
 }
 
 func (s *session) close() {
@@ -107,7 +104,6 @@ func (s *session) nextTag() string {
 // send writes one line; shown is what the transcript records instead, so
 // that a secret never reaches it.
 func (s *session) send(raw, shown string) error {
-	s.sentAt = time.Now()
 	s.tr.add(s.id, s.dirOut(), shown)
 	if _, err := s.conn.Write([]byte(raw + "\r\n")); err != nil {
 		return newWireError(err, nil)
@@ -128,7 +124,6 @@ func (s *session) command(cmd string, handle func(*response) error) (*response, 
 
 func (s *session) commandShown(cmd, shown string, handle func(*response) error) (*response, error) {
 	tag := s.nextTag()
-	s.lastCmd, _, _ = strings.Cut(shown, " ")
 	if err := s.send(tag+" "+cmd, tag+" "+shown); err != nil {
 		return nil, err
 	}
@@ -162,12 +157,7 @@ func (s *session) await(tag string, handle func(*response) error) (*response, er
 				}
 			}
 		case resp.Tag == "+":
-			if handle == nil {
-				return nil, &wireError{Kind: errParse, Line: resp.Raw, Err: errors.New("continuation request that no command asked for")}
-			}
-			if err := handle(resp); err != nil {
-				return nil, err
-			}
+			return nil, &wireError{Kind: errParse, Line: resp.Raw, Err: errors.New("continuation request that no command asked for")}
 		default:
 			return nil, &wireError{Kind: errParse, Line: resp.Raw,
 				Err: fmt.Errorf("response tagged %q while waiting for %q", resp.Tag, tag)}
@@ -196,10 +186,11 @@ func (s *session) noteCapabilityCode(r *response) {
 }
 
 func (s *session) setCaps(list string) {
+	s.capsGen++
 	s.capList = parseCapabilities(list)
 	s.caps = make(map[string]bool, len(s.capList))
 	for _, c := range s.capList {
-		s.caps[c] = true
+		s.caps[strings.ToUpper(c)] = true
 	}
 }
 
@@ -214,7 +205,16 @@ func (s *session) waitFor(ctx context.Context, d time.Duration, handle func(*res
 	if end.After(s.deadline) {
 		end = s.deadline
 	}
-	defer s.rc.Conn.SetReadDeadline(s.deadline)
+	// Restoring the step deadline must not undo a cancellation that
+	// arrived while the shorter one was set.
+	restore := func() {
+		if ctx.Err() != nil {
+			s.rc.Conn.SetDeadline(time.Unix(1, 0))
+			return
+		}
+		s.rc.Conn.SetReadDeadline(s.deadline)
+	}
+	defer restore()
 	for {
 		if err := ctx.Err(); err != nil {
 			return false, &wireError{Kind: errTimeout, Err: err}
@@ -229,7 +229,7 @@ func (s *session) waitFor(ctx context.Context, d time.Duration, handle func(*res
 			}
 			return false, newWireError(err, nil)
 		}
-		s.rc.Conn.SetReadDeadline(s.deadline)
+		restore()
 		resp, err := s.read()
 		if err != nil {
 			return false, err
@@ -244,3 +244,7 @@ func (s *session) waitFor(ctx context.Context, d time.Duration, handle func(*res
 		}
 	}
 }
+
+// hasIdle and hasUIDPlus also accept IMAP4rev2, which includes both.
+func (s *session) hasIdle() bool    { return s.has("IDLE") || s.has("IMAP4rev2") }
+func (s *session) hasUIDPlus() bool { return s.has("UIDPLUS") || s.has("IMAP4rev2") }

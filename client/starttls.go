@@ -10,6 +10,12 @@ import (
 // starttls asks for STARTTLS and checks that nothing slipped in between
 // the reply and the handshake; the handshake is the tls step that follows.
 func (w *walk) starttls(ctx context.Context) (string, *Diagnosis) {
+	if w.preauth {
+		// A PREAUTH greeting leaves no not-authenticated state to start
+		// TLS in: the STARTTLS-stripping trick of CVE-2020-12398.
+		d := diag(CodeStartTLSUnavailable, "starttls", "the server greeted with PREAUTH, so STARTTLS cannot be used: "+w.rep.Greeting)
+		return "", &d
+	}
 	return startTLS(w.s)
 }
 

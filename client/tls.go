@@ -34,7 +34,6 @@ func (w *walk) handshake(ctx context.Context, s *session, main bool) (*TLSInfo, 
 		// Older versions are accepted on purpose, to name them
 		// (tls.version_weak) rather than fail with a bare alert.
 		MinVersion: tls.VersionTLS10,
-		NextProtos: []string{"imap"},
 	}
 	start := time.Now()
 	s.rc.startCapture()
@@ -46,7 +45,7 @@ func (w *walk) handshake(ctx context.Context, s *session, main bool) (*TLSInfo, 
 	st := tc.ConnectionState()
 	info := describe(st, w.o.ServerName)
 	s.setConn(tc, true)
-	s.info("TLS %s, %s, ALPN %q", info.Version, info.Cipher, st.NegotiatedProtocol)
+	s.info("TLS %s, %s", info.Version, info.Cipher)
 	s.info("certificate: %s", certSummary(info))
 	if st.Version < tls.VersionTLS12 {
 		d := diag(CodeTLSVersionWeak, "tls", fmt.Sprintf("the server negotiated %s; TLS 1.2 is the oldest version current clients accept", info.Version))
@@ -77,7 +76,7 @@ func (w *walk) handshake(ctx context.Context, s *session, main bool) (*TLSInfo, 
 // handshakeDiag classifies a failed handshake by error type, quoting the
 // bytes the server sent when they were not TLS at all.
 func (w *walk) handshakeDiag(s *session, err error, took time.Duration) Diagnosis {
-	_, sent := s.rc.received()
+	sent := s.rc.captured()
 	var rh tls.RecordHeaderError
 	if errors.As(err, &rh) {
 		if len(sent) == 0 {
@@ -96,6 +95,11 @@ func (w *walk) handshakeDiag(s *session, err error, took time.Duration) Diagnosi
 	}
 	var alert tls.AlertError
 	if errors.As(err, &alert) {
+		// protocol_version (RFC 8446 §6.2): none of TLS 1.0 to 1.3 was
+		// acceptable to the server, so it speaks something older.
+		if alert == 70 {
+			return diag(CodeTLSVersionWeak, "tls", "the server answered TLS 1.0 to 1.3 with a protocol_version alert: it likely speaks only SSL 3.0")
+		}
 		return diag(CodeTLSHandshakeFailed, "tls", fmt.Sprintf("the server sent TLS alert %q during the handshake", alert.Error()))
 	}
 	switch kindOf(err) {

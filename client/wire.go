@@ -93,9 +93,6 @@ type response struct {
 	Raw     string // the first line as received, for evidence
 }
 
-// Line returns the response as one printable line for evidence.
-func (r *response) Line() string { return r.Raw }
-
 // wireReader reads bounded responses from a server.
 type wireReader struct {
 	br        *bufio.Reader

@@ -64,11 +64,7 @@ func (w *walk) second(d *Diagnosis) *Diagnosis {
 // measures how long the first session takes to see it, through IDLE when
 // the server has it, else by polling with NOOP; then removes it.
 func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
-	switch {
-	case w.readOnly:
-		d := diag(CodeStoreFailed, "flags", fmt.Sprintf("%s was selected read-only, so flags cannot be changed", w.o.Mailbox))
-		return "", &d
-	case !w.permKeywords:
+	if !w.permKeywords {
 		return "skipped: PERMANENTFLAGS does not allow keywords", nil
 	}
 	s2, d := w.openSecond()
@@ -106,7 +102,7 @@ func (w *walk) roundTrip(s2 *session) (string, *Diagnosis) {
 	s := w.s
 	mctx, mdone := s.arm(w.ctx)
 	defer mdone()
-	useIdle := s.has("IDLE")
+	useIdle := s.hasIdle()
 	var tag string
 	if useIdle {
 		var d *Diagnosis
@@ -221,6 +217,10 @@ func (w *walk) storeResult(what string, resp *response, err error) *Diagnosis {
 // appendMessage appends a small test message and finds its UID.
 func (w *walk) appendMessage(ctx context.Context) (string, *Diagnosis) {
 	s := w.s
+	if w.readOnly {
+		d := diag(CodeStoreFailed, "append", fmt.Sprintf("%s was selected read-only, so nothing can be written to it", w.o.Mailbox))
+		return "", &d
+	}
 	id := messageID()
 	msg := testMessage(id, time.Now())
 	mbox := encodeMailbox(w.o.Mailbox)
@@ -271,7 +271,7 @@ func (w *walk) deleteMessage(ctx context.Context) (string, *Diagnosis) {
 	if d := w.appendResult("delete", "UID STORE", start, resp, err); d != nil {
 		return "", d
 	}
-	if !s.has("UIDPLUS") {
+	if !s.hasUIDPlus() {
 		return fmt.Sprintf(`UID %d flagged \Deleted but not expunged (no UIDPLUS for a UID EXPUNGE)`, w.testUID), nil
 	}
 	resp, err = s.command(fmt.Sprintf("UID EXPUNGE %d", w.testUID), nil)

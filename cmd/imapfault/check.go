@@ -232,7 +232,11 @@ func printSummary(w io.Writer, rep *client.Report) {
 	if rep.User != "" {
 		who = "user " + rep.User
 	}
-	fmt.Fprintf(w, "imapfault check %s (TLS %s, %s)\n", rep.Target, rep.TLSMode, who)
+	mode := string(rep.TLSMode)
+	if rep.Insecure {
+		mode += ", certificate not enforced (--insecure)"
+	}
+	fmt.Fprintf(w, "imapfault check %s (TLS %s, %s)\n", rep.Target, mode, who)
 	for _, st := range rep.Steps {
 		status := "ok"
 		switch {

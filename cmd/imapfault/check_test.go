@@ -84,6 +84,8 @@ func serveMini(c net.Conn, caps string) {
 				continue
 			}
 			send(tag + " OK logged in")
+		case "CAPABILITY":
+			send("* CAPABILITY "+caps, tag+" OK done")
 		case "LIST":
 			send(`* LIST () "/" INBOX`, tag+" OK done")
 		case "SELECT":
