@@ -238,7 +238,7 @@ func TestHandshakeDiag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		s := &session{rc: &recConn{capture: []byte(tt.captured)}}
-		w := &walk{}
+		w := &walk{o: &Options{TLS: TLSImplicit}}
 		d := w.handshakeDiag(s, tt.err, time.Second)
 		if d.Code != tt.code || d.Phase != "tls" || d.Advice == "" {
 			t.Errorf("%s: handshakeDiag(%v) = %+v, want %s in tls", tt.name, tt.err, d, tt.code)

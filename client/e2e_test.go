@@ -275,6 +275,13 @@ func TestCheckTLS(t *testing.T) {
 			c.Write([]byte(tag + " OK begin\r\n* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n"))
 			c.wait()
 		}}}, opts: trust, code: CodeStartTLSInjection, phase: "starttls", evidence: "injected"},
+		{name: "starttls then plaintext", cfg: fakeConfig{starttls: good, on: map[string]func(*fconn, string, string){"STARTTLS": func(c *fconn, tag, _ string) {
+			c.send(tag + " OK begin")
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			c.r.Peek(1)
+			c.send("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected late")
+			c.wait()
+		}}}, opts: trust, code: CodeStartTLSInjection, phase: "starttls", evidence: "injected late"},
 		{name: "starttls dropped", cfg: fakeConfig{starttls: good, on: map[string]func(*fconn, string, string){"STARTTLS": hangUp()}}, opts: trust, code: CodeStartTLSDropped, phase: "starttls"},
 		{name: "PREAUTH strips STARTTLS", cfg: fakeConfig{starttls: good, greeting: "* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] welcome"}, opts: trust, code: CodeStartTLSUnavailable, phase: "starttls", evidence: "PREAUTH"},
 		{name: "starttls write", cfg: fakeConfig{starttls: good}, opts: withOpts(trust, func(o *Options) { o.Write = true }), code: CodeOK, phase: "logout"},
