@@ -248,3 +248,25 @@ func TestHandshakeDiag(t *testing.T) {
 		}
 	}
 }
+
+func TestParseFetch(t *testing.T) {
+	wire := "* 7 FETCH (UID 42 RFC822.SIZE 1234 INTERNALDATE \" 1-Nov-2026 09:05:00 +0100\" ENVELOPE (\"Sun, 1 Nov 2026 09:00:00 +0100\" {27}\r\n=?UTF-8?Q?Gr=C3=BC=C3=9Fe?= ((\"Bob \\\"B\\\" Example\" NIL \"bob\" \"example.com\")) NIL NIL NIL NIL NIL NIL \"<1@x>\"))\r\n"
+	r := newWireReader(strings.NewReader(wire), nil)
+	resp, err := r.readResponse()
+	if err != nil {
+		t.Fatalf("readResponse() error = %v", err)
+	}
+	n, kw, p, ok := parseNumbered(resp)
+	if !ok || n != 7 || kw != "FETCH" {
+		t.Fatalf("parseNumbered() = %d, %q, %v", n, kw, ok)
+	}
+	got, err := parseFetch(p)
+	if err != nil {
+		t.Fatalf("parseFetch() error = %v", err)
+	}
+	want := Message{UID: 42, Size: 1234, Subject: "Grüße", From: `Bob "B" Example <bob@example.com>`,
+		Date: time.Date(2026, 11, 1, 9, 5, 0, 0, time.FixedZone("", 3600))}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
+		t.Errorf("parseFetch() mismatch (-want +got):\n%s", diff)
+	}
+}

@@ -62,7 +62,11 @@ func (w *walk) fetch(ctx context.Context) (string, *Diagnosis) {
 	w.rep.Newest = msgs
 	w.newestUID = msgs[0].UID
 	m := msgs[0]
-	return fmt.Sprintf("%d messages fetched; newest: %q from %s, %s", len(msgs), m.Subject, m.From, age(time.Since(m.Date))), nil
+	when := "arrival time unknown"
+	if !m.Date.IsZero() {
+		when = age(time.Since(m.Date))
+	}
+	return fmt.Sprintf("%d messages fetched; newest: %q from %s, %s", len(msgs), m.Subject, m.From, when), nil
 }
 
 // parseFetch reads the attribute list of a FETCH response.
