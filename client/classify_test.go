@@ -270,3 +270,30 @@ func TestParseFetch(t *testing.T) {
 		t.Errorf("parseFetch() mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestParseList(t *testing.T) {
+	tests := []struct {
+		wire        string
+		flags       []string
+		delim, name string
+	}{
+		{"* LIST (\\HasNoChildren) \"/\" INBOX\r\n", []string{`\HasNoChildren`}, "/", "INBOX"},
+		{"* LIST (\\Noselect \\HasChildren) \".\" \"Public Folders\"\r\n", []string{`\Noselect`, `\HasChildren`}, ".", "Public Folders"},
+		{"* LIST () NIL {9}\r\nSay \"hi\"!\r\n", []string{}, "", `Say "hi"!`},
+		{"* list () \"\\\\\" \"a\\\\b\"\r\n", []string{}, `\`, `a\b`},
+	}
+	for _, tt := range tests {
+		resp, err := newWireReader(strings.NewReader(tt.wire), nil).readResponse()
+		if err != nil {
+			t.Fatalf("readResponse(%q) error = %v", tt.wire, err)
+		}
+		flags, delim, name, err := parseList(resp)
+		if err != nil {
+			t.Errorf("parseList(%q) error = %v", tt.wire, err)
+			continue
+		}
+		if diff := cmp.Diff([]any{tt.flags, tt.delim, tt.name}, []any{flags, delim, name}); diff != "" {
+			t.Errorf("parseList(%q) mismatch (-want +got):\n%s", tt.wire, diff)
+		}
+	}
+}

@@ -159,6 +159,9 @@ func TestCheckSession(t *testing.T) {
 			time.Sleep(350 * time.Millisecond)
 			c.send(tag + " OK slowly")
 		}), code: CodeOK, phase: "logout", warns: []string{CodeSecurityPlaintextLogin, CodeAuthSlow}},
+		{name: "password quoted", cfg: fakeConfig{password: `p"a\\ss`}, opts: func(o *Options) { o.Password = `p"a\\ss` }, code: CodeOK, phase: "logout", warns: plain},
+		{name: "password literal+", cfg: fakeConfig{password: "pässwörd"}, opts: func(o *Options) { o.Password = "pässwörd" }, code: CodeOK, phase: "logout", warns: plain},
+		{name: "password literal", cfg: fakeConfig{password: "pässwörd", caps: "IMAP4rev1 IDLE AUTH=PLAIN"}, opts: func(o *Options) { o.Password = "pässwörd" }, code: CodeOK, phase: "logout", warns: plain},
 		{name: "plain", opts: func(o *Options) { o.Auth = AuthPlain }, cfg: fakeConfig{password: "correct horse"}, code: CodeOK, phase: "logout", warns: plain},
 		{name: "plain wrong", opts: func(o *Options) { o.Auth = AuthPlain }, cfg: fakeConfig{password: "x"}, code: CodeAuthFailed, phase: "auth", warns: plain},
 		{name: "plain without SASL-IR", opts: func(o *Options) { o.Auth = AuthPlain }, cfg: fakeConfig{caps: "IMAP4rev1 AUTH=PLAIN", password: "correct horse"}, code: CodeOK, phase: "logout", warns: []string{CodeSecurityPlaintextLogin, CodeIdleUnsupported}},
