@@ -65,8 +65,7 @@ func login(s *session, o *Options) (string, time.Duration, *Diagnosis) {
 		return "", 0, &d
 	}
 	start := time.Now()
-	resp, err := s.commandLit("LOGIN "+astringShown(o.User)+" "+mask, nil,
-		"LOGIN ", astring(o.User), " ", astring(o.Password))
+	resp, err := s.commandLit(nil, "LOGIN ", astring(o.User), " ", secret{astring(o.Password)})
 	took := time.Since(start)
 	if err != nil {
 		d := failureDiag("auth", "LOGIN", took, s.lastLine, err)
@@ -77,13 +76,6 @@ func login(s *session, o *Options) (string, time.Duration, *Diagnosis) {
 		return "", took, &d
 	}
 	return fmt.Sprintf("LOGIN as %s accepted after %s", o.User, took.Round(time.Millisecond)), took, nil
-}
-
-func astringShown(s string) string {
-	if v, ok := astring(s).(string); ok {
-		return v
-	}
-	return fmt.Sprintf("{%d}", len(s))
 }
 
 func saslAuth(s *session, o *Options, m saslMech) (string, time.Duration, *Diagnosis) {

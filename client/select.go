@@ -46,7 +46,7 @@ func (w *walk) selectMailbox(ctx context.Context) (string, *Diagnosis) {
 func selectMailbox(s *session, name string) (*selected, *Diagnosis) {
 	sel := &selected{permKeywords: true}
 	start := time.Now()
-	resp, err := s.commandLit("SELECT "+quote(encodeMailbox(name)), func(r *response) error {
+	resp, err := s.commandLit(func(r *response) error {
 		if r.Status == "OK" {
 			switch r.Code {
 			case "UIDVALIDITY":
