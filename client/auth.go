@@ -25,6 +25,11 @@ func (w *walk) auth(ctx context.Context) (string, *Diagnosis) {
 	gen := w.s.capsGen
 	detail, took, d := authenticate(w.s, w.o)
 	if d != nil {
+		if took > w.o.SlowThreshold && d.Code != CodeAuthTimeout {
+			// Servers delay answers after failed logins; the delay is
+			// part of what a person needs to know.
+			d.Evidence += fmt.Sprintf(" (answered after %s)", took.Round(time.Millisecond))
+		}
 		return "", d
 	}
 	if w.s.capsGen == gen {
