@@ -215,6 +215,8 @@ func TestCheckSession(t *testing.T) {
 		{name: "idle dropped", cfg: on("IDLE", hangUp("+ idling")), code: CodeIdleDropped, phase: "idle", warns: plain},
 
 		{name: "write", opts: func(o *Options) { o.Write = true }, code: CodeOK, phase: "logout", warns: plain},
+		{name: "write polling without IDLE", cfg: fakeConfig{caps: "IMAP4rev1 UIDPLUS AUTH=PLAIN"}, opts: func(o *Options) { o.Write = true }, code: CodeOK, phase: "logout", warns: []string{CodeSecurityPlaintextLogin, CodeIdleUnsupported}},
+		{name: "write polling loses the flag", cfg: fakeConfig{caps: "IMAP4rev1 UIDPLUS AUTH=PLAIN", lose: true}, opts: func(o *Options) { o.Write = true }, code: CodeStoreNotPersisted, phase: "flags", warns: []string{CodeSecurityPlaintextLogin, CodeIdleUnsupported}},
 		{name: "write no push", cfg: fakeConfig{noPush: true}, opts: func(o *Options) { o.Write = true }, code: CodeIdleNoPush, phase: "flags", warns: plain},
 		{name: "write not persisted", cfg: fakeConfig{lose: true}, opts: func(o *Options) { o.Write = true }, code: CodeStoreNotPersisted, phase: "flags", warns: plain},
 		{name: "write never notified", cfg: fakeConfig{noNotify: true}, opts: func(o *Options) { o.Write = true }, code: CodeIdleNoPush, phase: "flags", warns: plain, evidence: "not even on NOOP"},
