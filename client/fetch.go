@@ -60,7 +60,6 @@ func (w *walk) fetch(ctx context.Context) (string, *Diagnosis) {
 	}
 	sort.Slice(msgs, func(i, j int) bool { return msgs[i].UID > msgs[j].UID })
 	w.rep.Newest = msgs
-	w.newestUID = msgs[0].UID
 	m := msgs[0]
 	when := "arrival time unknown"
 	if !m.Date.IsZero() {
