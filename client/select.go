@@ -33,7 +33,7 @@ func (w *walk) selectMailbox(ctx context.Context) (string, *Diagnosis) {
 	}
 	w.exists, w.readOnly, w.permKeywords = sel.exists, sel.readOnly, sel.permKeywords
 	w.rep.Messages = int(sel.exists)
-	detail := fmt.Sprintf("%s: %d messages, UIDVALIDITY %d", w.o.Mailbox, sel.exists, sel.uidValidity)
+	detail := fmt.Sprintf("%s: %s, UIDVALIDITY %d", w.o.Mailbox, count(int(sel.exists), "message"), sel.uidValidity)
 	if sel.readOnly {
 		w.warn(diag(CodeMailboxReadOnly, "select", sel.resp.Raw))
 		detail += ", read-only"
