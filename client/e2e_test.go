@@ -104,6 +104,12 @@ func TestCheckSession(t *testing.T) {
 		{name: "PREAUTH", cfg: fakeConfig{greeting: "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] welcome"}, code: CodeOK, phase: "logout"},
 		{name: "greeting timeout", cfg: fakeConfig{raw: (*fconn).wait}, opts: quick, code: CodeGreetingTimeout, phase: "greeting", evidence: "no bytes for"},
 		{name: "greeting eof", cfg: fakeConfig{raw: func(c *fconn) {}}, code: CodeGreetingEOF, phase: "greeting"},
+		{name: "reset", cfg: fakeConfig{raw: func(c *fconn) {
+			// Reset after the dial has returned, not during it.
+			time.Sleep(50 * time.Millisecond)
+			c.Conn.(*net.TCPConn).SetLinger(0)
+			c.Close()
+		}}, code: CodeTCPReset, phase: "greeting"},
 		{name: "greeting bye", cfg: fakeConfig{greeting: "* BYE [UNAVAILABLE] maintenance"}, code: CodeGreetingBye, phase: "greeting", evidence: "maintenance"},
 		{name: "smtp banner", cfg: fakeConfig{greeting: "220 mx.example.com ESMTP Postfix"}, code: CodeGreetingNotIMAP, phase: "greeting", evidence: "ESMTP"},
 		{name: "pop3 banner", cfg: fakeConfig{greeting: "+OK Dovecot ready."}, code: CodeGreetingNotIMAP, phase: "greeting"},
@@ -207,6 +213,7 @@ func TestCheckSession(t *testing.T) {
 			c.wait()
 		}), opts: quick, code: CodeFetchTimeout, phase: "fetch", warns: plain, evidence: "slow, not truncated"},
 		{name: "literal huge", cfg: on("FETCH", hangUp(`* 2 FETCH (UID 2 BODY[] {99999999999}`)), code: CodeProtocolParseError, phase: "fetch", warns: plain, evidence: "limit"},
+		{name: "fetch limit", cfg: on("FETCH", reply("NO [LIMIT] too many messages")), code: CodeServerLimit, phase: "fetch", warns: plain},
 		{name: "fetch silent", cfg: on("FETCH", silence()), opts: quick, code: CodeFetchTimeout, phase: "fetch", warns: plain},
 
 		{name: "no idle", cfg: fakeConfig{caps: "IMAP4rev1 AUTH=PLAIN"}, code: CodeOK, phase: "logout", warns: []string{CodeSecurityPlaintextLogin, CodeIdleUnsupported}},
