@@ -37,7 +37,8 @@ func runCase(t *testing.T, c e2eCase) *Report {
 		User:        "alice",
 		Password:    "correct horse",
 		ServerName:  "localhost",
-		StepTimeout: 500 * time.Millisecond,
+		StepTimeout: time.Second,
+		IdleHold:    20 * time.Millisecond,
 	}
 	if c.cfg.implicit != nil {
 		o.TLS = TLSImplicit
@@ -162,9 +163,9 @@ func TestCheckSession(t *testing.T) {
 		{name: "login dropped", cfg: on("LOGIN", hangUp()), code: CodeAuthDropped, phase: "auth", warns: plain},
 		{name: "login BYE", cfg: on("LOGIN", hangUp("* BYE [UNAVAILABLE] auth process died")), code: CodeAuthUnavailable, phase: "auth", warns: plain, evidence: "auth process died"},
 		{name: "login slow", cfg: on("LOGIN", func(c *fconn, tag, _ string) {
-			time.Sleep(350 * time.Millisecond)
+			time.Sleep(300 * time.Millisecond)
 			c.send(tag + " OK slowly")
-		}), code: CodeOK, phase: "logout", warns: []string{CodeSecurityPlaintextLogin, CodeAuthSlow}},
+		}), opts: func(o *Options) { o.SlowThreshold = 100 * time.Millisecond }, code: CodeOK, phase: "logout", warns: []string{CodeSecurityPlaintextLogin, CodeAuthSlow}},
 		{name: "password quoted", cfg: fakeConfig{password: `p"a\\ss`}, opts: func(o *Options) { o.Password = `p"a\\ss` }, code: CodeOK, phase: "logout", warns: plain},
 		{name: "password literal+", cfg: fakeConfig{password: "pässwörd"}, opts: func(o *Options) { o.Password = "pässwörd" }, code: CodeOK, phase: "logout", warns: plain},
 		{name: "password literal", cfg: fakeConfig{password: "pässwörd", caps: "IMAP4rev1 IDLE AUTH=PLAIN"}, opts: func(o *Options) { o.Password = "pässwörd" }, code: CodeOK, phase: "logout", warns: plain},
@@ -279,7 +280,7 @@ func TestCheckTLS(t *testing.T) {
 		{name: "insecure continues", cfg: fakeConfig{implicit: ca.serverConfig(t, leafOpts{selfSigned: true})}, opts: func(o *Options) { o.Insecure = true }, code: CodeOK, phase: "logout", warns: []string{CodeTLSCertSelfSigned}},
 		{name: "TLS 1.1 only", cfg: fakeConfig{implicit: &tls.Config{Certificates: good.Certificates, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}}, opts: trust, code: CodeTLSVersionWeak, phase: "tls"},
 		{name: "TLS to plaintext port", cfg: fakeConfig{}, opts: withOpts(trust, func(o *Options) { o.TLS = TLSImplicit }), code: CodeTLSProtocolMismatch, phase: "tls", evidence: "* OK"},
-		{name: "plaintext to TLS port", cfg: fakeConfig{implicit: good}, opts: withOpts(trust, quick, func(o *Options) { o.TLS = TLSNone }), code: CodeTLSProtocolMismatch, phase: "greeting", evidence: "implicit TLS"},
+		{name: "plaintext to TLS port", cfg: fakeConfig{implicit: good}, opts: withOpts(trust, func(o *Options) { o.TLS = TLSNone }), code: CodeTLSProtocolMismatch, phase: "greeting", evidence: "implicit TLS"},
 		{name: "handshake dropped", cfg: fakeConfig{raw: func(c *fconn) {}, implicit: &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return nil, net.ErrClosed }}}, opts: trust, code: CodeTLSHandshakeFailed, phase: "tls"},
 		{name: "starttls missing", cfg: fakeConfig{starttls: good, caps: "IMAP4rev1 AUTH=PLAIN"}, opts: trust, code: CodeStartTLSUnavailable, phase: "starttls"},
 		{name: "starttls refused", cfg: fakeConfig{starttls: good, on: map[string]func(*fconn, string, string){"STARTTLS": reply("NO [UNAVAILABLE] no TLS today")}}, opts: trust, code: CodeStartTLSRefused, phase: "starttls"},
