@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -201,8 +202,12 @@ func TestOAuthChallenge(t *testing.T) {
 }
 
 func TestEveryCodeHasAdvice(t *testing.T) {
-	for code, a := range advice {
-		if a == "" || !strings.Contains(code, ".") && code != CodeOK {
+	codes := Codes()
+	if len(codes) < 60 || !slices.IsSorted(codes) {
+		t.Fatalf("Codes() = %v, want all codes, sorted", codes)
+	}
+	for _, code := range codes {
+		if a := advice[code]; a == "" || !strings.Contains(code, ".") && code != CodeOK {
 			t.Errorf("advice[%q] = %q", code, a)
 		}
 	}
