@@ -1,5 +1,7 @@
 package client
 
+import "slices"
+
 // Diagnosis codes, from the taxonomy in DESIGN.md. The tester adds four:
 // auth.slow, protocol.bare_lf and protocol.no_imap4rev1 are warnings, never
 // primary; check.canceled is the diagnosis of a check whose context ended
@@ -156,4 +158,15 @@ var advice = map[string]string{
 
 func diag(code, phase, evidence string) Diagnosis {
 	return Diagnosis{Code: code, Phase: phase, Evidence: evidence, Advice: advice[code]}
+}
+
+// Codes returns every diagnosis code the tester can give, sorted, for
+// validating expectations such as a scenario's [expect] table.
+func Codes() []string {
+	out := make([]string, 0, len(advice))
+	for code := range advice {
+		out = append(out, code)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -56,14 +56,17 @@ func (w *walk) fetch(ctx context.Context) (string, *Diagnosis) {
 		return "", &d
 	}
 	if len(msgs) == 0 {
-		d := diag(CodeFetchFailed, "fetch", fmt.Sprintf("%s answered %q without any FETCH data although the mailbox has %d messages", cmd, resp.Raw, w.exists))
+		d := diag(CodeFetchFailed, "fetch", fmt.Sprintf("%s answered %q without any FETCH data although the mailbox has %s", cmd, resp.Raw, count(int(w.exists), "message")))
 		return "", &d
 	}
 	sort.Slice(msgs, func(i, j int) bool { return msgs[i].UID > msgs[j].UID })
 	w.rep.Newest = msgs
-	w.newestUID = msgs[0].UID
 	m := msgs[0]
-	return fmt.Sprintf("%d messages fetched; newest: %q from %s, %s", len(msgs), m.Subject, m.From, age(time.Since(m.Date))), nil
+	when := "arrival time unknown"
+	if !m.Date.IsZero() {
+		when = age(time.Since(m.Date))
+	}
+	return fmt.Sprintf("%s fetched; newest: %q from %s, %s", count(len(msgs), "message"), m.Subject, m.From, when), nil
 }
 
 // parseFetch reads the attribute list of a FETCH response.
@@ -144,4 +147,15 @@ func age(d time.Duration) string {
 		return fmt.Sprintf("%d hours ago", int(d.Hours()))
 	}
 	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}
+
+// count renders n things, with the plural English needs.
+func count(n int, thing string) string {
+	switch {
+	case n == 1:
+		return "1 " + thing
+	case strings.HasSuffix(thing, "x"):
+		return fmt.Sprintf("%d %ses", n, thing)
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -21,7 +21,7 @@ func (w *walk) idle(ctx context.Context) (string, *Diagnosis) {
 		return "", d
 	}
 	cont := time.Since(start)
-	hold := min(time.Second, w.o.StepTimeout/4)
+	hold := w.o.IdleHold
 	pushed := 0
 	_, err := s.waitFor(ctx, hold, func(r *response) (bool, error) {
 		if r.Tag != "*" {

@@ -33,7 +33,7 @@ func (w *walk) selectMailbox(ctx context.Context) (string, *Diagnosis) {
 	}
 	w.exists, w.readOnly, w.permKeywords = sel.exists, sel.readOnly, sel.permKeywords
 	w.rep.Messages = int(sel.exists)
-	detail := fmt.Sprintf("%s: %d messages, UIDVALIDITY %d", w.o.Mailbox, sel.exists, sel.uidValidity)
+	detail := fmt.Sprintf("%s: %s, UIDVALIDITY %d", w.o.Mailbox, count(int(sel.exists), "message"), sel.uidValidity)
 	if sel.readOnly {
 		w.warn(diag(CodeMailboxReadOnly, "select", sel.resp.Raw))
 		detail += ", read-only"
@@ -46,7 +46,7 @@ func (w *walk) selectMailbox(ctx context.Context) (string, *Diagnosis) {
 func selectMailbox(s *session, name string) (*selected, *Diagnosis) {
 	sel := &selected{permKeywords: true}
 	start := time.Now()
-	resp, err := s.commandLit("SELECT "+quote(encodeMailbox(name)), func(r *response) error {
+	resp, err := s.commandLit(func(r *response) error {
 		if r.Status == "OK" {
 			switch r.Code {
 			case "UIDVALIDITY":
