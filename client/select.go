@@ -14,7 +14,10 @@ type selected struct {
 	uidValidity  uint32
 	readOnly     bool
 	permKeywords bool
-	resp         *response
+	// permFlags is the PERMANENTFLAGS list, or nil when none was sent
+	// (then every flag is permanent, RFC 9051 section 7.1).
+	permFlags *string
+	resp      *response
 }
 
 func (w *walk) selectMailbox(ctx context.Context) (string, *Diagnosis) {
@@ -37,6 +40,8 @@ func (w *walk) selectMailbox(ctx context.Context) (string, *Diagnosis) {
 	if sel.readOnly {
 		w.warn(diag(CodeMailboxReadOnly, "select", sel.resp.Raw))
 		detail += ", read-only"
+	} else if sel.permFlags != nil && !strings.Contains(strings.ToLower(*sel.permFlags), `\seen`) {
+		w.warn(diag(CodeMailboxNoPermanentFlags, "select", fmt.Sprintf("PERMANENTFLAGS %s lacks \\Seen", *sel.permFlags)))
 	}
 	return detail, nil
 }
@@ -54,6 +59,7 @@ func selectMailbox(s *session, name string) (*selected, *Diagnosis) {
 				sel.uidValidity = uint32(n)
 			case "PERMANENTFLAGS":
 				sel.permKeywords = strings.Contains(r.CodeArg, `\*`)
+				sel.permFlags = &r.CodeArg
 			}
 			return nil
 		}
