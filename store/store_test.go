@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -64,17 +65,8 @@ func TestAppendAndSetFlags(t *testing.T) {
 	}
 	sel := m.selectDataLocked()
 	for _, f := range []imap.Flag{imap.FlagSeen, imap.FlagDeleted, imap.FlagWildcard} {
-		if !contains(sel.PermanentFlags, f) {
+		if !slices.Contains(sel.PermanentFlags, f) {
 			t.Errorf("PERMANENTFLAGS %v lacks %s", sel.PermanentFlags, f)
 		}
 	}
-}
-
-func contains(flags []imap.Flag, f imap.Flag) bool {
-	for _, g := range flags {
-		if g == f {
-			return true
-		}
-	}
-	return false
 }
