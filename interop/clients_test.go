@@ -95,17 +95,22 @@ func startFake(t *testing.T, name, transport string) *fake {
 }
 
 // need returns the path of a client binary, or skips the test with what
-// to install; the table shows the client as skipped.
+// to install.
 func need(t *testing.T, client, bin, install string) string {
 	t.Helper()
 	p, err := exec.LookPath(bin)
 	if err != nil {
-		msg := fmt.Sprintf("%s is not installed: %s (or run make interop as root)", bin, install)
-		r := record(t, client, &fake{sc: &scenarios.Scenario{Name: "(all)"}}, "installed")
-		r.got = msg
-		t.Skip(msg)
+		skipMissing(t, client, fmt.Sprintf("%s is not installed: %s (or run make interop as root)", bin, install))
 	}
 	return p
+}
+
+// skipMissing skips a client's tests; the table shows the client skipped.
+func skipMissing(t *testing.T, client, msg string) {
+	t.Helper()
+	r := record(t, client, &fake{sc: &scenarios.Scenario{Name: "(all)"}}, "installed")
+	r.got = msg
+	t.Skip(msg)
 }
 
 // ran is what a client process did.
@@ -117,19 +122,25 @@ type ran struct {
 
 func (r ran) output() string { return r.stderr + "\n" + r.stdout }
 
-// run runs a client to completion within runLimit, in its own process
-// group so that a client's children (fetchmail's MDA) go with it.
+// command makes a client process bounded by ctx, in its own process
+// group so that a client's children (fetchmail's MDA) are killed with it.
+func command(ctx context.Context, env []string, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// run runs a client to completion within runLimit.
 func run(t *testing.T, env []string, name string, args ...string) ran {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), runLimit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd := command(ctx, env, name, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
 	r := ran{stdout: stdout.String(), stderr: stderr.String()}
 	var exit *exec.ExitError
