@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,7 +51,10 @@ func (f *fake) user() string     { return f.sc.Client.User }
 func (f *fake) password() string { return f.sc.Client.Password }
 
 // port is the server's port, for clients that take host and port apart.
-func (f *fake) port() string { return f.Addr()[strings.LastIndex(f.Addr(), ":")+1:] }
+func (f *fake) port() string {
+	_, port, _ := net.SplitHostPort(f.Addr())
+	return port
+}
 
 // startFake starts the built-in scenario name on loopback. A transport
 // other than "" replaces the scenario's own: healthy runs over all three.
@@ -162,7 +166,7 @@ type failure struct {
 	text string
 }
 
-func (w failure) String() string { return fmt.Sprintf("exit %d, %q", w.code, w.text) }
+func (w failure) String() string { return fmt.Sprintf("exit %d, `%s`", w.code, w.text) }
 
 // expectFailure records the case and checks a client's failure against
 // want.
@@ -188,8 +192,8 @@ func evidence(out, text string) string {
 		}
 	}
 	line = strings.TrimSpace(line)
-	if len(line) > 90 {
-		line = line[:87] + "..."
+	if len(line) > 100 {
+		line = line[:97] + "..."
 	}
-	return fmt.Sprintf("%q", line)
+	return "`" + line + "`"
 }

@@ -55,7 +55,7 @@ func TestCurl(t *testing.T) {
 				}{
 					{"list", "", nil, `"/" INBOX`},
 					{"fetch", "INBOX;UID=1", nil, "Subject: Lunch on Thursday?"},
-					{"flag", "INBOX", []string{"--request", `UID STORE 1 +FLAGS (\Flagged)`}, `FLAGS (\Seen \Flagged)`},
+					{"flag", "INBOX", []string{"--request", `UID STORE 1 +FLAGS (\Flagged)`}, `\Flagged`},
 					{"unflag", "INBOX", []string{"--request", `UID STORE 1 -FLAGS (\Flagged)`}, `FLAGS (\Seen)`},
 					{"append", "INBOX", []string{"--upload-file", msg}, ""},
 					{"search", "INBOX", []string{"--request", `UID SEARCH SUBJECT "appended by curl"`}, "* SEARCH 17"},

@@ -3,6 +3,7 @@
 package interop
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // tableEnv names the file the results table is written to (make interop
@@ -79,20 +81,59 @@ run's CA) it must log in, list, select INBOX, fetch and, where it can, set and
 clear flags, append and expunge; against a fault scenario it must fail the
 way a customer's would, asserted from its own exit code or error text.
 
-Clients: curl, python3's imaplib, mbsync (isync), fetchmail, and the Node.js
-client imapflow 2.1.2 (interop/node/package.json).
+Clients, as run here:
 
 `)
+	for _, v := range versions() {
+		fmt.Fprintf(f, "- %s\n", v)
+	}
+	fmt.Fprintln(f)
 	writeTable(f, list)
 	return f.Close()
+}
+
+// versions names each client's version, so that the table says what it
+// was proven against.
+func versions() []string {
+	var out []string
+	for _, v := range []struct {
+		name string
+		args []string
+		line string // the output line that carries the version
+	}{
+		{"curl", []string{"curl", "--version"}, "curl "},
+		{"imaplib", []string{"python3", "--version"}, "Python "},
+		{"mbsync", []string{"mbsync", "--version"}, "isync "},
+		{"fetchmail", []string{"fetchmail", "--version"}, "This is fetchmail release "},
+		{"imapflow", []string{"node", "-p", `"imapflow " + require("./node/node_modules/imapflow/package.json").version + ", Node.js " + process.version`}, "imapflow "},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		b, _ := command(ctx, nil, v.args[0], v.args[1:]...).CombinedOutput()
+		cancel()
+		got := "not installed"
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, v.line) {
+				// The name and version, without curl's list of libraries.
+				f := strings.Fields(strings.TrimPrefix(l, "This is "))
+				got = strings.Join(f[:min(len(f), 5)], " ")
+				break
+			}
+		}
+		out = append(out, v.name+": "+got)
+	}
+	return out
 }
 
 // writeTable prints the matrix of clients by scenario, then every case
 // with what was asserted and what the client did.
 func writeTable(w io.Writer, list []*result) {
 	list = slices.Clone(list)
+	transports := []string{plaintext, starttls, implicit}
 	slices.SortStableFunc(list, func(a, b *result) int {
-		return strings.Compare(a.scenario+"\x00"+a.client+"\x00"+a.transport, b.scenario+"\x00"+b.client+"\x00"+b.transport)
+		if c := strings.Compare(a.scenario+"\x00"+a.client, b.scenario+"\x00"+b.client); c != 0 {
+			return c
+		}
+		return slices.Index(transports, a.transport) - slices.Index(transports, b.transport)
 	})
 	var clients, rows []string
 	cell := map[[2]string][]string{}

@@ -34,7 +34,9 @@ async function main() {
   const boxes = await client.list();
   step('list', { mailboxes: boxes.map((b) => b.path) });
   const box = await client.mailboxOpen('INBOX');
-  step('select', { exists: box.exists, flags: [...box.flags] });
+  // imapflow keeps updating box as EXISTS and EXPUNGE arrive.
+  const exists = box.exists;
+  step('select', { exists, flags: [...box.flags] });
   const subjects = [];
   for await (const m of client.fetch('1:*', { envelope: true, flags: true, source: true })) {
     subjects.push(m.envelope.subject);
@@ -43,16 +45,19 @@ async function main() {
   if (o.full) {
     await client.messageFlagsAdd('1', ['\\Flagged', '\\Seen']);
     let m = await client.fetchOne('1', { flags: true });
+    if (!m.flags.has('\\Flagged')) throw new Error(`flags after adding \\Flagged: ${[...m.flags]}`);
     step('flags-add', { flags: [...m.flags] });
     await client.messageFlagsRemove('1', ['\\Flagged']);
     m = await client.fetchOne('1', { flags: true });
+    if (m.flags.has('\\Flagged')) throw new Error(`flags after removing \\Flagged: ${[...m.flags]}`);
     step('flags-remove', { flags: [...m.flags] });
     const raw = 'From: imapflow <imapflow@example.com>\r\nTo: alice@localhost\r\nSubject: appended by imapflow\r\n\r\nHello.\r\n';
     const appended = await client.append('INBOX', raw, ['\\Seen']);
     step('append', { uid: appended.uid });
     const deleted = await client.messageDelete(String(appended.uid), { uid: true });
     const after = await client.status('INBOX', { messages: true });
-    step('expunge', { deleted, messages: after.messages });
+    if (!deleted || after.messages !== exists) throw new Error(`after the expunge: ${after.messages} messages, want ${exists}`);
+    step('expunge', { messages: after.messages });
 
     const arrived = new Promise((resolve) => client.once('exists', resolve));
     client.idle();
