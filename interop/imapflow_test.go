@@ -62,6 +62,12 @@ func TestImapflow(t *testing.T) {
 				if err := cmd.Start(); err != nil {
 					t.Fatal(err)
 				}
+				// On a failure before Wait below, kill and reap imapflow; after
+				// it, this second Wait returns at once.
+				defer func() {
+					cancel()
+					_ = cmd.Wait()
+				}()
 				var steps []string
 				var pushed struct{ Subject string }
 				lines := bufio.NewScanner(stdout)
