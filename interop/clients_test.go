@@ -168,11 +168,13 @@ type failure struct {
 
 func (w failure) String() string { return fmt.Sprintf("exit %d, `%s`", w.code, w.text) }
 
-// expectFailure records the case and checks a client's failure against
-// want.
-func expectFailure(t *testing.T, client string, f *fake, r ran, want failure) {
+// expectFailure records the case, runs the client and checks its failure
+// against want. Recording first keeps a client that never finishes in the
+// table, as a failure.
+func expectFailure(t *testing.T, client string, f *fake, want failure, runClient func() ran) {
 	t.Helper()
 	res := record(t, client, f, want.String())
+	r := runClient()
 	// The port changes every run; the committed table should not.
 	out := strings.ReplaceAll(r.output(), f.port(), "PORT")
 	res.got = fmt.Sprintf("exit %d, %s", r.code, evidence(out, want.text))

@@ -104,7 +104,7 @@ func TestCurl(t *testing.T) {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
 			f := startFake(t, tc.scenario, "")
-			expectFailure(t, "curl", f, curl(t, bin, f, tc.path), tc.want)
+			expectFailure(t, "curl", f, tc.want, func() ran { return curl(t, bin, f, tc.path) })
 		})
 	}
 }

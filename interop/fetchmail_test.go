@@ -106,7 +106,7 @@ func TestFetchmail(t *testing.T) {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
 			f := startFake(t, tc.scenario, "")
-			expectFailure(t, "fetchmail", f, fetchmail(t, bin, f, filepath.Join(f.dir, "mbox")), tc.want)
+			expectFailure(t, "fetchmail", f, tc.want, func() ran { return fetchmail(t, bin, f, filepath.Join(f.dir, "mbox")) })
 		})
 	}
 }

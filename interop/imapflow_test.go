@@ -19,9 +19,8 @@ import (
 func imapflowArgs(t *testing.T, f *fake, full bool) string {
 	t.Helper()
 	port, _ := strconv.Atoi(f.port())
-	mode := map[string]string{plaintext: "none", starttls: "starttls", implicit: "implicit"}[f.transport]
 	b, err := json.Marshal(map[string]any{
-		"host": "127.0.0.1", "port": port, "tls": mode, "ca": f.ca,
+		"host": "127.0.0.1", "port": port, "tls": f.sc.Server.TLS, "ca": f.ca,
 		"user": f.user(), "pass": f.password(),
 		"timeout": clientTimeout.Milliseconds(), "full": full,
 	})
@@ -124,7 +123,7 @@ func TestImapflow(t *testing.T) {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
 			f := startFake(t, tc.scenario, "")
-			expectFailure(t, "imapflow", f, run(t, nil, node, script, imapflowArgs(t, f, false)), failure{1, tc.want})
+			expectFailure(t, "imapflow", f, failure{1, tc.want}, func() ran { return run(t, nil, node, script, imapflowArgs(t, f, false)) })
 		})
 	}
 }

@@ -12,10 +12,8 @@ import (
 // "read" or "full" (see the script).
 func imaplib(t *testing.T, python string, f *fake, what string) ran {
 	t.Helper()
-	mode := map[string]string{plaintext: "none", starttls: "starttls", implicit: "implicit"}[f.transport]
-	host, port := "127.0.0.1", f.port()
 	return run(t, []string{"IMAP_USER=" + f.user(), "IMAP_PASSWORD=" + f.password()},
-		python, "testdata/imaplib_client.py", host, port, mode, f.ca, fmt.Sprint(clientTimeout.Seconds()), what)
+		python, "testdata/imaplib_client.py", "127.0.0.1", f.port(), f.sc.Server.TLS, f.ca, fmt.Sprint(clientTimeout.Seconds()), what)
 }
 
 func TestImaplib(t *testing.T) {
@@ -65,7 +63,7 @@ func TestImaplib(t *testing.T) {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
 			f := startFake(t, tc.scenario, "")
-			expectFailure(t, "imaplib", f, imaplib(t, python, f, "read"), failure{1, tc.want})
+			expectFailure(t, "imaplib", f, failure{1, tc.want}, func() ran { return imaplib(t, python, f, "read") })
 		})
 	}
 }

@@ -170,7 +170,7 @@ func TestMbsync(t *testing.T) {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
 			f := startFake(t, tc.scenario, "")
-			expectFailure(t, "mbsync", f, mbsync(t, bin, f, filepath.Join(t.TempDir(), "mail")), failure{1, tc.want})
+			expectFailure(t, "mbsync", f, failure{1, tc.want}, func() ran { return mbsync(t, bin, f, filepath.Join(t.TempDir(), "mail")) })
 		})
 	}
 }
