@@ -97,8 +97,7 @@ func TestMbsync(t *testing.T) {
 				t.Parallel()
 				f := startFake(t, "healthy", transport)
 				res := record(t, "mbsync", f, `INBOX to a Maildir with \Seen as :2,S; local flags, a new message and a deletion synced back`)
-				err := f.SetFlags(f.user(), "INBOX", 2, imap.FlagSeen)
-				if err != nil {
+				if err := f.SetFlags(f.user(), "INBOX", 2, imap.FlagSeen); err != nil {
 					t.Fatal(err)
 				}
 				maildir := filepath.Join(t.TempDir(), "mail")
@@ -118,8 +117,10 @@ func TestMbsync(t *testing.T) {
 					files, _ := filepath.Glob(filepath.Join(inbox, sub, "*"))
 					for _, p := range files {
 						b, _ := os.ReadFile(p)
+						var err error
 						switch {
 						case strings.Contains(string(b), "Subject: Q1 report draft for review"):
+							// Unseen, so in new/ and named "...:2,": add the flags.
 							err = os.Rename(p, filepath.Join(inbox, "cur", filepath.Base(p)+"FS"))
 						case strings.Contains(string(b), "Subject: New logo proposal"):
 							err = os.Remove(p)
@@ -140,9 +141,9 @@ func TestMbsync(t *testing.T) {
 					t.Fatalf("mbsync into a fresh Maildir = exit %d, want 0; output:\n%s", r.code, r.output())
 				}
 				got = maildirFlags(t, filepath.Join(fresh, "INBOX"))
-				_, deleted := got["New logo proposal"]
+				_, kept := got["New logo proposal"]
 				_, appended := got["written by mbsync"]
-				if len(got) != 16 || got["Q1 report draft for review"] != "FS" || deleted || !appended {
+				if len(got) != 16 || got["Q1 report draft for review"] != "FS" || kept || !appended {
 					t.Fatalf("server after the sync back = %v, want the Q1 report flagged and seen (FS), the logo proposal expunged, the new message there", got)
 				}
 				res.got = "16 messages, the seen one :2,S; then one :2,FS, one expunged, one appended"
