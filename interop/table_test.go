@@ -142,15 +142,15 @@ func writeTable(w io.Writer, list []*result) {
 		if !slices.Contains(clients, r.client) {
 			clients = append(clients, r.client)
 		}
-		row := r.scenario
-		if !slices.Contains(rows, row) {
-			rows = append(rows, row)
+		if !slices.Contains(rows, r.scenario) {
+			rows = append(rows, r.scenario)
 		}
 		mark := map[string]string{"PASS": "pass", "FAIL": "**FAIL**", "SKIP": "skip"}[r.status]
 		if r.scenario == "healthy" {
 			mark = r.transport + " " + mark
 		}
-		cell[[2]string{row, r.client}] = append(cell[[2]string{row, r.client}], mark)
+		key := [2]string{r.scenario, r.client}
+		cell[key] = append(cell[key], mark)
 		switch r.status {
 		case "PASS":
 			passed++
