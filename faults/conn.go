@@ -342,7 +342,7 @@ func (c *Conn) startCommand(line []byte) error {
 		return err
 	}
 	switch {
-	case name == "STARTTLS" && c.opts.StartTLS != nil && !c.TLS():
+	case name == "STARTTLS" && c.opts.StartTLS != nil && !c.TLS() && c.advertises("STARTTLS"):
 		c.swallow = true
 		return c.startTLS(cmd)
 	case (name == "LOGIN" || name == "AUTHENTICATE") && c.opts.RequireTLSForAuth && !c.TLS():
@@ -350,6 +350,11 @@ func (c *Conn) startCommand(line []byte) error {
 		c.wmu.Lock()
 		defer c.wmu.Unlock()
 		return c.respondTagged(cmd, "NO [PRIVACYREQUIRED] Plaintext authentication is disabled; use STARTTLS first")
+	case name == "LOGIN" && c.advertises("LOGINDISABLED"):
+		c.swallow = true
+		c.wmu.Lock()
+		defer c.wmu.Unlock()
+		return c.respondTagged(cmd, "NO [CANNOT] LOGIN is disabled on this server")
 	}
 	c.smu.Lock()
 	c.inflight = append(c.inflight, cmd)
@@ -752,6 +757,13 @@ func (c *Conn) adjustCaps(caps []string) []string {
 	}
 	return caps
 }
+
+// advertises reports whether the capabilities the client is shown now
+// include name. A server that hides STARTTLS or announces LOGINDISABLED
+// must also refuse the command, as a real one does: clients that send it
+// regardless (fetchmail with TLS required, imaplib's login) would
+// otherwise succeed where a customer's client fails.
+func (c *Conn) advertises(name string) bool { return hasCap(c.adjustCaps(nil), name) }
 
 func hasCap(caps []string, name string) bool {
 	for _, c := range caps {
