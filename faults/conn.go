@@ -457,7 +457,7 @@ func (c *Conn) serverLine(raw []byte) error {
 	}
 	line := parseLine(raw, greeting)
 	if line.Caps != nil {
-		line.Raw = line.withCaps(c.adjustCaps(line.Caps))
+		line.Raw = line.withCaps(c.adjustCaps(line.Caps, c.filterActive))
 	}
 	out := line.Raw
 	var cmd *Command
@@ -694,6 +694,19 @@ func (c *Conn) runTimer(a *armed, act EventAction, epoch int) {
 // filterActive reports whether a line filter applies to the current line.
 func (c *Conn) filterActive(a *armed, cmd *Command) bool {
 	w := a.When
+	if !c.filterMatches(a, cmd) {
+		return false
+	}
+	if w.First > 0 || w.Probability > 0 {
+		return a.take()
+	}
+	return true
+}
+
+// filterMatches is filterActive without counting a firing against First
+// or drawing for Probability, for questions that send nothing.
+func (c *Conn) filterMatches(a *armed, cmd *Command) bool {
+	w := a.When
 	if w.Connection > 0 && w.Connection != c.n {
 		return false
 	}
@@ -707,9 +720,6 @@ func (c *Conn) filterActive(a *armed, cmd *Command) bool {
 		if cmd == nil || !w.matchCommand(cmd.Name) || (w.Nth > 0 && w.Nth != cmd.N) {
 			return false
 		}
-	}
-	if w.First > 0 || w.Probability > 0 {
-		return a.take()
 	}
 	return true
 }
@@ -729,7 +739,7 @@ func (c *Conn) literalLimit(size int64, cmd *Command) int64 {
 }
 
 // adjustCaps applies the transport policy and the capability faults.
-func (c *Conn) adjustCaps(caps []string) []string {
+func (c *Conn) adjustCaps(caps []string, active func(*armed, *Command) bool) []string {
 	if c.opts.Capabilities != nil {
 		caps = append([]string(nil), c.opts.Capabilities...)
 	}
@@ -751,7 +761,7 @@ func (c *Conn) adjustCaps(caps []string) []string {
 		}
 	}
 	for _, a := range c.set.armed {
-		if f, ok := a.Action.(*Capabilities); ok && c.filterActive(a, nil) {
+		if f, ok := a.Action.(*Capabilities); ok && active(a, nil) {
 			caps = f.apply(caps)
 		}
 	}
@@ -763,7 +773,9 @@ func (c *Conn) adjustCaps(caps []string) []string {
 // must also refuse the command, as a real one does: clients that send it
 // regardless (fetchmail with TLS required, imaplib's login) would
 // otherwise succeed where a customer's client fails.
-func (c *Conn) advertises(name string) bool { return hasCap(c.adjustCaps(nil), name) }
+func (c *Conn) advertises(name string) bool {
+	return hasCap(c.adjustCaps(nil, c.filterMatches), name)
+}
 
 func hasCap(caps []string, name string) bool {
 	for _, c := range caps {
