@@ -1,8 +1,13 @@
 package server
 
 import (
+	"context"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/imapfault/imapfault/bench"
 	"github.com/imapfault/imapfault/scenarios"
 )
 
@@ -29,4 +34,69 @@ func BenchmarkStartStop(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchServer loads one of the load generator's scenarios (plain: no TLS,
+// neverfire: the same with faults that never fire) and serves it.
+func benchServer(b *testing.B, file string) bench.Target {
+	data, err := bench.Scenarios.ReadFile("scenarios/" + file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc, err := scenarios.Parse(file, data, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := NewTest(b, sc)
+	return bench.Target{Addr: srv.Addr(), User: sc.Users[0].Name, Password: sc.Users[0].Password}
+}
+
+// BenchmarkSession measures one whole session (connect, LOGIN, SELECT,
+// FETCH, STORE, APPEND, EXPUNGE, LOGOUT) from one client; neverfire minus
+// plain is what the fault layer costs when nothing fires.
+func BenchmarkSession(b *testing.B) {
+	for _, file := range []string{"plain.toml", "neverfire.toml"} {
+		b.Run(strings.TrimSuffix(file, ".toml"), func(b *testing.B) {
+			t := benchServer(b, file)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := bench.Session(b.Context(), t, false, func(string, time.Duration) {}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkIdleConn measures what an idle connection (authenticated, INBOX
+// selected, in IDLE) costs the server in heap and goroutine stacks, 200
+// connections per op. The client ends live in the same process and add
+// their sockets (a few hundred bytes each) to the figure.
+func BenchmarkIdleConn(b *testing.B) {
+	const conns = 200
+	t := benchServer(b, "plain.toml")
+	var perConn float64
+	idle := runtime.NumGoroutine()
+	for b.Loop() {
+		// The previous op's sessions end after their sockets close; wait
+		// for them, so that the baseline holds none.
+		for deadline := time.Now().Add(10 * time.Second); runtime.NumGoroutine() > idle && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		ctx, cancel := context.WithTimeout(b.Context(), time.Minute)
+		h, err := bench.HoldIdle(ctx, t, conns, 10, []string{"127.0.0.1"})
+		cancel()
+		if err != nil {
+			h.Close()
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perConn += float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse) / conns
+		h.Close()
+	}
+	b.ReportMetric(perConn/float64(b.N), "B/conn")
 }

@@ -45,8 +45,9 @@ type Options struct {
 	Messages         [][]byte // raw messages delivered to the user's INBOX
 	SelfSigned       bool     // a self-signed certificate instead of one from a test CA
 	DisablePlaintext bool     // disable_plaintext_auth = yes: LOGINDISABLED without TLS
-	// ProcessLimit raises the imap and imap-login process limits above
-	// dovecot's default of 100 processes per service, for load tests.
+	// ProcessLimit raises the process limits and the connections one user
+	// may open from one address above dovecot's defaults (100 processes
+	// per service, 10 connections), for load tests.
 	ProcessLimit int
 }
 
@@ -171,7 +172,7 @@ func config(dir string, d *Dovecot, uid, gid int, o Options) string {
 	_, tlsPort, _ := net.SplitHostPort(d.TLS)
 	limits := ""
 	if o.ProcessLimit > 0 {
-		limits = fmt.Sprintf("default_process_limit = %d\ndefault_client_limit = %d\n", o.ProcessLimit, 2*o.ProcessLimit)
+		limits = fmt.Sprintf("default_process_limit = %[1]d\ndefault_client_limit = %[2]d\nprotocol imap {\n  mail_max_userip_connections = %[1]d\n}\n", o.ProcessLimit, 2*o.ProcessLimit)
 	}
 	return fmt.Sprintf(`protocols = imap
 listen = %[7]s
