@@ -84,8 +84,7 @@ func newConn(s *Set, raw net.Conn, n int, opts ConnOptions) *Conn {
 	return &Conn{
 		set: s, opts: opts, n: n, start: time.Now(),
 		tcp: raw, raw: raw, ctx: ctx, cancel: cancel,
-		counts: make(map[string]int),
-		fired: make(map[*armed]bool), phase: PhaseConnect,
+		counts: make(map[string]int), fired: make(map[*armed]bool), phase: PhaseConnect,
 	}
 }
 
