@@ -35,6 +35,24 @@ type LoadResult struct {
 	Latency  map[string]Latencies
 }
 
+// Add merges o, a run against the same server, into r: runs taken in
+// turns with another server's even out the machine's slow spells.
+func (r *LoadResult) Add(o *LoadResult) {
+	r.Sessions += o.Sessions
+	r.Errors += o.Errors
+	if r.FirstErr == nil {
+		r.FirstErr = o.FirstErr
+	}
+	r.Elapsed += o.Elapsed
+	if r.Latency == nil {
+		r.Latency = map[string]Latencies{}
+	}
+	for cmd, l := range o.Latency {
+		r.Latency[cmd] = append(r.Latency[cmd], l...)
+		r.Latency[cmd].sort()
+	}
+}
+
 // PerSecond is the completed sessions per second.
 func (r *LoadResult) PerSecond() float64 {
 	if r.Elapsed <= 0 {
@@ -286,7 +304,11 @@ func literal(line string) (int, bool) {
 	return n, err == nil && n >= 0
 }
 
+// quoteEscapes escapes the two characters a quoted string cannot hold
+// bare; built once, as building a Replacer costs more than using it.
+var quoteEscapes = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // quote makes s an IMAP quoted string.
 func quote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+	return `"` + quoteEscapes.Replace(s) + `"`
 }

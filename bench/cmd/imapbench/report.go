@@ -90,7 +90,7 @@ func (r *report) markdown() string {
 func (r *report) loadSection(p func(string, ...any)) {
 	p("## Sessions under load")
 	p("")
-	p("Each client runs sessions back to back for %s: connect and greeting, `LOGIN`, `SELECT INBOX`, `FETCH 1 (UID FLAGS BODY.PEEK[])`, `STORE 1 +FLAGS (\\Flagged)`, `APPEND INBOX (\\Deleted) {1.8k}` (literal and final CRLF in two writes), `EXPUNGE`, `LOGOUT`.", r.opts.duration)
+	p("Each client runs sessions back to back for %s, in %d turns taken with the other servers: connect and greeting, `LOGIN`, `SELECT INBOX`, `FETCH 1 (UID FLAGS BODY.PEEK[])`, `STORE 1 +FLAGS (\\Flagged)`, `APPEND INBOX (\\Deleted) {1.8k}` (literal and final CRLF in two writes), `EXPUNGE`, `LOGOUT`.", r.opts.duration, loadRounds)
 	p("Plaintext (`tls = \"none\"`) on 127.0.0.1: `imapfault` serves `bench/scenarios/plain.toml` (the healthy scenario's account, 20 generated messages in INBOX, no TLS), the fault-layer column `bench/scenarios/neverfire.toml` (the same with six faults of every kind the wire layer consults, all waiting for a command named NEVERSENT), Dovecot its default configuration with the same 20 messages in a Maildir and raised process and per-user connection limits.")
 	p("Latency is from a command's first byte sent to its tagged reply read.")
 	p("")
@@ -164,7 +164,7 @@ func (r *report) loadSection(p func(string, ...any)) {
 func (r *report) idleSection(p func(string, ...any)) {
 	p("## Idle connections")
 	p("")
-	p("Connections opened 50 at a time from %s, each logged in, INBOX selected, in IDLE (the `+` read), then held; memory measured before the first and 2 s after the last. RLIMIT_NOFILE: Go raises the soft limit to the hard one in both processes.", strings.Join(idleSources, ", "))
+	p("Connections opened 50 at a time from %s, each logged in, INBOX selected, in IDLE (the `+` read), then held; memory measured before the first and 5 s after the last. RLIMIT_NOFILE: Go raises the soft limit to the hard one in both processes.", strings.Join(idleSources, ", "))
 	p("")
 	p("| server | held / asked | set-up s | memory before → after | per connection | measured as |")
 	p("|---|---|---|---|---|---|")
