@@ -81,7 +81,7 @@ func (r *report) markdown() string {
 	}
 	p("## Go benchmarks")
 	p("")
-	p("`go test -run='^$' -bench=. -benchmem -count=1 ./...`; compare two runs with benchstat.")
+	p("`go test -run='^$' -bench=. -benchmem -count=%d ./...`; compare two runs with benchstat.", benchCount)
 	p("")
 	p("```\n%s\n```", r.goBench)
 	return b.String()
@@ -105,8 +105,8 @@ func (r *report) loadSection(p func(string, ...any)) {
 		head += " imapfault / Dovecot |"
 		sep += "---|"
 	}
-	head += " fault-layer overhead |"
-	sep += "---|"
+	head += " fault-layer overhead | A/A: imapfault ÷ a second instance − 1 |"
+	sep += "---|---|"
 	p("%s\n%s", head, sep)
 	for _, n := range clientCounts {
 		row := fmt.Sprintf("| %d |", n)
@@ -117,11 +117,11 @@ func (r *report) loadSection(p func(string, ...any)) {
 		if len(servers) == 3 {
 			row += fmt.Sprintf(" %.2f× |", r.load[imapfault][n].PerSecond()/r.load[dovecotL][n].PerSecond())
 		}
-		row += fmt.Sprintf(" %+.1f%% |", r.overhead(n))
+		row += fmt.Sprintf(" %+.1f%% | %+.1f%% |", r.overhead(n), (r.load[imapfault][n].PerSecond()/r.load[second][n].PerSecond()-1)*100)
 		p("%s", row)
 	}
 	p("")
-	p("Fault-layer overhead is how much longer a session takes with the never-firing faults: plain sessions/s ÷ never-firing sessions/s − 1.")
+	p("Fault-layer overhead is how much longer a session takes with the never-firing faults: plain sessions/s ÷ never-firing sessions/s − 1. The A/A column compares two identical imapfault servers measured the same way: differences of that size are the machine's noise, not the code. `BenchmarkSession` (below) measures the same overhead on one client in-process with less noise.")
 	p("")
 	for _, n := range clientCounts {
 		p("### %d client%s: latency per command, p50 / p99 in ms", n, map[bool]string{true: "", false: "s"}[n == 1])
@@ -212,24 +212,23 @@ func (r *report) targets() [][3]string {
 		appendOK = appendOK && na < 5*time.Millisecond
 	}
 	add("APPEND as fast as the other commands", got, appendOK)
+	// The Go benchmark decides: one client in-process, the median of
+	// several runs; the load figures beside it carry the machine's noise.
 	var parts []string
-	met := true
 	for _, n := range clientCounts {
-		o := r.overhead(n)
-		parts = append(parts, fmt.Sprintf("%+.1f%% at %d", o, n))
-		met = met && o < 10
+		parts = append(parts, fmt.Sprintf("%+.1f%% at %d", r.overhead(n), n))
 	}
-	add("fault-layer overhead < 10%", strings.Join(parts, ", "), met)
+	plain, never := r.benchNs["BenchmarkSession/plain"], r.benchNs["BenchmarkSession/neverfire"]
+	if plain > 0 && never > 0 {
+		o := (never/plain - 1) * 100
+		add("fault-layer overhead < 10%", fmt.Sprintf("BenchmarkSession: %+.1f%% (%.0f → %.0f µs a session); under load: %s (A/A noise in the load table)", o, plain/1e3, never/1e3, strings.Join(parts, ", ")), o < 10)
+	}
 	if len(r.idle) > 0 {
 		i := r.idle[0]
 		add("10,000 idle connections at ≤ 20 KiB each", fmt.Sprintf("%d held, %.1f KiB each", i.held, i.kib), i.held >= 10000 && i.err == nil && i.kib <= 20)
 	}
-	for _, l := range r.startup {
-		if strings.HasPrefix(l, "BenchmarkStartStop/healthy") {
-			f := strings.Fields(l)
-			ns, _ := strconv.ParseFloat(f[2], 64)
-			add("scenario start+stop < 5 ms", fmt.Sprintf("healthy: %.2f ms", ns/1e6), ns < 5e6)
-		}
+	if ns, ok := r.benchNs["BenchmarkStartStop/healthy"]; ok {
+		add("scenario start+stop < 5 ms", fmt.Sprintf("healthy: %.2f ms (median of %d runs)", ns/1e6, benchCount), ns < 5e6)
 	}
 	add("verify suite < 10 s", secs(r.verify.median())+" s", r.verify.err == nil && r.verify.median() < 10*time.Second)
 	c, k := r.check["check"], r.check["curl"]

@@ -23,6 +23,9 @@ const (
 	imapfault = "imapfault"
 	neverfire = "imapfault + never-firing faults"
 	dovecotL  = "Dovecot"
+	// second is another imapfault instance serving the same as the first:
+	// the spread between the two is the noise of the measurement.
+	second = "imapfault, second instance"
 )
 
 // clientCounts are the concurrency levels of the load runs.
@@ -42,7 +45,8 @@ type report struct {
 	load     map[string]map[int]*bench.LoadResult
 	nagle    map[string]*bench.LoadResult
 	idle     []idleResult
-	startup  []string // BenchmarkStartStop lines
+	startup  []string           // BenchmarkStartStop lines
+	benchNs  map[string]float64 // median ns/op of each Go benchmark
 	verify   timing
 	check    map[string]timing
 	checkOut string
@@ -88,7 +92,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	r.machine = machine(ctx)
 
 	logf("Go benchmarks")
-	r.goBench, r.startup = goBenchmarks(ctx)
+	r.goBench, r.startup, r.benchNs = goBenchmarks(ctx)
 
 	d := startDovecot(ctx, r, dir)
 	if d != nil {
@@ -146,15 +150,21 @@ func loadavg() string {
 	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
-// goBenchmarks runs every Go benchmark of the module once.
-func goBenchmarks(ctx context.Context) (string, []string) {
+// benchCount is how many times each Go benchmark runs; the targets use
+// the median.
+const benchCount = 3
+
+// goBenchmarks runs every Go benchmark of the module, and returns their
+// output, the start-up lines and the median ns/op by benchmark name.
+func goBenchmarks(ctx context.Context) (string, []string, map[string]float64) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	_, out, err := timed(ctx, nil, "go", "test", "-run=^$", "-bench=.", "-benchmem", "-count=1", "./...")
+	_, out, err := timed(ctx, nil, "go", "test", "-run=^$", "-bench=.", "-benchmem", "-count="+strconv.Itoa(benchCount), "./...")
 	if err != nil {
 		out += "\n" + err.Error()
 	}
 	var kept, startup []string
+	runs := map[string][]float64{}
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "Benchmark") || strings.HasPrefix(line, "pkg:") || strings.HasPrefix(line, "FAIL") || strings.HasPrefix(line, "---") {
 			kept = append(kept, line)
@@ -162,8 +172,18 @@ func goBenchmarks(ctx context.Context) (string, []string) {
 		if strings.HasPrefix(line, "BenchmarkStartStop") {
 			startup = append(startup, line)
 		}
+		if f := strings.Fields(line); len(f) > 3 && strings.HasPrefix(f[0], "Benchmark") && f[3] == "ns/op" {
+			name := f[0][:strings.LastIndexByte(f[0], '-')] // without the GOMAXPROCS suffix
+			ns, _ := strconv.ParseFloat(f[2], 64)
+			runs[name] = append(runs[name], ns)
+		}
 	}
-	return strings.Join(kept, "\n"), startup
+	medians := map[string]float64{}
+	for name, ns := range runs {
+		slices.Sort(ns)
+		medians[name] = ns[len(ns)/2]
+	}
+	return strings.Join(kept, "\n"), startup, medians
 }
 
 // startDovecot installs dovecot-imapd when root and missing, and starts
@@ -234,8 +254,12 @@ func target(addr string) bench.Target {
 // interleaved so that a slow spell of the machine hits all of them.
 func (r *report) runLoad(ctx context.Context, dir string, d *dovecot.Dovecot) error {
 	targets := map[string]bench.Target{}
-	for label, file := range map[string]string{imapfault: "plain.toml", neverfire: "neverfire.toml"} {
-		sdir := filepath.Join(dir, strings.ReplaceAll(file, ".toml", ""))
+	for i, label := range []string{imapfault, neverfire, second} {
+		file := map[string]string{neverfire: "neverfire.toml"}[label]
+		if file == "" {
+			file = "plain.toml"
+		}
+		sdir := filepath.Join(dir, "load"+strconv.Itoa(i))
 		if err := os.Mkdir(sdir, 0o755); err != nil {
 			return err
 		}
@@ -249,7 +273,7 @@ func (r *report) runLoad(ctx context.Context, dir string, d *dovecot.Dovecot) er
 	if d != nil {
 		targets[dovecotL] = target(d.Plain)
 	}
-	for _, label := range r.servers() {
+	for _, label := range r.loadTargets() {
 		// Warm up: first connections, page faults, Dovecot's first forks.
 		bench.Load(ctx, targets[label], bench.LoadOptions{Clients: 10, Duration: 500 * time.Millisecond})
 		r.load[label] = map[int]*bench.LoadResult{}
@@ -257,7 +281,7 @@ func (r *report) runLoad(ctx context.Context, dir string, d *dovecot.Dovecot) er
 	for _, n := range clientCounts {
 		logf("  %d clients", n)
 		for range loadRounds {
-			for _, label := range r.servers() {
+			for _, label := range r.loadTargets() {
 				res, err := bench.Load(ctx, targets[label], bench.LoadOptions{Clients: n, Duration: r.opts.duration / loadRounds})
 				if err != nil {
 					return err
@@ -283,7 +307,10 @@ func (r *report) runLoad(ctx context.Context, dir string, d *dovecot.Dovecot) er
 	return nil
 }
 
-// servers are the load targets of this run.
+// loadTargets are the servers the load runs against.
+func (r *report) loadTargets() []string { return append(r.servers(), second) }
+
+// servers are the servers the tables compare.
 func (r *report) servers() []string {
 	if strings.HasPrefix(r.dovecot, "Dovecot ") {
 		return []string{imapfault, neverfire, dovecotL}
