@@ -42,6 +42,7 @@ type report struct {
 	machine  [][2]string
 	goBench  string
 	dovecot  string // why the Dovecot columns are missing, or its version
+	peer     bool   // Dovecot ran: its columns are in the tables
 	load     map[string]map[int]*bench.LoadResult
 	nagle    map[string]*bench.LoadResult
 	idle     []idleResult
@@ -234,6 +235,7 @@ func startDovecot(ctx context.Context, r *report, dir string) *dovecot.Dovecot {
 	}
 	_, v, _ := timed(ctx, nil, "dovecot", "--version")
 	r.dovecot = "Dovecot " + strings.TrimSpace(v)
+	r.peer = true
 	return d
 }
 
@@ -312,7 +314,7 @@ func (r *report) loadTargets() []string { return append(r.servers(), second) }
 
 // servers are the servers the tables compare.
 func (r *report) servers() []string {
-	if strings.HasPrefix(r.dovecot, "Dovecot ") {
+	if r.peer {
 		return []string{imapfault, neverfire, dovecotL}
 	}
 	return []string{imapfault, neverfire}
