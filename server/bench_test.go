@@ -2,10 +2,16 @@ package server
 
 import (
 	"context"
+	"log/slog"
+	"net"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/imapfault/imapfault/bench"
 	"github.com/imapfault/imapfault/scenarios"
@@ -70,11 +76,46 @@ func BenchmarkSession(b *testing.B) {
 
 // BenchmarkIdleConn measures what an idle connection (authenticated, INBOX
 // selected, in IDLE) costs the server in heap and goroutine stacks, 200
-// connections per op. The client ends live in the same process and add
-// their sockets (a few hundred bytes each) to the figure.
+// connections per op, beside go-imap's bare imapmemserver behind the same
+// imapserver: the difference is what imapfault adds (the wire layer, the
+// transcript, the store's session). The client ends live in the same
+// process and add their sockets and 4 KiB read buffers to both figures.
 func BenchmarkIdleConn(b *testing.B) {
+	b.Run("imapfault", func(b *testing.B) { benchIdle(b, benchServer(b, "plain.toml")) })
+	b.Run("go-imap-memserver", func(b *testing.B) {
+		mem := imapmemserver.New()
+		u := imapmemserver.NewUser("alice", "correct horse battery staple")
+		if err := u.Create("INBOX", nil); err != nil {
+			b.Fatal(err)
+		}
+		mem.AddUser(u)
+		srv := imapserver.New(&imapserver.Options{
+			NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+				return mem.NewSession(), nil, nil
+			},
+			Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
+			Logger:       imapLogger{slog.New(slog.DiscardHandler)},
+			InsecureAuth: true,
+		})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			srv.Serve(ln)
+		}()
+		b.Cleanup(func() {
+			srv.Close()
+			<-done
+		})
+		benchIdle(b, bench.Target{Addr: ln.Addr().String(), User: "alice", Password: "correct horse battery staple"})
+	})
+}
+
+func benchIdle(b *testing.B, t bench.Target) {
 	const conns = 200
-	t := benchServer(b, "plain.toml")
 	var perConn float64
 	idle := runtime.NumGoroutine()
 	for b.Loop() {
@@ -95,7 +136,7 @@ func BenchmarkIdleConn(b *testing.B) {
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		perConn += float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse) / conns
+		perConn += (float64(after.HeapInuse+after.StackInuse) - float64(before.HeapInuse+before.StackInuse)) / conns
 		h.Close()
 	}
 	b.ReportMetric(perConn/float64(b.N), "B/conn")
