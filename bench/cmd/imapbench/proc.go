@@ -58,7 +58,8 @@ func serve(ctx context.Context, bin, scenario, dir string) (*server, error) {
 			lines <- sc.Text()
 		}
 		close(lines)
-		// The rest of stdout is drained by Wait.
+		// serve prints nothing more on stdout (its transcript and logs go
+		// to stderr), so Wait may close the pipe now.
 		s.done <- s.cmd.Wait()
 	}()
 	select {

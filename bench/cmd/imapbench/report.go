@@ -207,7 +207,9 @@ func (r *report) targets() [][3]string {
 	l := r.load[imapfault][10].Latency
 	a, f := l["append"].Quantile(0.5), l["fetch"].Quantile(0.5)
 	appendOK := a < 2*f+time.Millisecond
-	got := fmt.Sprintf("10 clients: APPEND p50 %s ms, FETCH p50 %s ms", ms(a), ms(f))
+	// APPEND takes two round trips (the command, "+", the literal): it is
+	// as fast as the others when it costs at most about two of them.
+	got := fmt.Sprintf("10 clients: APPEND p50 %s ms (two round trips), FETCH p50 %s ms", ms(a), ms(f))
 	if n, ok := r.nagle[imapfault]; ok {
 		na := n.Latency["append"].Quantile(0.5)
 		got += fmt.Sprintf("; client with Nagle on: APPEND p50 %s ms", ms(na))
