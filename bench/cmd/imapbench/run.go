@@ -37,22 +37,25 @@ const loadRounds = 3
 
 // report is everything one run measured.
 type report struct {
-	opts     options
-	started  time.Time
-	machine  [][2]string
-	goBench  string
-	dovecot  string // why the Dovecot columns are missing, or its version
-	peer     bool   // Dovecot ran: its columns are in the tables
-	load     map[string]map[int]*bench.LoadResult
-	nagle    map[string]*bench.LoadResult
-	idle     []idleResult
-	startup  []string           // BenchmarkStartStop lines
-	benchNs  map[string]float64 // median ns/op of each Go benchmark
-	verify   timing
-	check    map[string]timing
-	checkOut string
-	total    time.Duration
-	loadEnd  string // /proc/loadavg when the run ended
+	opts    options
+	started time.Time
+	machine [][2]string
+	goBench string
+	dovecot string // why the Dovecot columns are missing, or its version
+	peer    bool   // Dovecot ran: its columns are in the tables
+	load    map[string]map[int]*bench.LoadResult
+	nagle   map[string]*bench.LoadResult
+	idle    []idleResult
+	startup []string           // BenchmarkStartStop lines
+	benchNs map[string]float64 // median ns/op of each Go benchmark
+	// benchMetric is the median of each Go benchmark's own metric (such
+	// as B/conn), when it reports one.
+	benchMetric map[string]float64
+	verify      timing
+	check       map[string]timing
+	checkOut    string
+	total       time.Duration
+	loadEnd     string // /proc/loadavg when the run ended
 }
 
 type idleResult struct {
@@ -93,7 +96,7 @@ func run(ctx context.Context, o options) (*report, error) {
 	r.machine = machine(ctx)
 
 	logf("Go benchmarks")
-	r.goBench, r.startup, r.benchNs = goBenchmarks(ctx)
+	r.goBench, r.startup, r.benchNs, r.benchMetric = goBenchmarks(ctx)
 
 	d := startDovecot(ctx, r, dir)
 	if d != nil {
@@ -156,8 +159,9 @@ func loadavg() string {
 const benchCount = 3
 
 // goBenchmarks runs every Go benchmark of the module, and returns their
-// output, the start-up lines and the median ns/op by benchmark name.
-func goBenchmarks(ctx context.Context) (string, []string, map[string]float64) {
+// output, the start-up lines, and the median ns/op and custom metric by
+// benchmark name.
+func goBenchmarks(ctx context.Context) (string, []string, map[string]float64, map[string]float64) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	_, out, err := timed(ctx, nil, "go", "test", "-run=^$", "-bench=.", "-benchmem", "-count="+strconv.Itoa(benchCount), "./...")
@@ -165,7 +169,7 @@ func goBenchmarks(ctx context.Context) (string, []string, map[string]float64) {
 		out += "\n" + err.Error()
 	}
 	var kept, startup []string
-	runs := map[string][]float64{}
+	runs, metrics := map[string][]float64{}, map[string][]float64{}
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "Benchmark") || strings.HasPrefix(line, "pkg:") || strings.HasPrefix(line, "FAIL") || strings.HasPrefix(line, "---") {
 			kept = append(kept, line)
@@ -177,14 +181,24 @@ func goBenchmarks(ctx context.Context) (string, []string, map[string]float64) {
 			name := f[0][:strings.LastIndexByte(f[0], '-')] // without the GOMAXPROCS suffix
 			ns, _ := strconv.ParseFloat(f[2], 64)
 			runs[name] = append(runs[name], ns)
+			for i := 5; i < len(f); i += 2 {
+				if f[i] == "B/conn" {
+					v, _ := strconv.ParseFloat(f[i-1], 64)
+					metrics[name] = append(metrics[name], v)
+				}
+			}
 		}
 	}
-	medians := map[string]float64{}
-	for name, ns := range runs {
-		slices.Sort(ns)
-		medians[name] = ns[len(ns)/2]
+	return strings.Join(kept, "\n"), startup, medians(runs), medians(metrics)
+}
+
+func medians(runs map[string][]float64) map[string]float64 {
+	m := map[string]float64{}
+	for name, v := range runs {
+		slices.Sort(v)
+		m[name] = v[len(v)/2]
 	}
-	return strings.Join(kept, "\n"), startup, medians
+	return m
 }
 
 // startDovecot installs dovecot-imapd when root and missing, and starts
