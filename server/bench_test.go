@@ -74,6 +74,23 @@ func BenchmarkSession(b *testing.B) {
 	}
 }
 
+// BenchmarkSessionParallel runs the sessions of BenchmarkSession from
+// 5×GOMAXPROCS clients at once on one mailbox: what a lock held too long
+// (FETCH used to hold the mailbox's while writing to its socket) costs.
+func BenchmarkSessionParallel(b *testing.B) {
+	t := benchServer(b, "plain.toml")
+	b.ReportAllocs()
+	b.SetParallelism(5)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := bench.Session(b.Context(), t, false, func(string, time.Duration) {}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 // BenchmarkIdleConn measures what an idle connection (authenticated, INBOX
 // selected, in IDLE) costs the server in heap and goroutine stacks, 200
 // connections per op, beside go-imap's bare imapmemserver behind the same
