@@ -18,7 +18,7 @@ build:
 # beside curl; writes docs/benchmarks.md. As root it installs dovecot-imapd
 # when missing; otherwise the Dovecot columns are skipped with a message.
 bench: build
-	$(GO) run ./bench/cmd/imapbench -bin bin/imapfault -out docs/benchmarks.md
+	$(GO) run ./bench/cmd/imapbench -go $(GO) -bin bin/imapfault -out docs/benchmarks.md
 
 # Runs the tester against Debian's dovecot-imapd on loopback. As root it
 # installs the package when missing; otherwise it says what to install (the

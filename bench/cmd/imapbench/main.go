@@ -21,12 +21,14 @@ import (
 func main() {
 	var o options
 	flag.StringVar(&o.bin, "bin", "bin/imapfault", "the imapfault `binary` to measure")
+	flag.StringVar(&o.goCmd, "go", "go", "the go `command` that runs the Go benchmarks")
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "write the report to `file`")
 	flag.DurationVar(&o.duration, "duration", 3*time.Second, "length of each load run")
 	flag.IntVar(&o.idle, "idle", 10000, "idle connections to hold against imapfault")
 	flag.IntVar(&o.dovecotIdle, "dovecot-idle", 1000, "idle connections to hold against Dovecot (one process each)")
 	flag.Parse()
-	o.command = "make bench (" + strings.Join(os.Args, " ") + ")"
+	// The command as typed: go run names a temporary binary in os.Args[0].
+	o.command = strings.Join(append([]string{"go run ./bench/cmd/imapbench"}, os.Args[1:]...), " ")
 
 	// The whole run is bounded: a few minutes when all goes well.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -48,7 +50,7 @@ func main() {
 }
 
 type options struct {
-	bin, out          string
+	bin, out, goCmd   string
 	duration          time.Duration
 	idle, dovecotIdle int
 	command           string

@@ -15,7 +15,7 @@ func (r *report) markdown() string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	p("# Benchmarks")
 	p("")
-	p("Written by `%s` on %s UTC in %s. Every figure below comes from that one run;", r.opts.command, r.started.UTC().Format("2006-01-02 15:04"), r.total.Round(time.Second))
+	p("Written by `make bench` (`%s`) on %s UTC in %s. Every figure below comes from that one run;", r.opts.command, r.started.UTC().Format("2006-01-02 15:04"), r.total.Round(time.Second))
 	p("on a small shared machine absolute figures are noise, the ratios between columns measured side by side are the point.")
 	p("The load generator (`bench/`) runs in the harness process; each server runs in its own process(es) on loopback.")
 	p("")

@@ -93,10 +93,10 @@ func run(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	r.machine = machine(ctx)
+	r.machine = machine(ctx, o.goCmd)
 
 	logf("Go benchmarks")
-	r.goBench, r.startup, r.benchNs, r.benchMetric = goBenchmarks(ctx)
+	r.goBench, r.startup, r.benchNs, r.benchMetric = goBenchmarks(ctx, o.goCmd)
 
 	d := startDovecot(ctx, r, dir)
 	if d != nil {
@@ -119,7 +119,7 @@ func run(ctx context.Context, o options) (*report, error) {
 }
 
 // machine describes where the run happened.
-func machine(ctx context.Context) [][2]string {
+func machine(ctx context.Context, goCmd string) [][2]string {
 	out := func(name string, args ...string) string {
 		b, err := exec.CommandContext(ctx, name, args...).Output()
 		if err != nil {
@@ -141,7 +141,7 @@ func machine(ctx context.Context) [][2]string {
 		{"CPU", cpu},
 		{"free -h", "\n" + out("free", "-h")},
 		{"kernel", out("uname", "-sr")},
-		{"Go", out("go", "version")},
+		{"Go", out(goCmd, "version")},
 		{"load average at the start (other work on the machine)", loadavg()},
 	}
 }
@@ -161,10 +161,10 @@ const benchCount = 3
 // goBenchmarks runs every Go benchmark of the module, and returns their
 // output, the start-up lines, and the median ns/op and custom metric by
 // benchmark name.
-func goBenchmarks(ctx context.Context) (string, []string, map[string]float64, map[string]float64) {
+func goBenchmarks(ctx context.Context, goCmd string) (string, []string, map[string]float64, map[string]float64) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	_, out, err := timed(ctx, nil, "go", "test", "-run=^$", "-bench=.", "-benchmem", "-count="+strconv.Itoa(benchCount), "./...")
+	_, out, err := timed(ctx, nil, goCmd, "test", "-run=^$", "-bench=.", "-benchmem", "-count="+strconv.Itoa(benchCount), "./...")
 	if err != nil {
 		out += "\n" + err.Error()
 	}
