@@ -58,6 +58,11 @@ type Conn struct {
 	swallow bool     // the current command was answered by a fault
 	discard bool     // drop the rest of the read buffer (after STARTTLS)
 	counts  map[string]int
+	// skipLine drops client bytes up to the next LF: the rest of a line
+	// refused for its length.
+	skipLine bool
+	cmdBytes int // bytes of the current command's lines so far
+	rate     limiter
 
 	wmu        sync.Mutex // the server-to-client side
 	outLine    []byte
@@ -219,8 +224,22 @@ func (c *Conn) feedClient(b []byte) error {
 			continue
 		}
 		i := bytes.IndexByte(b, '\n')
+		if c.skipLine {
+			if i < 0 {
+				return nil
+			}
+			c.skipLine = false
+			b = b[i+1:]
+			continue
+		}
 		if i < 0 {
 			c.inLine = append(c.inLine, b...)
+			if c.overLong(len(c.inLine)) {
+				c.skipLine = true
+				head := c.inLine
+				c.inLine = nil
+				return c.refuseLine(head)
+			}
 			if len(c.inLine) > maxLine {
 				c.clientData(c.inLine, false)
 				c.inLine = nil
@@ -230,6 +249,12 @@ func (c *Conn) feedClient(b []byte) error {
 		line := append(c.inLine, b[:i+1]...)
 		c.inLine = nil
 		b = b[i+1:]
+		if c.overLong(len(line)) {
+			if err := c.refuseLine(line); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := c.clientLine(line); err != nil {
 			return err
 		}
@@ -255,6 +280,7 @@ func (c *Conn) clientData(b []byte, literal bool) {
 }
 
 func (c *Conn) clientLine(line []byte) error {
+	first := c.inCmd == nil
 	switch {
 	case c.inCmd != nil:
 		// A line after a literal continues the same command.
@@ -276,11 +302,15 @@ func (c *Conn) clientLine(line []byte) error {
 			return err
 		}
 	}
+	c.cmdBytes += len(line)
 	size, nonSync, isLit := literalSize(line)
 	if c.swallow && isLit && !nonSync {
 		// The fault answered with a tagged reply instead of "+", so a
 		// conforming client sends no literal.
 		isLit = false
+	}
+	if isLit && size > c.literalMax() {
+		return c.refuseLiteral(size, nonSync, first)
 	}
 	if !c.swallow {
 		c.in = append(c.in, line...)
@@ -329,6 +359,10 @@ func (c *Conn) startCommand(line []byte) error {
 	c.counts[name]++
 	cmd := &Command{Tag: tag, Name: name, N: c.counts[name]}
 	c.inCmd = cmd
+	c.cmdBytes = 0
+	if !c.rate.allow(c.opts.Limits.CommandsPerSecond, time.Now()) {
+		return c.refuseCommand(cmd)
+	}
 	ev := &Event{Point: PointCommand, Command: cmd, Phase: c.Phase()}
 	c.wmu.Lock()
 	err := c.fire(c.ctx, ev)
@@ -354,6 +388,103 @@ func (c *Conn) startCommand(line []byte) error {
 	c.inflight = append(c.inflight, cmd)
 	c.smu.Unlock()
 	return nil
+}
+
+// overLong reports whether a line of n bytes takes the current command
+// past the line limit.
+func (c *Conn) overLong(n int) bool {
+	limit := c.opts.Limits.MaxLine
+	if c.inCmd != nil {
+		n += c.cmdBytes
+	}
+	return limit > 0 && n > limit
+}
+
+// refuseLine answers a line over the length limit without passing it on.
+// A new command gets BAD and the session goes on after the line's end; a
+// line the server is already reading (the rest of a command after a
+// literal, an IDLE or SASL exchange) cannot be taken back, so the
+// connection ends with BYE.
+func (c *Conn) refuseLine(head []byte) error {
+	limit := c.opts.Limits.MaxLine
+	c.limitHit(fmt.Sprintf("line over %d bytes refused", limit))
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.inCmd != nil || c.getMode() != "" {
+		return c.bye(fmt.Sprintf("Command line too long (limit %d bytes)", limit))
+	}
+	tag, _ := commandName(head)
+	if !validTag(tag) {
+		tag = "*"
+	}
+	return c.emit([]byte(fmt.Sprintf("%s BAD [TOOBIG] Command line too long (limit %d bytes)\r\n", tag, limit)))
+}
+
+// literalMax is the largest literal the current command may carry.
+func (c *Conn) literalMax() int64 {
+	limit := c.opts.Limits.MaxLiteral
+	if limit <= 0 {
+		limit = 1<<63 - 1
+	}
+	if c.inCmd != nil && c.inCmd.Name != "APPEND" {
+		limit = min(limit, bufferedLiteralMax)
+	}
+	return limit
+}
+
+// refuseLiteral answers a literal over the limit. When the server has seen
+// nothing of the command and the client waits for "+", NO [TOOBIG] is the
+// whole answer; otherwise the literal is on its way, or the server is
+// waiting for it, and the connection ends with BYE.
+func (c *Conn) refuseLiteral(size int64, nonSync, first bool) error {
+	cmd, limit := c.inCmd, c.literalMax()
+	c.limitHit(fmt.Sprintf("literal of %d bytes over %d refused", size, limit))
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.swallow {
+		if err := c.respondTagged(cmd, fmt.Sprintf("NO [TOOBIG] Literal of %d bytes is over the limit of %d", size, limit)); err != nil {
+			return err
+		}
+	}
+	if first && !nonSync && !c.swallow {
+		c.popInflight(cmd.Tag)
+		c.inCmd = nil
+		return nil
+	}
+	return c.bye("Too much data")
+}
+
+// refuseCommand answers a command past the rate limit with NO [LIMIT], or
+// ends a flood that goes on regardless with BYE.
+func (c *Conn) refuseCommand(cmd *Command) error {
+	rate := c.opts.Limits.CommandsPerSecond
+	c.limitHit(fmt.Sprintf("%s over %d commands per second refused", cmd.Name, rate))
+	c.swallow = true
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.rate.refused > rate {
+		return c.bye("Too many commands")
+	}
+	return c.respondTagged(cmd, fmt.Sprintf("NO [LIMIT] Too many commands (limit %d per second)", rate))
+}
+
+// limitHit records a limit the client ran into.
+func (c *Conn) limitHit(what string) {
+	c.tap(TapEvent{Dir: DirInfo, Data: []byte("limit: " + what)})
+	if c.opts.Logger != nil {
+		c.opts.Logger.Info("client hit a limit", "conn", c.n, "limit", what)
+	}
+}
+
+// bye sends an untagged BYE and closes the connection; the caller holds
+// wmu.
+func (c *Conn) bye(text string) error {
+	err := c.emit([]byte("* BYE " + text + "\r\n"))
+	c.Drop(false)
+	if err != nil && !errors.Is(err, ErrDropped) {
+		return err
+	}
+	return ErrDropped
 }
 
 // startTLS answers STARTTLS itself and upgrades the socket, so that the

@@ -211,6 +211,7 @@ func allowedHint(key toml.Key) string {
 var allowedKeys = map[string]string{
 	"":                         tomlKeys(rawFile{}),
 	"server":                   tomlKeys(Server{}),
+	"server.limits":            tomlKeys(faults.Limits{}),
 	"users":                    tomlKeys(User{}),
 	"users.mailboxes":          tomlKeys(Mailbox{}),
 	"users.mailboxes.messages": tomlKeys(Message{}),

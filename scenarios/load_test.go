@@ -39,7 +39,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown nested key",
 			src:  "name = \"x\"\n[server]\ntls = \"none\"\ncertificat = \"valid\"\n",
-			want: []string{`bad.toml:4: server.certificat: unknown key "certificat" (allowed: tls, certificate, hostnames, capabilities, auth_mechanisms, plaintext_auth)`},
+			want: []string{`bad.toml:4: server.certificat: unknown key "certificat" (allowed: tls, certificate, hostnames, capabilities, auth_mechanisms, plaintext_auth, limits)`},
 		},
 		{
 			name: "wrong type",
@@ -81,6 +81,21 @@ func TestParseErrors(t *testing.T) {
 			name: "glob matching nothing",
 			src:  "name = \"x\"\n[[users]]\nname = \"a\"\npassword = \"p\"\nmailboxes = [{ name = \"INBOX\", files = [\"messages/*.msg\"] }]\n",
 			want: []string{`bad.toml:5: users[0].mailboxes[0].files[0]: "messages/*.msg" matches no file`},
+		},
+		{
+			name: "unknown limit",
+			src:  "name = \"x\"\n[server.limits]\nmax_lines = 10\n",
+			want: []string{`bad.toml:3: server.limits.max_lines: unknown key "max_lines" (allowed: max_line, max_literal, max_connections, max_connections_per_user, commands_per_second)`},
+		},
+		{
+			name: "negative limit",
+			src:  "name = \"x\"\n[server.limits]\nmax_line = 100\ncommands_per_second = -1\n",
+			want: []string{`bad.toml:4: server.limits.commands_per_second: -1 is negative`},
+		},
+		{
+			name: "line limit above go-imap's",
+			src:  "name = \"x\"\n[server.limits]\nmax_line = 100000\n",
+			want: []string{`bad.toml:3: server.limits.max_line: 100000 is above 51200, go-imap's own bound on a command`},
 		},
 		{
 			name: "unknown fault",

@@ -97,6 +97,10 @@ func validate(c *collector, s *Scenario) {
 			c.add(fmt.Sprintf("server.capabilities[%d]", i), "%q is not a capability name", cp)
 		}
 	}
+	if err := s.Server.Limits.Validate(); err != nil {
+		key, msg, _ := strings.Cut(err.Error(), ": ")
+		c.add("server.limits."+key, "%s", msg)
+	}
 	users := map[string]*User{}
 	for i := range s.Users {
 		validateUser(c, s, i, users)
