@@ -1,7 +1,7 @@
 GO ?= go
 FUZZTIME ?= 30s
 
-.PHONY: test vet race bench fuzz interop build
+.PHONY: test vet race bench fuzz soak interop build
 
 # The test command README.md and .ci/run name: vet plus the race-enabled suite.
 test: vet
@@ -28,3 +28,20 @@ interop:
 		fi; \
 	fi
 	$(GO) test -tags interop -count=1 -timeout 10m ./interop/...
+
+# Runs every fuzz target for FUZZTIME each, one after the other: go test
+# fuzzes one target per package per run. A crash leaves its input under
+# the package's testdata/fuzz, where plain go test replays it.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz: $$pkg $$target"; \
+			$(GO) test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+# 2,000 connections over 60 seconds against a server playing random
+# faults; checks that goroutines, heap and sockets come back to where
+# they started.
+soak:
+	$(GO) test -tags soak -run '^TestSoak$$' -count=1 -timeout 5m -v ./server
