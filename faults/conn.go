@@ -339,10 +339,13 @@ func (c *Conn) tapCommand(line []byte) {
 	if c.inCmd != nil {
 		name = c.inCmd.Name
 	}
-	switch name {
-	case "LOGIN":
+	switch {
+	case name == "LOGIN" && c.inCmd != nil:
+		// The rest of a LOGIN after a literal user name: the password.
+		c.tap(TapEvent{Dir: DirIn, Data: redactLoginRest(line)})
+	case name == "LOGIN":
 		c.tap(TapEvent{Dir: DirIn, Data: redactLogin(line)})
-	case "AUTHENTICATE":
+	case name == "AUTHENTICATE":
 		fields := strings.Fields(string(line))
 		if len(fields) > 3 {
 			line = []byte(strings.Join(fields[:3], " ") + " ********\r\n")
