@@ -50,6 +50,7 @@ type Conn struct {
 	timers sync.WaitGroup
 
 	rmu     sync.Mutex // the client-to-server side
+	sock    sync.Mutex // one reader of the socket at a time: Read, or a stall's drain
 	rbuf    []byte
 	in      []byte // bytes ready for the server
 	inLine  []byte
@@ -192,7 +193,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 		if err := c.waitIfStalled(); err != nil {
 			return 0, err
 		}
+		c.sock.Lock()
 		n, err := c.transport().Read(c.rbuf)
+		c.sock.Unlock()
 		if n > 0 {
 			if ferr := c.feedClient(c.rbuf[:n]); ferr != nil {
 				return 0, ferr
@@ -1018,14 +1021,45 @@ func (c *Conn) isDropped() bool {
 	return c.dropped
 }
 
-// Stall stops all traffic on the connection until it is closed.
+// Stall stops all traffic on the connection until it is closed. What the
+// client sends meanwhile is read and thrown away, as by a hung server's
+// kernel, so that the connection ends when the client hangs up instead of
+// staying half-open until the server closes.
 func (c *Conn) Stall() {
 	c.smu.Lock()
-	if c.stalled == nil {
+	first := c.stalled == nil
+	if first {
 		c.stalled = make(chan struct{})
 	}
 	c.smu.Unlock()
 	c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: connection stalled")})
+	if !first {
+		return
+	}
+	c.timers.Add(1)
+	go func() {
+		defer c.timers.Done()
+		c.drainStalled()
+	}()
+}
+
+// drainStalled reads and discards the client's bytes until the client
+// closes (or a read deadline the IMAP server set passes), then ends the
+// connection.
+func (c *Conn) drainStalled() {
+	c.sock.Lock()
+	defer c.sock.Unlock()
+	buf := make([]byte, 4096)
+	for c.ctx.Err() == nil {
+		if _, err := c.transport().Read(buf); err != nil {
+			if c.ctx.Err() == nil {
+				c.tap(TapEvent{Dir: DirInfo, Data: []byte("stalled connection ended: " + err.Error())})
+			}
+			break
+		}
+	}
+	c.cancel()
+	_ = c.tcp.Close()
 }
 
 func (c *Conn) waitIfStalled() error {
