@@ -25,6 +25,11 @@ func (w *walk) auth(ctx context.Context) (string, *Diagnosis) {
 	gen := w.s.capsGen
 	detail, took, d := authenticate(w.s, w.o)
 	if d != nil {
+		if took > w.o.SlowThreshold && d.Code != CodeAuthTimeout {
+			// Servers delay answers after failed logins; the delay is
+			// part of what a person needs to know.
+			d.Evidence += fmt.Sprintf(" (answered after %s)", took.Round(time.Millisecond))
+		}
 		return "", d
 	}
 	if w.s.capsGen == gen {
@@ -65,8 +70,7 @@ func login(s *session, o *Options) (string, time.Duration, *Diagnosis) {
 		return "", 0, &d
 	}
 	start := time.Now()
-	resp, err := s.commandLit("LOGIN "+astringShown(o.User)+" "+mask, nil,
-		"LOGIN ", astring(o.User), " ", astring(o.Password))
+	resp, err := s.commandLit(nil, "LOGIN ", astring(o.User), " ", secret{astring(o.Password)})
 	took := time.Since(start)
 	if err != nil {
 		d := failureDiag("auth", "LOGIN", took, s.lastLine, err)
@@ -77,13 +81,6 @@ func login(s *session, o *Options) (string, time.Duration, *Diagnosis) {
 		return "", took, &d
 	}
 	return fmt.Sprintf("LOGIN as %s accepted after %s", o.User, took.Round(time.Millisecond)), took, nil
-}
-
-func astringShown(s string) string {
-	if v, ok := astring(s).(string); ok {
-		return v
-	}
-	return fmt.Sprintf("{%d}", len(s))
 }
 
 func saslAuth(s *session, o *Options, m saslMech) (string, time.Duration, *Diagnosis) {

@@ -55,7 +55,6 @@ type walk struct {
 
 	// What the main session learned, for the later phases.
 	exists       uint32
-	newestUID    uint32
 	testUID      uint32 // of the message --write appended
 	readOnly     bool
 	permKeywords bool

@@ -44,34 +44,28 @@ func statusDiag(phase string, r *response) Diagnosis {
 		}
 		return diag(CodeConnBye, phase, ev)
 	}
-	bad := r.Status == "BAD"
 	switch phase {
 	case "starttls":
 		return diag(CodeStartTLSRefused, phase, ev)
 	case "idle":
 		return diag(CodeIdleUnsupported, phase, ev)
-	case "auth":
-		if !bad {
-			return diag(CodeAuthFailed, phase, ev)
-		}
-	case "list":
-		if !bad {
-			return diag(CodeMailboxListFailed, phase, ev)
-		}
-	case "select":
-		if !bad {
-			return diag(CodeMailboxSelectFailed, phase, ev)
-		}
-	case "fetch":
-		if !bad {
-			return diag(CodeFetchFailed, phase, ev)
-		}
-	case "flags", "append", "delete":
-		if !bad {
-			return diag(CodeStoreFailed, phase, ev)
-		}
+	}
+	if code, ok := noByPhase[phase]; ok && r.Status != "BAD" {
+		return diag(code, phase, ev)
 	}
 	return diag(CodeProtocolBad, phase, ev)
+}
+
+// noByPhase is what a NO without a telling response code means in each
+// phase; a BAD there is a protocol problem instead.
+var noByPhase = map[string]string{
+	"auth":   CodeAuthFailed,
+	"list":   CodeMailboxListFailed,
+	"select": CodeMailboxSelectFailed,
+	"fetch":  CodeFetchFailed,
+	"flags":  CodeStoreFailed,
+	"append": CodeStoreFailed,
+	"delete": CodeStoreFailed,
 }
 
 // failureDiag classifies a failure to get a response at all: the end of

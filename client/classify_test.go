@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -201,8 +202,12 @@ func TestOAuthChallenge(t *testing.T) {
 }
 
 func TestEveryCodeHasAdvice(t *testing.T) {
-	for code, a := range advice {
-		if a == "" || !strings.Contains(code, ".") && code != CodeOK {
+	codes := Codes()
+	if len(codes) < 60 || !slices.IsSorted(codes) {
+		t.Fatalf("Codes() = %v, want all codes, sorted", codes)
+	}
+	for _, code := range codes {
+		if a := advice[code]; a == "" || !strings.Contains(code, ".") && code != CodeOK {
 			t.Errorf("advice[%q] = %q", code, a)
 		}
 	}
@@ -255,6 +260,55 @@ func TestHandshakeDiag(t *testing.T) {
 		}
 		if tt.captured != "" && !strings.Contains(d.Evidence, strings.TrimSpace(tt.captured)) {
 			t.Errorf("%s: evidence %q does not quote what the server sent", tt.name, d.Evidence)
+		}
+	}
+}
+
+func TestParseFetch(t *testing.T) {
+	wire := "* 7 FETCH (UID 42 RFC822.SIZE 1234 INTERNALDATE \" 1-Nov-2026 09:05:00 +0100\" ENVELOPE (\"Sun, 1 Nov 2026 09:00:00 +0100\" {27}\r\n=?UTF-8?Q?Gr=C3=BC=C3=9Fe?= ((\"Bob \\\"B\\\" Example\" NIL \"bob\" \"example.com\")) NIL NIL NIL NIL NIL NIL \"<1@x>\"))\r\n"
+	r := newWireReader(strings.NewReader(wire), nil)
+	resp, err := r.readResponse()
+	if err != nil {
+		t.Fatalf("readResponse() error = %v", err)
+	}
+	n, kw, p, ok := parseNumbered(resp)
+	if !ok || n != 7 || kw != "FETCH" {
+		t.Fatalf("parseNumbered() = %d, %q, %v", n, kw, ok)
+	}
+	got, err := parseFetch(p)
+	if err != nil {
+		t.Fatalf("parseFetch() error = %v", err)
+	}
+	want := Message{UID: 42, Size: 1234, Subject: "Grüße", From: `Bob "B" Example <bob@example.com>`,
+		Date: time.Date(2026, 11, 1, 9, 5, 0, 0, time.FixedZone("", 3600))}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
+		t.Errorf("parseFetch() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseList(t *testing.T) {
+	tests := []struct {
+		wire        string
+		flags       []string
+		delim, name string
+	}{
+		{"* LIST (\\HasNoChildren) \"/\" INBOX\r\n", []string{`\HasNoChildren`}, "/", "INBOX"},
+		{"* LIST (\\Noselect \\HasChildren) \".\" \"Public Folders\"\r\n", []string{`\Noselect`, `\HasChildren`}, ".", "Public Folders"},
+		{"* LIST () NIL {9}\r\nSay \"hi\"!\r\n", []string{}, "", `Say "hi"!`},
+		{"* list () \"\\\\\" \"a\\\\b\"\r\n", []string{}, `\`, `a\b`},
+	}
+	for _, tt := range tests {
+		resp, err := newWireReader(strings.NewReader(tt.wire), nil).readResponse()
+		if err != nil {
+			t.Fatalf("readResponse(%q) error = %v", tt.wire, err)
+		}
+		flags, delim, name, err := parseList(resp)
+		if err != nil {
+			t.Errorf("parseList(%q) error = %v", tt.wire, err)
+			continue
+		}
+		if diff := cmp.Diff([]any{tt.flags, tt.delim, tt.name}, []any{flags, delim, name}); diff != "" {
+			t.Errorf("parseList(%q) mismatch (-want +got):\n%s", tt.wire, diff)
 		}
 	}
 }

@@ -1,7 +1,11 @@
 package client
 
-// Diagnosis codes, from the taxonomy in DESIGN.md. The tester adds four:
-// auth.slow, protocol.bare_lf and protocol.no_imap4rev1 are warnings, never
+import "slices"
+
+// Diagnosis codes, from the taxonomy in DESIGN.md. The tester adds some:
+// auth.slow, protocol.bare_lf, protocol.no_imap4rev1,
+// protocol.expunge_in_fetch, fetch.size_mismatch and
+// mailbox.no_permanent_flags are warnings, never
 // primary; check.canceled is the diagnosis of a check whose context ended
 // before the walk did.
 const (
@@ -49,10 +53,11 @@ const (
 	CodeAuthDropped              = "auth.dropped"
 	CodeAuthSlow                 = "auth.slow"
 
-	CodeMailboxListFailed   = "mailbox.list_failed"
-	CodeMailboxInboxMissing = "mailbox.inbox_missing"
-	CodeMailboxSelectFailed = "mailbox.select_failed"
-	CodeMailboxReadOnly     = "mailbox.read_only"
+	CodeMailboxListFailed       = "mailbox.list_failed"
+	CodeMailboxInboxMissing     = "mailbox.inbox_missing"
+	CodeMailboxSelectFailed     = "mailbox.select_failed"
+	CodeMailboxReadOnly         = "mailbox.read_only"
+	CodeMailboxNoPermanentFlags = "mailbox.no_permanent_flags"
 
 	CodeFetchFailed           = "fetch.failed"
 	CodeFetchTimeout          = "fetch.timeout"
@@ -64,16 +69,18 @@ const (
 	CodeIdleNoPush            = "idle.no_push"
 	CodeIdleDropped           = "idle.dropped"
 
-	CodeConnBye            = "conn.bye"
-	CodeConnDropped        = "conn.dropped"
-	CodeConnTimeout        = "conn.timeout"
-	CodeProtocolBad        = "protocol.bad"
-	CodeProtocolParseError = "protocol.parse_error"
-	CodeProtocolBareLF     = "protocol.bare_lf"
-	CodeProtocolNoRevision = "protocol.no_imap4rev1"
-	CodeServerBug          = "server.bug"
-	CodeServerLimit        = "server.limit"
-	CodeServerOverquota    = "server.overquota"
+	CodeConnBye                = "conn.bye"
+	CodeConnDropped            = "conn.dropped"
+	CodeConnTimeout            = "conn.timeout"
+	CodeProtocolBad            = "protocol.bad"
+	CodeProtocolParseError     = "protocol.parse_error"
+	CodeProtocolBareLF         = "protocol.bare_lf"
+	CodeProtocolNoRevision     = "protocol.no_imap4rev1"
+	CodeProtocolExpungeInFetch = "protocol.expunge_in_fetch"
+	CodeFetchSizeMismatch      = "fetch.size_mismatch"
+	CodeServerBug              = "server.bug"
+	CodeServerLimit            = "server.limit"
+	CodeServerOverquota        = "server.overquota"
 
 	CodeSecurityPlaintextLogin = "security.plaintext_login"
 	CodeCheckCanceled          = "check.canceled"
@@ -139,16 +146,19 @@ var advice = map[string]string{
 	CodeIdleNoPush:            "A change made from another session did not show during IDLE: the server's change notification (inotify, replication) is not working.",
 	CodeIdleDropped:           "The connection closed during IDLE: a firewall or proxy may cut idle connections too early.",
 
-	CodeConnBye:            "The server ended the session with BYE: see its text; check server logs and limits.",
-	CodeConnDropped:        "The connection closed unexpectedly: check server logs for crashes, and middleboxes for idle timeouts.",
-	CodeConnTimeout:        "The server stopped answering: it may be overloaded, or a middlebox drops the connection silently.",
-	CodeProtocolBad:        "The server answered BAD to a standard command: it may not speak IMAP4rev1 correctly, or a proxy mangles commands.",
-	CodeProtocolParseError: "The server's response is not valid IMAP: a broken server or a proxy in the way.",
-	CodeProtocolBareLF:     "The server ends lines with LF instead of CRLF: strict clients will fail to parse its responses.",
-	CodeProtocolNoRevision: "The server does not claim IMAP4rev1 or IMAP4rev2 in CAPABILITY: strict clients refuse such a server; fix its capability configuration.",
-	CodeServerBug:          "The server reports an internal error (SERVERBUG): check its logs.",
-	CodeServerLimit:        "The server hit a limit (LIMIT): reduce the request size or raise the server's limits.",
-	CodeServerOverquota:    "The account is over quota: delete mail or raise the quota.",
+	CodeConnBye:                 "The server ended the session with BYE: see its text; check server logs and limits.",
+	CodeConnDropped:             "The connection closed unexpectedly: check server logs for crashes, and middleboxes for idle timeouts.",
+	CodeConnTimeout:             "The server stopped answering: it may be overloaded, or a middlebox drops the connection silently.",
+	CodeProtocolBad:             "The server answered BAD to a standard command: it may not speak IMAP4rev1 correctly, or a proxy mangles commands.",
+	CodeProtocolParseError:      "The server's response is not valid IMAP: a broken server or a proxy in the way.",
+	CodeProtocolBareLF:          "The server ends lines with LF instead of CRLF: strict clients will fail to parse its responses.",
+	CodeMailboxNoPermanentFlags: "The mailbox is writable but PERMANENTFLAGS does not include \\Seen: read state, stars and deletions set by clients are lost at the end of the session. Check the server's flag storage (index permissions, quota).",
+	CodeProtocolExpungeInFetch:  "The server announced an EXPUNGE in the middle of a FETCH, which RFC 9051 forbids: clients may apply changes to the wrong messages. Fix the server (or the proxy reordering responses).",
+	CodeFetchSizeMismatch:       "RFC822.SIZE is smaller than the message: clients that size their downloads by it truncate mail. The server's size index is stale or wrong.",
+	CodeProtocolNoRevision:      "The server does not claim IMAP4rev1 or IMAP4rev2 in CAPABILITY: strict clients refuse such a server; fix its capability configuration.",
+	CodeServerBug:               "The server reports an internal error (SERVERBUG): check its logs.",
+	CodeServerLimit:             "The server hit a limit (LIMIT): reduce the request size or raise the server's limits.",
+	CodeServerOverquota:         "The account is over quota: delete mail or raise the quota.",
 
 	CodeSecurityPlaintextLogin: "The server accepts passwords without TLS: disable plaintext authentication (LOGINDISABLED) and require TLS.",
 	CodeCheckCanceled:          "The check was interrupted before it finished.",
@@ -156,4 +166,15 @@ var advice = map[string]string{
 
 func diag(code, phase, evidence string) Diagnosis {
 	return Diagnosis{Code: code, Phase: phase, Evidence: evidence, Advice: advice[code]}
+}
+
+// Codes returns every diagnosis code the tester can give, sorted, for
+// validating expectations such as a scenario's [expect] table.
+func Codes() []string {
+	out := make([]string, 0, len(advice))
+	for code := range advice {
+		out = append(out, code)
+	}
+	slices.Sort(out)
+	return out
 }

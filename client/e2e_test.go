@@ -37,7 +37,8 @@ func runCase(t *testing.T, c e2eCase) *Report {
 		User:        "alice",
 		Password:    "correct horse",
 		ServerName:  "localhost",
-		StepTimeout: 500 * time.Millisecond,
+		StepTimeout: time.Second,
+		IdleHold:    20 * time.Millisecond,
 	}
 	if c.cfg.implicit != nil {
 		o.TLS = TLSImplicit
@@ -104,6 +105,12 @@ func TestCheckSession(t *testing.T) {
 		{name: "PREAUTH", cfg: fakeConfig{greeting: "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] welcome"}, code: CodeOK, phase: "logout"},
 		{name: "greeting timeout", cfg: fakeConfig{raw: (*fconn).wait}, opts: quick, code: CodeGreetingTimeout, phase: "greeting", evidence: "no bytes for"},
 		{name: "greeting eof", cfg: fakeConfig{raw: func(c *fconn) {}}, code: CodeGreetingEOF, phase: "greeting"},
+		{name: "reset", cfg: fakeConfig{raw: func(c *fconn) {
+			// Reset after the dial has returned, not during it.
+			time.Sleep(50 * time.Millisecond)
+			c.Conn.(*net.TCPConn).SetLinger(0)
+			c.Close()
+		}}, code: CodeTCPReset, phase: "greeting"},
 		{name: "greeting bye", cfg: fakeConfig{greeting: "* BYE [UNAVAILABLE] maintenance"}, code: CodeGreetingBye, phase: "greeting", evidence: "maintenance"},
 		{name: "smtp banner", cfg: fakeConfig{greeting: "220 mx.example.com ESMTP Postfix"}, code: CodeGreetingNotIMAP, phase: "greeting", evidence: "ESMTP"},
 		{name: "pop3 banner", cfg: fakeConfig{greeting: "+OK Dovecot ready."}, code: CodeGreetingNotIMAP, phase: "greeting"},
@@ -156,9 +163,12 @@ func TestCheckSession(t *testing.T) {
 		{name: "login dropped", cfg: on("LOGIN", hangUp()), code: CodeAuthDropped, phase: "auth", warns: plain},
 		{name: "login BYE", cfg: on("LOGIN", hangUp("* BYE [UNAVAILABLE] auth process died")), code: CodeAuthUnavailable, phase: "auth", warns: plain, evidence: "auth process died"},
 		{name: "login slow", cfg: on("LOGIN", func(c *fconn, tag, _ string) {
-			time.Sleep(350 * time.Millisecond)
+			time.Sleep(300 * time.Millisecond)
 			c.send(tag + " OK slowly")
-		}), code: CodeOK, phase: "logout", warns: []string{CodeSecurityPlaintextLogin, CodeAuthSlow}},
+		}), opts: func(o *Options) { o.SlowThreshold = 100 * time.Millisecond }, code: CodeOK, phase: "logout", warns: []string{CodeSecurityPlaintextLogin, CodeAuthSlow}},
+		{name: "password quoted", cfg: fakeConfig{password: `p"a\\ss`}, opts: func(o *Options) { o.Password = `p"a\\ss` }, code: CodeOK, phase: "logout", warns: plain},
+		{name: "password literal+", cfg: fakeConfig{password: "pässwörd"}, opts: func(o *Options) { o.Password = "pässwörd" }, code: CodeOK, phase: "logout", warns: plain},
+		{name: "password literal", cfg: fakeConfig{password: "pässwörd", caps: "IMAP4rev1 IDLE AUTH=PLAIN"}, opts: func(o *Options) { o.Password = "pässwörd" }, code: CodeOK, phase: "logout", warns: plain},
 		{name: "plain", opts: func(o *Options) { o.Auth = AuthPlain }, cfg: fakeConfig{password: "correct horse"}, code: CodeOK, phase: "logout", warns: plain},
 		{name: "plain wrong", opts: func(o *Options) { o.Auth = AuthPlain }, cfg: fakeConfig{password: "x"}, code: CodeAuthFailed, phase: "auth", warns: plain},
 		{name: "plain without SASL-IR", opts: func(o *Options) { o.Auth = AuthPlain }, cfg: fakeConfig{caps: "IMAP4rev1 AUTH=PLAIN", password: "correct horse"}, code: CodeOK, phase: "logout", warns: []string{CodeSecurityPlaintextLogin, CodeIdleUnsupported}},
@@ -204,6 +214,7 @@ func TestCheckSession(t *testing.T) {
 			c.wait()
 		}), opts: quick, code: CodeFetchTimeout, phase: "fetch", warns: plain, evidence: "slow, not truncated"},
 		{name: "literal huge", cfg: on("FETCH", hangUp(`* 2 FETCH (UID 2 BODY[] {99999999999}`)), code: CodeProtocolParseError, phase: "fetch", warns: plain, evidence: "limit"},
+		{name: "fetch limit", cfg: on("FETCH", reply("NO [LIMIT] too many messages")), code: CodeServerLimit, phase: "fetch", warns: plain},
 		{name: "fetch silent", cfg: on("FETCH", silence()), opts: quick, code: CodeFetchTimeout, phase: "fetch", warns: plain},
 
 		{name: "no idle", cfg: fakeConfig{caps: "IMAP4rev1 AUTH=PLAIN"}, code: CodeOK, phase: "logout", warns: []string{CodeSecurityPlaintextLogin, CodeIdleUnsupported}},
@@ -212,6 +223,8 @@ func TestCheckSession(t *testing.T) {
 		{name: "idle dropped", cfg: on("IDLE", hangUp("+ idling")), code: CodeIdleDropped, phase: "idle", warns: plain},
 
 		{name: "write", opts: func(o *Options) { o.Write = true }, code: CodeOK, phase: "logout", warns: plain},
+		{name: "write polling without IDLE", cfg: fakeConfig{caps: "IMAP4rev1 UIDPLUS AUTH=PLAIN"}, opts: func(o *Options) { o.Write = true }, code: CodeOK, phase: "logout", warns: []string{CodeSecurityPlaintextLogin, CodeIdleUnsupported}},
+		{name: "write polling loses the flag", cfg: fakeConfig{caps: "IMAP4rev1 UIDPLUS AUTH=PLAIN", lose: true}, opts: func(o *Options) { o.Write = true }, code: CodeStoreNotPersisted, phase: "flags", warns: []string{CodeSecurityPlaintextLogin, CodeIdleUnsupported}},
 		{name: "write no push", cfg: fakeConfig{noPush: true}, opts: func(o *Options) { o.Write = true }, code: CodeIdleNoPush, phase: "flags", warns: plain},
 		{name: "write not persisted", cfg: fakeConfig{lose: true}, opts: func(o *Options) { o.Write = true }, code: CodeStoreNotPersisted, phase: "flags", warns: plain},
 		{name: "write never notified", cfg: fakeConfig{noNotify: true}, opts: func(o *Options) { o.Write = true }, code: CodeIdleNoPush, phase: "flags", warns: plain, evidence: "not even on NOOP"},
@@ -267,7 +280,7 @@ func TestCheckTLS(t *testing.T) {
 		{name: "insecure continues", cfg: fakeConfig{implicit: ca.serverConfig(t, leafOpts{selfSigned: true})}, opts: func(o *Options) { o.Insecure = true }, code: CodeOK, phase: "logout", warns: []string{CodeTLSCertSelfSigned}},
 		{name: "TLS 1.1 only", cfg: fakeConfig{implicit: &tls.Config{Certificates: good.Certificates, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}}, opts: trust, code: CodeTLSVersionWeak, phase: "tls"},
 		{name: "TLS to plaintext port", cfg: fakeConfig{}, opts: withOpts(trust, func(o *Options) { o.TLS = TLSImplicit }), code: CodeTLSProtocolMismatch, phase: "tls", evidence: "* OK"},
-		{name: "plaintext to TLS port", cfg: fakeConfig{implicit: good}, opts: withOpts(trust, quick, func(o *Options) { o.TLS = TLSNone }), code: CodeTLSProtocolMismatch, phase: "greeting", evidence: "implicit TLS"},
+		{name: "plaintext to TLS port", cfg: fakeConfig{implicit: good}, opts: withOpts(trust, func(o *Options) { o.TLS = TLSNone }), code: CodeTLSProtocolMismatch, phase: "greeting", evidence: "implicit TLS"},
 		{name: "handshake dropped", cfg: fakeConfig{raw: func(c *fconn) {}, implicit: &tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return nil, net.ErrClosed }}}, opts: trust, code: CodeTLSHandshakeFailed, phase: "tls"},
 		{name: "starttls missing", cfg: fakeConfig{starttls: good, caps: "IMAP4rev1 AUTH=PLAIN"}, opts: trust, code: CodeStartTLSUnavailable, phase: "starttls"},
 		{name: "starttls refused", cfg: fakeConfig{starttls: good, on: map[string]func(*fconn, string, string){"STARTTLS": reply("NO [UNAVAILABLE] no TLS today")}}, opts: trust, code: CodeStartTLSRefused, phase: "starttls"},
@@ -275,6 +288,13 @@ func TestCheckTLS(t *testing.T) {
 			c.Write([]byte(tag + " OK begin\r\n* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n"))
 			c.wait()
 		}}}, opts: trust, code: CodeStartTLSInjection, phase: "starttls", evidence: "injected"},
+		{name: "starttls then plaintext", cfg: fakeConfig{starttls: good, on: map[string]func(*fconn, string, string){"STARTTLS": func(c *fconn, tag, _ string) {
+			c.send(tag + " OK begin")
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			c.r.Peek(1)
+			c.send("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected late")
+			c.wait()
+		}}}, opts: trust, code: CodeStartTLSInjection, phase: "starttls", evidence: "injected late"},
 		{name: "starttls dropped", cfg: fakeConfig{starttls: good, on: map[string]func(*fconn, string, string){"STARTTLS": hangUp()}}, opts: trust, code: CodeStartTLSDropped, phase: "starttls"},
 		{name: "PREAUTH strips STARTTLS", cfg: fakeConfig{starttls: good, greeting: "* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] welcome"}, opts: trust, code: CodeStartTLSUnavailable, phase: "starttls", evidence: "PREAUTH"},
 		{name: "starttls write", cfg: fakeConfig{starttls: good}, opts: withOpts(trust, func(o *Options) { o.Write = true }), code: CodeOK, phase: "logout"},

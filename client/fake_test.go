@@ -153,6 +153,11 @@ func (s *fakeServer) serve(c *fconn) {
 		tag, rest, _ := strings.Cut(line, " ")
 		verb, args, _ := strings.Cut(rest, " ")
 		verb = strings.ToUpper(verb)
+		if verb != "APPEND" {
+			if args, err = c.inlineLiterals(args); err != nil {
+				return
+			}
+		}
 		if verb == "UID" {
 			sub, a, _ := strings.Cut(args, " ")
 			verb, args = "UID "+strings.ToUpper(sub), a
@@ -357,4 +362,27 @@ func hangUp(ls ...string) func(c *fconn, tag, args string) {
 // silence returns a handler that never answers.
 func silence() func(c *fconn, tag, args string) {
 	return func(c *fconn, _, _ string) { c.wait() }
+}
+
+// inlineLiterals reads the literals a command line announces and puts
+// their bytes in place of the markers, for commands parsed as text.
+func (c *fconn) inlineLiterals(args string) (string, error) {
+	for {
+		n, sync := appendSize(args)
+		if n < 0 {
+			return args, nil
+		}
+		if sync {
+			c.send("+ go ahead")
+		}
+		lit := make([]byte, n)
+		if _, err := io.ReadFull(c.r, lit); err != nil {
+			return "", err
+		}
+		rest, err := c.readLine()
+		if err != nil {
+			return "", err
+		}
+		args = args[:strings.LastIndexByte(args, '{')] + string(lit) + rest
+	}
 }

@@ -30,8 +30,12 @@ func (w *walk) fetch(ctx context.Context) (string, *Diagnosis) {
 		perr error
 	)
 	start := time.Now()
+	expunged := ""
 	resp, err := w.s.command(cmd, func(r *response) error {
 		n, kw, p, ok := parseNumbered(r)
+		if ok && kw == "EXPUNGE" && expunged == "" {
+			expunged = r.Raw
+		}
 		if !ok || kw != "FETCH" || n < lo || len(msgs) >= 10*newestCount {
 			return nil
 		}
@@ -56,14 +60,28 @@ func (w *walk) fetch(ctx context.Context) (string, *Diagnosis) {
 		return "", &d
 	}
 	if len(msgs) == 0 {
-		d := diag(CodeFetchFailed, "fetch", fmt.Sprintf("%s answered %q without any FETCH data although the mailbox has %d messages", cmd, resp.Raw, w.exists))
+		d := diag(CodeFetchFailed, "fetch", fmt.Sprintf("%s answered %q without any FETCH data although the mailbox has %s", cmd, resp.Raw, count(int(w.exists), "message")))
 		return "", &d
+	}
+	if expunged != "" {
+		// RFC 9051 section 7.5.1: sequence numbers must not shift under a
+		// client while it fetches; clients then apply flags to the wrong mail.
+		w.warn(diag(CodeProtocolExpungeInFetch, "fetch", fmt.Sprintf("%q arrived during %s", expunged, cmd)))
+	}
+	for _, m := range msgs {
+		if m.Size > 0 && m.HeaderSize > m.Size {
+			w.warn(diag(CodeFetchSizeMismatch, "fetch", fmt.Sprintf("UID %d: RFC822.SIZE %d, but its header alone is %d bytes", m.UID, m.Size, m.HeaderSize)))
+			break
+		}
 	}
 	sort.Slice(msgs, func(i, j int) bool { return msgs[i].UID > msgs[j].UID })
 	w.rep.Newest = msgs
-	w.newestUID = msgs[0].UID
 	m := msgs[0]
-	return fmt.Sprintf("%d messages fetched; newest: %q from %s, %s", len(msgs), m.Subject, m.From, age(time.Since(m.Date))), nil
+	when := "arrival time unknown"
+	if !m.Date.IsZero() {
+		when = age(time.Since(m.Date))
+	}
+	return fmt.Sprintf("%s fetched; newest: %q from %s, %s", count(len(msgs), "message"), m.Subject, m.From, when), nil
 }
 
 // parseFetch reads the attribute list of a FETCH response.
@@ -89,6 +107,8 @@ func parseFetch(p *parser) (Message, error) {
 			m.UID = uint32(n)
 		case "RFC822.SIZE":
 			m.Size, _ = strconv.ParseInt(str(val), 10, 64)
+		case "BODY[HEADER]":
+			m.HeaderSize = int64(len(str(val)))
 		case "INTERNALDATE":
 			t, err := time.Parse("2-Jan-2006 15:04:05 -0700", strings.TrimSpace(str(val)))
 			if err == nil {
@@ -144,4 +164,15 @@ func age(d time.Duration) string {
 		return fmt.Sprintf("%d hours ago", int(d.Hours()))
 	}
 	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}
+
+// count renders n things, with the plural English needs.
+func count(n int, thing string) string {
+	switch {
+	case n == 1:
+		return "1 " + thing
+	case strings.HasSuffix(thing, "x"):
+		return fmt.Sprintf("%d %ses", n, thing)
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

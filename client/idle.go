@@ -21,7 +21,10 @@ func (w *walk) idle(ctx context.Context) (string, *Diagnosis) {
 		return "", d
 	}
 	cont := time.Since(start)
-	hold := min(time.Second, w.o.StepTimeout/4)
+	// The hold is the tester's own choice, so it must not eat the time the
+	// server gets to answer DONE: keep half the step for that.
+	hold := min(w.o.IdleHold, time.Until(s.deadline)-w.o.StepTimeout/2)
+	hold = max(hold, 0)
 	pushed := 0
 	_, err := s.waitFor(ctx, hold, func(r *response) (bool, error) {
 		if r.Tag != "*" {

@@ -12,7 +12,7 @@ func (w *walk) list(ctx context.Context) (string, *Diagnosis) {
 	s := w.s
 	want := encodeMailbox(w.o.Mailbox)
 	var (
-		count    int
+		n        int
 		delim    string
 		noselect bool
 		perr     error
@@ -27,7 +27,7 @@ func (w *walk) list(ctx context.Context) (string, *Diagnosis) {
 			perr = fmt.Errorf("%w: %q", err, clip(r.Raw))
 			return nil
 		}
-		count++
+		n++
 		delim = d
 		if strings.EqualFold(name, "INBOX") {
 			w.inboxListed = true
@@ -50,12 +50,12 @@ func (w *walk) list(ctx context.Context) (string, *Diagnosis) {
 		d := diag(CodeProtocolParseError, "list", "LIST response: "+perr.Error())
 		return "", &d
 	}
-	w.rep.Mailboxes = count
+	w.rep.Mailboxes = n
 	if !w.inboxListed {
-		d := diag(CodeMailboxInboxMissing, "list", fmt.Sprintf(`LIST "" "*" returned %d mailboxes, none of them INBOX`, count))
+		d := diag(CodeMailboxInboxMissing, "list", fmt.Sprintf(`LIST "" "*" returned %s, none of them INBOX`, count(n, "mailbox")))
 		return "", &d
 	}
-	detail := fmt.Sprintf("%d mailboxes, hierarchy delimiter %q, INBOX present", count, delim)
+	detail := fmt.Sprintf("%s, hierarchy delimiter %q, INBOX present", count(n, "mailbox"), delim)
 	switch {
 	case !w.mailboxSeen:
 		detail += fmt.Sprintf("; %q not listed", w.o.Mailbox)

@@ -5,32 +5,47 @@ import (
 	"strings"
 )
 
-// commandLit sends a command whose parts are raw text (string) or literals
-// ([]byte). The transcript gets shown instead of the bytes, so a password
-// sent as a literal never reaches it. Synchronizing literals wait for the
-// server's "+"; LITERAL+ and LITERAL- (for small ones) make them
-// non-synchronizing.
-func (s *session) commandLit(shown string, handle func(*response) error, parts ...any) (*response, error) {
+// secret marks a command part that the transcript shows as a mask.
+type secret struct{ v any }
+
+// commandLit sends a command whose parts are raw text (string), literals
+// ([]byte) or secrets wrapping either. The transcript shows the command as
+// sent, with literals as their {N} marker and secrets masked, so a
+// password never reaches it whichever form it travels in. Synchronizing
+// literals wait for the server's "+"; LITERAL+ and LITERAL- (for small
+// ones) make them non-synchronizing.
+func (s *session) commandLit(handle func(*response) error, parts ...any) (*response, error) {
 	tag := s.nextTag()
-	s.tr.add(s.id, s.dirOut(), tag+" "+shown)
-	var line strings.Builder
+	var line, shown strings.Builder
 	line.WriteString(tag + " ")
+	shown.WriteString(tag + " ")
+	// The transcript gets the whole command first, as one line.
 	for _, p := range parts {
+		switch v := p.(type) {
+		case string:
+			shown.WriteString(v)
+		case []byte:
+			shown.WriteString(s.literalMarker(v))
+		case secret:
+			shown.WriteString(mask)
+		}
+	}
+	s.tr.add(s.id, s.dirOut(), shown.String())
+	for _, p := range parts {
+		if sec, ok := p.(secret); ok {
+			p = sec.v
+		}
 		switch v := p.(type) {
 		case string:
 			line.WriteString(v)
 		case []byte:
-			nonSync := s.has("LITERAL+") || (s.has("LITERAL-") && len(v) <= 4096)
-			if nonSync {
-				fmt.Fprintf(&line, "{%d+}\r\n", len(v))
-			} else {
-				fmt.Fprintf(&line, "{%d}\r\n", len(v))
-			}
+			marker := s.literalMarker(v)
+			line.WriteString(marker + "\r\n")
 			if err := s.writeRaw(line.String()); err != nil {
 				return nil, err
 			}
 			line.Reset()
-			if !nonSync {
+			if !strings.HasSuffix(marker, "+}") {
 				resp, err := s.awaitContinuation(tag, handle)
 				if err != nil || resp != nil {
 					return resp, err
@@ -46,6 +61,13 @@ func (s *session) commandLit(shown string, handle func(*response) error, parts .
 		return nil, err
 	}
 	return s.await(tag, handle)
+}
+
+func (s *session) literalMarker(b []byte) string {
+	if s.has("LITERAL+") || (s.has("LITERAL-") && len(b) <= 4096) {
+		return fmt.Sprintf("{%d+}", len(b))
+	}
+	return fmt.Sprintf("{%d}", len(b))
 }
 
 func (s *session) writeRaw(b string) error {

@@ -57,6 +57,10 @@ type Options struct {
 	// SlowThreshold is how long a step may take before it draws a slow
 	// warning; zero means half the step timeout, capped at 3s.
 	SlowThreshold time.Duration
+	// IdleHold is how long the IDLE step stays idle before DONE, to see
+	// that the server keeps the connection; zero means a quarter of the
+	// step timeout, capped at 1s.
+	IdleHold time.Duration
 }
 
 // DefaultTLSMode returns the TLS mode implied by a port when none is given.
@@ -125,6 +129,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.SlowThreshold == 0 {
 		o.SlowThreshold = min(o.StepTimeout/2, 3*time.Second)
+	}
+	if o.IdleHold <= 0 || o.IdleHold > o.StepTimeout/2 {
+		o.IdleHold = min(o.StepTimeout/4, time.Second)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

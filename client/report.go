@@ -79,6 +79,9 @@ type Message struct {
 	From    string    `json:"from"`
 	Date    time.Time `json:"date"` // INTERNALDATE
 	Size    int64     `json:"size"`
+	// HeaderSize is the length of the header literal, which can never
+	// exceed Size on a sane server.
+	HeaderSize int64 `json:"header_size"`
 }
 
 // Event is one line of the transcript.

@@ -14,7 +14,10 @@ type selected struct {
 	uidValidity  uint32
 	readOnly     bool
 	permKeywords bool
-	resp         *response
+	// permFlags is the PERMANENTFLAGS list, or nil when none was sent
+	// (then every flag is permanent, RFC 9051 section 7.1).
+	permFlags *string
+	resp      *response
 }
 
 func (w *walk) selectMailbox(ctx context.Context) (string, *Diagnosis) {
@@ -33,10 +36,12 @@ func (w *walk) selectMailbox(ctx context.Context) (string, *Diagnosis) {
 	}
 	w.exists, w.readOnly, w.permKeywords = sel.exists, sel.readOnly, sel.permKeywords
 	w.rep.Messages = int(sel.exists)
-	detail := fmt.Sprintf("%s: %d messages, UIDVALIDITY %d", w.o.Mailbox, sel.exists, sel.uidValidity)
+	detail := fmt.Sprintf("%s: %s, UIDVALIDITY %d", w.o.Mailbox, count(int(sel.exists), "message"), sel.uidValidity)
 	if sel.readOnly {
 		w.warn(diag(CodeMailboxReadOnly, "select", sel.resp.Raw))
 		detail += ", read-only"
+	} else if sel.permFlags != nil && !strings.Contains(strings.ToLower(*sel.permFlags), `\seen`) {
+		w.warn(diag(CodeMailboxNoPermanentFlags, "select", fmt.Sprintf("PERMANENTFLAGS %s lacks \\Seen", *sel.permFlags)))
 	}
 	return detail, nil
 }
@@ -46,7 +51,7 @@ func (w *walk) selectMailbox(ctx context.Context) (string, *Diagnosis) {
 func selectMailbox(s *session, name string) (*selected, *Diagnosis) {
 	sel := &selected{permKeywords: true}
 	start := time.Now()
-	resp, err := s.commandLit("SELECT "+quote(encodeMailbox(name)), func(r *response) error {
+	resp, err := s.commandLit(func(r *response) error {
 		if r.Status == "OK" {
 			switch r.Code {
 			case "UIDVALIDITY":
@@ -54,6 +59,7 @@ func selectMailbox(s *session, name string) (*selected, *Diagnosis) {
 				sel.uidValidity = uint32(n)
 			case "PERMANENTFLAGS":
 				sel.permKeywords = strings.Contains(r.CodeArg, `\*`)
+				sel.permFlags = &r.CodeArg
 			}
 			return nil
 		}

@@ -119,12 +119,8 @@ func (e *byeError) Error() string { return "server said BYE: " + e.resp.Raw }
 // command sends a tagged command and reads until its tagged response,
 // passing untagged data to handle (which may be nil).
 func (s *session) command(cmd string, handle func(*response) error) (*response, error) {
-	return s.commandShown(cmd, cmd, handle)
-}
-
-func (s *session) commandShown(cmd, shown string, handle func(*response) error) (*response, error) {
 	tag := s.nextTag()
-	if err := s.send(tag+" "+cmd, tag+" "+shown); err != nil {
+	if err := s.send(tag+" "+cmd, tag+" "+cmd); err != nil {
 		return nil, err
 	}
 	return s.await(tag, handle)

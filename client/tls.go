@@ -85,6 +85,11 @@ func (w *walk) handshakeDiag(s *session, err error, took time.Duration) Diagnosi
 		line, _, _ := strings.Cut(string(sent), "\n")
 		line = strings.TrimRight(line, "\r")
 		ev := fmt.Sprintf("the server answered the TLS ClientHello with plaintext: %q", clip(line))
+		if w.o.TLS == TLSStartTLS {
+			// Plaintext after "OK, begin TLS" is the injection the
+			// STARTTLS step looks for, only later on the wire.
+			return diag(CodeStartTLSInjection, "starttls", "after agreeing to STARTTLS "+ev)
+		}
 		d := diag(CodeTLSProtocolMismatch, "tls", ev)
 		if proto := otherProtocol(line); proto != "" {
 			d.Advice = "This port speaks " + proto + ", not IMAP over TLS: check the port number."

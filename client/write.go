@@ -225,8 +225,7 @@ func (w *walk) appendMessage(ctx context.Context) (string, *Diagnosis) {
 	msg := testMessage(id, time.Now())
 	mbox := encodeMailbox(w.o.Mailbox)
 	start := time.Now()
-	resp, err := s.commandLit(fmt.Sprintf("APPEND %s (\\Seen) {%d}", quote(mbox), len(msg)), nil,
-		"APPEND ", astring(mbox), ` (\Seen) `, msg)
+	resp, err := s.commandLit(nil, "APPEND ", astring(mbox), ` (\Seen) `, msg)
 	if d := w.appendResult("append", "APPEND", start, resp, err); d != nil {
 		return "", d
 	}

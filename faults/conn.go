@@ -33,6 +33,7 @@ type Event struct {
 	Point   Point
 	Command *Command // the command, for PointCommand and PointReply
 	Phase   string
+	Status  string // the tagged reply's status, for PointReply
 }
 
 // Conn is one client connection seen as a plaintext IMAP stream, with the
@@ -499,7 +500,7 @@ func (c *Conn) startTLS(cmd *Command) error {
 	c.wmu.Lock()
 	err := c.respondTagged(cmd, "OK Begin TLS negotiation now")
 	if err == nil {
-		err = c.fireReply(&Event{Point: PointReply, Command: cmd, Phase: c.Phase()}, "OK")
+		err = c.fire(c.ctx, &Event{Point: PointReply, Command: cmd, Phase: c.Phase(), Status: "OK"})
 	}
 	c.wmu.Unlock()
 	if err != nil {
@@ -669,7 +670,7 @@ func (c *Conn) afterServerLine(line *Line, cmd *Command) error {
 			return err
 		}
 	}
-	return c.fireReply(&Event{Point: PointReply, Command: cmd, Phase: c.Phase()}, line.Status)
+	return c.fire(c.ctx, &Event{Point: PointReply, Command: cmd, Phase: c.Phase(), Status: line.Status})
 }
 
 func (c *Conn) setPhase(p string) {
@@ -723,6 +724,9 @@ func (c *Conn) matches(a *armed, ev *Event) bool {
 		if !w.matchCommand(ev.Command.Name) || (w.Nth > 0 && w.Nth != ev.Command.N) {
 			return false
 		}
+		if ev.Point == PointReply && !strings.EqualFold(w.Reply, ev.Status) {
+			return false
+		}
 		if w.Phase != "" && w.Phase != ev.Phase && ev.Point == PointCommand {
 			return false
 		}
@@ -745,20 +749,6 @@ func (c *Conn) fire(ctx context.Context, ev *Event) error {
 		}
 		c.logFired(a, ev)
 		if err := act.Apply(ctx, c, ev); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (c *Conn) fireReply(ev *Event, status string) error {
-	for _, a := range c.set.armed {
-		act, ok := a.Action.(EventAction)
-		if !ok || !c.matches(a, ev) || !strings.EqualFold(a.When.Reply, status) || !a.take() {
-			continue
-		}
-		c.logFired(a, ev)
-		if err := act.Apply(c.ctx, c, ev); err != nil {
 			return err
 		}
 	}

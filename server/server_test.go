@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func TestHealthySession(t *testing.T) {
 	if sel.NumMessages < 12 {
 		t.Fatalf("INBOX has %d messages, want the fixtures (>= 12)", sel.NumMessages)
 	}
-	if !containsFlag(sel.PermanentFlags, imap.FlagSeen) {
+	if !slices.Contains(sel.PermanentFlags, imap.FlagSeen) {
 		t.Errorf("PERMANENTFLAGS = %v, want \\Seen among them", sel.PermanentFlags)
 	}
 
@@ -87,7 +88,7 @@ func TestHealthySession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !containsFlag(got[0].Flags, imap.FlagFlagged) || !containsFlag(got[0].Flags, "$Label1") {
+	if !slices.Contains(got[0].Flags, imap.FlagFlagged) || !slices.Contains(got[0].Flags, "$Label1") {
 		t.Errorf("flags after STORE = %v, want \\Flagged and $Label1", got[0].Flags)
 	}
 
@@ -128,15 +129,6 @@ func TestHealthySession(t *testing.T) {
 	if err := c.Logout().Wait(); err != nil {
 		t.Fatalf("Logout() = %v", err)
 	}
-}
-
-func containsFlag(flags []imap.Flag, f imap.Flag) bool {
-	for _, g := range flags {
-		if g == f {
-			return true
-		}
-	}
-	return false
 }
 
 func waitExists(t *testing.T, ch <-chan uint32, want uint32) {

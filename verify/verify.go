@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -107,10 +108,30 @@ func Run(ctx context.Context, scs []*scenarios.Scenario, opts Options, done func
 	return results, nil
 }
 
+// CheckCodes reports [expect] codes the tester never produces: a typo
+// there would otherwise only show as a failed verify.
+func CheckCodes(sc *scenarios.Scenario) error {
+	known := client.Codes()
+	var unknown []string
+	for _, c := range append([]string{sc.Expect.Diagnosis}, append(sc.Expect.Warnings, sc.Expect.Absent...)...) {
+		if !slices.Contains(known, c) {
+			unknown = append(unknown, c)
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("[expect] names %s, which the tester never reports (known: %s)", strings.Join(unknown, ", "), strings.Join(known, ", "))
+	}
+	return nil
+}
+
 // One verifies a single scenario.
 func One(ctx context.Context, sc *scenarios.Scenario, opts Options) Result {
 	start := time.Now()
 	res := Result{Scenario: sc.Name, Source: sc.Source, Want: want(sc.Expect)}
+	if err := CheckCodes(sc); err != nil {
+		res.Err = err
+		return res
+	}
 	timeout := opts.Timeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second

@@ -72,3 +72,16 @@ func TestWrongExpectationFails(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckCodes(t *testing.T) {
+	sc, err := scenarios.Parse("typo.toml", []byte("name = \"typo\"\n[expect]\ndiagnosis = \"auth.faild\"\nwarnings = [\"auth.slow\"]\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckCodes(sc); err == nil || !strings.Contains(err.Error(), "names auth.faild, which the tester never reports") {
+		t.Errorf("CheckCodes() = %v", err)
+	}
+	if r := One(context.Background(), sc, Options{}); r.Err == nil || r.Pass {
+		t.Errorf("One() with a typo = pass %v, err %v; want an error", r.Pass, r.Err)
+	}
+}

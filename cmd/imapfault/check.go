@@ -1,18 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/imapfault/imapfault/client"
 )
@@ -180,30 +179,17 @@ func secret(e *env, envName, file, flagName, prompt string) (string, error) {
 	return "", fmt.Errorf("no secret: set %s, use %s, or run on a terminal to be prompted", envName, flagName)
 }
 
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
-// promptSecret reads a line with echo turned off through stty, which
-// keeps the tool free of terminal libraries.
+// promptSecret reads a line from the terminal with echo turned off.
 func promptSecret(e *env, tty *os.File, prompt string) (string, error) {
-	stty := func(arg string) error {
-		cmd := exec.Command("stty", arg)
-		cmd.Stdin = tty
-		return cmd.Run()
-	}
-	if err := stty("-echo"); err != nil {
-		return "", fmt.Errorf("cannot turn off terminal echo for the prompt (%w): set the secret in the environment or a file", err)
-	}
-	defer stty("echo")
 	fmt.Fprint(e.stderr, prompt)
-	line, err := bufio.NewReader(tty).ReadString('\n')
+	secret, err := term.ReadPassword(int(tty.Fd()))
 	fmt.Fprintln(e.stderr)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("reading the prompt: %w", err)
+	if err != nil {
+		return "", fmt.Errorf("reading the prompt (%w): set the secret in the environment or a file instead", err)
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	return string(secret), nil
 }
 
 // exitCode maps a report onto the monitoring-plugins exit codes.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/imapfault/imapfault/scenarios"
+	"github.com/imapfault/imapfault/verify"
 )
 
 func runLint(_ context.Context, e *env, args []string) int {
@@ -20,7 +21,11 @@ func runLint(_ context.Context, e *env, args []string) int {
 	}
 	bad := 0
 	for _, path := range fs.Args() {
-		if _, err := scenarios.LoadFile(path); err != nil {
+		sc, err := scenarios.LoadFile(path)
+		if err == nil {
+			err = verify.CheckCodes(sc)
+		}
+		if err != nil {
 			bad++
 			var list scenarios.ErrorList
 			if errors.As(err, &list) {
