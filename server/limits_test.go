@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -228,6 +229,29 @@ func healthy(t *testing.T, addr string) {
 		tag, _, _ := strings.Cut(cmd, " ")
 		if l := w.until(tag + " "); !strings.HasPrefix(l[len(l)-1], tag+" OK") {
 			t.Fatalf("server unhealthy after the limit: %s: %q", cmd, l)
+		}
+	}
+}
+
+// TestWarnsBeyondLoopback checks that an embedded server says so, at Warn,
+// when it listens where other machines can reach it.
+func TestWarnsBeyondLoopback(t *testing.T) {
+	for _, tt := range []struct {
+		addr string
+		warn bool
+	}{
+		{"", false},
+		{"127.0.0.1:0", false},
+		{"0.0.0.0:0", true},
+	} {
+		var logs syncBuffer
+		srv, err := New(plainScenario(t, ""), Options{Addr: tt.addr, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		if err != nil {
+			t.Fatalf("New(Addr %q) = %v", tt.addr, err)
+		}
+		srv.Close()
+		if got := strings.Contains(logs.String(), "level=WARN msg=\"listening beyond this machine"); got != tt.warn {
+			t.Errorf("New(Addr %q) warned %v, want %v; logs:\n%s", tt.addr, got, tt.warn, logs.String())
 		}
 	}
 }
