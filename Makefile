@@ -16,18 +16,34 @@ build:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
-# Runs the tester against Debian's dovecot-imapd on loopback. As root it
-# installs the package when missing; otherwise it says what to install (the
-# tests then skip with the same message).
+# Runs the tester against Debian's dovecot-imapd, and real clients (curl,
+# imaplib, mbsync, fetchmail, imapflow) against the fake server, both on
+# loopback. As root it installs what is missing; otherwise it says what to
+# install (the tests then skip with the same message). The results table is
+# written to docs/interop.md.
+# python3 and Node.js (20 or later, for imapflow) are expected on the
+# machine; their tests skip when they are not.
+INTEROP_DEBS = curl isync fetchmail dovecot-imapd
+INTEROP_BINS = curl mbsync fetchmail dovecot
+
 interop:
-	@if ! command -v dovecot >/dev/null 2>&1; then \
+	@missing=""; \
+	for b in $(INTEROP_BINS); do command -v $$b >/dev/null 2>&1 || missing="$$missing $$b"; done; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-imapd; \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(INTEROP_DEBS); \
 		else \
-			echo "interop: dovecot is not installed: run 'apt-get install dovecot-imapd' as root"; \
+			echo "interop: missing:$$missing: run 'apt-get install $(INTEROP_DEBS)' as root"; \
 		fi; \
 	fi
-	$(GO) test -tags interop -count=1 -timeout 10m ./interop/...
+	@if [ ! -d interop/node/node_modules/imapflow ]; then \
+		if command -v npm >/dev/null 2>&1; then \
+			npm install --prefix interop/node --no-audit --no-fund; \
+		else \
+			echo "interop: imapflow is not installed: run 'npm install --prefix interop/node'"; \
+		fi; \
+	fi
+	IMAPFAULT_INTEROP_TABLE=$(CURDIR)/docs/interop.md $(GO) test -tags interop -count=1 -timeout 10m ./interop/...
 
 # Runs every fuzz target for FUZZTIME each, one after the other: go test
 # fuzzes one target per package per run. A crash leaves its input under

@@ -382,7 +382,7 @@ func (c *Conn) startCommand(line []byte) error {
 		return err
 	}
 	switch {
-	case name == "STARTTLS" && c.opts.StartTLS != nil && !c.TLS():
+	case name == "STARTTLS" && c.opts.StartTLS != nil && !c.TLS() && c.advertises("STARTTLS"):
 		c.swallow = true
 		return c.startTLS(cmd)
 	case (name == "LOGIN" || name == "AUTHENTICATE") && c.opts.RequireTLSForAuth && !c.TLS():
@@ -390,6 +390,11 @@ func (c *Conn) startCommand(line []byte) error {
 		c.wmu.Lock()
 		defer c.wmu.Unlock()
 		return c.respondTagged(cmd, "NO [PRIVACYREQUIRED] Plaintext authentication is disabled; use STARTTLS first")
+	case name == "LOGIN" && c.advertises("LOGINDISABLED"):
+		c.swallow = true
+		c.wmu.Lock()
+		defer c.wmu.Unlock()
+		return c.respondTagged(cmd, "NO [CANNOT] LOGIN is disabled on this server")
 	}
 	c.smu.Lock()
 	c.inflight = append(c.inflight, cmd)
@@ -589,7 +594,7 @@ func (c *Conn) serverLine(raw []byte) error {
 	}
 	line := parseLine(raw, greeting)
 	if line.Caps != nil {
-		line.Raw = line.withCaps(c.adjustCaps(line.Caps))
+		line.Raw = line.withCaps(c.adjustCaps(line.Caps, c.filterActive))
 	}
 	out := line.Raw
 	var cmd *Command
@@ -826,6 +831,19 @@ func (c *Conn) runTimer(a *armed, act EventAction, epoch int) {
 // filterActive reports whether a line filter applies to the current line.
 func (c *Conn) filterActive(a *armed, cmd *Command) bool {
 	w := a.When
+	if !c.filterMatches(a, cmd) {
+		return false
+	}
+	if w.First > 0 || w.Probability > 0 {
+		return a.take()
+	}
+	return true
+}
+
+// filterMatches is filterActive without counting a firing against First
+// or drawing for Probability, for questions that send nothing.
+func (c *Conn) filterMatches(a *armed, cmd *Command) bool {
+	w := a.When
 	if w.Connection > 0 && w.Connection != c.n {
 		return false
 	}
@@ -839,9 +857,6 @@ func (c *Conn) filterActive(a *armed, cmd *Command) bool {
 		if cmd == nil || !w.matchCommand(cmd.Name) || (w.Nth > 0 && w.Nth != cmd.N) {
 			return false
 		}
-	}
-	if w.First > 0 || w.Probability > 0 {
-		return a.take()
 	}
 	return true
 }
@@ -861,7 +876,7 @@ func (c *Conn) literalLimit(size int64, cmd *Command) int64 {
 }
 
 // adjustCaps applies the transport policy and the capability faults.
-func (c *Conn) adjustCaps(caps []string) []string {
+func (c *Conn) adjustCaps(caps []string, active func(*armed, *Command) bool) []string {
 	if c.opts.Capabilities != nil {
 		caps = append([]string(nil), c.opts.Capabilities...)
 	}
@@ -883,11 +898,20 @@ func (c *Conn) adjustCaps(caps []string) []string {
 		}
 	}
 	for _, a := range c.set.armed {
-		if f, ok := a.Action.(*Capabilities); ok && c.filterActive(a, nil) {
+		if f, ok := a.Action.(*Capabilities); ok && active(a, nil) {
 			caps = f.apply(caps)
 		}
 	}
 	return caps
+}
+
+// advertises reports whether the capabilities the client is shown now
+// include name. A server that hides STARTTLS or announces LOGINDISABLED
+// must also refuse the command, as a real one does: clients that send it
+// regardless (fetchmail with TLS required, imaplib's login) would
+// otherwise succeed where a customer's client fails.
+func (c *Conn) advertises(name string) bool {
+	return hasCap(c.adjustCaps(nil, c.filterMatches), name)
 }
 
 func hasCap(caps []string, name string) bool {

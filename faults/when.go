@@ -24,7 +24,7 @@ var phases = []string{PhaseConnect, PhaseGreeting, PhaseNotAuthenticated, PhaseA
 // at accept time (or, for filters, every line).
 type When struct {
 	// Command is an IMAP command name such as LOGIN or "UID FETCH". FETCH
-	// also matches UID FETCH.
+	// also matches UID FETCH, and LOGIN also matches AUTHENTICATE.
 	Command string `toml:"command"`
 	// Nth limits Command to its nth occurrence on a connection (1-based).
 	Nth int `toml:"nth"`
@@ -134,6 +134,12 @@ func contains(list []string, s string) bool {
 // names; FETCH matches UID FETCH but not the reverse.
 func (w When) matchCommand(name string) bool {
 	want := strings.ToUpper(w.Command)
+	// LOGIN stands for logging in, whichever command does it: curl,
+	// mbsync and imapflow send AUTHENTICATE PLAIN when it is offered, and
+	// a scenario that refuses the login must refuse them too.
+	if want == "LOGIN" && name == "AUTHENTICATE" {
+		return true
+	}
 	return name == want || strings.TrimPrefix(name, "UID ") == want
 }
 

@@ -51,11 +51,20 @@ func TestWhenValidate(t *testing.T) {
 }
 
 func TestWhenCommandMatch(t *testing.T) {
-	if !(When{Command: "fetch"}).matchCommand("UID FETCH") {
-		t.Error("FETCH should match UID FETCH")
+	tests := []struct {
+		command, name string
+		want          bool
+	}{
+		{"fetch", "UID FETCH", true},
+		{"UID FETCH", "FETCH", false},
+		// A refused login must refuse clients that log in with AUTHENTICATE.
+		{"LOGIN", "AUTHENTICATE", true},
+		{"AUTHENTICATE", "LOGIN", false},
 	}
-	if (When{Command: "UID FETCH"}).matchCommand("FETCH") {
-		t.Error("UID FETCH should not match FETCH")
+	for _, tt := range tests {
+		if got := (When{Command: tt.command}).matchCommand(tt.name); got != tt.want {
+			t.Errorf("When{Command: %q}.matchCommand(%q) = %v, want %v", tt.command, tt.name, got, tt.want)
+		}
 	}
 }
 
