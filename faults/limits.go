@@ -37,9 +37,10 @@ type Limits struct {
 const MaxCommandSize = 50 << 10
 
 // bufferedLiteralMax is imapserver's cap on a literal it reads into memory
-// (every command but APPEND). It answers a bigger synchronizing literal
-// with a syntax error and reads a bigger non-synchronizing one as
-// commands, so the wire layer refuses those itself.
+// (every command but APPEND). Past it imapserver drops its own NO
+// [TOOBIG]: a synchronizing literal gets neither "+" nor an answer, and a
+// non-synchronizing one is read as commands, so the wire layer refuses
+// those itself.
 const bufferedLiteralMax = 4096
 
 // DefaultLimits are generous for any mail client and test suite, and keep
