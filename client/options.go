@@ -58,8 +58,10 @@ type Options struct {
 	// warning; zero means half the step timeout, capped at 3s.
 	SlowThreshold time.Duration
 	// IdleHold is how long the IDLE step stays idle before DONE, to see
-	// that the server keeps the connection; zero means a quarter of the
-	// step timeout, capped at 1s.
+	// that the server (and what is between) keeps the connection and to
+	// collect updates. Zero checks only the "+" and the answer to DONE,
+	// which keeps a check as quick as a plain login; at most half the step
+	// timeout.
 	IdleHold time.Duration
 }
 
@@ -130,8 +132,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.SlowThreshold == 0 {
 		o.SlowThreshold = min(o.StepTimeout/2, 3*time.Second)
 	}
-	if o.IdleHold <= 0 || o.IdleHold > o.StepTimeout/2 {
-		o.IdleHold = min(o.StepTimeout/4, time.Second)
+	if o.IdleHold < 0 || o.IdleHold > o.StepTimeout/2 {
+		return o, fmt.Errorf("client: IdleHold %v: want 0 up to half the step timeout (%v)", o.IdleHold, o.StepTimeout/2)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

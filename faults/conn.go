@@ -52,8 +52,7 @@ type Conn struct {
 
 	rmu     sync.Mutex // the client-to-server side
 	sock    sync.Mutex // one reader of the socket at a time: Read, or a stall's drain
-	rbuf    []byte
-	in      []byte // bytes ready for the server
+	in      []byte     // bytes ready for the server; nil once drained
 	inLine  []byte
 	inLit   int64
 	inCmd   *Command // the command whose line or literals are being read
@@ -92,8 +91,7 @@ func newConn(s *Set, raw net.Conn, n int, opts ConnOptions) *Conn {
 	return &Conn{
 		set: s, opts: opts, n: n, start: time.Now(),
 		tcp: raw, raw: raw, ctx: ctx, cancel: cancel,
-		rbuf: make([]byte, 32<<10), counts: make(map[string]int),
-		fired: make(map[*armed]bool), phase: PhaseConnect,
+		counts: make(map[string]int), fired: make(map[*armed]bool), phase: PhaseConnect,
 	}
 }
 
@@ -187,7 +185,13 @@ func (c *Conn) setMode(m string) {
 }
 
 // Read gives the server the client's bytes, after faults had their say.
+// It reads the socket into p, the server's own buffer, and keeps what the
+// faults let through in c.in only until p takes it: an idle connection
+// then holds no read buffer of its own.
 func (c *Conn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	for len(c.in) == 0 {
@@ -195,11 +199,19 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		c.sock.Lock()
-		n, err := c.transport().Read(c.rbuf)
+		n, err := c.transport().Read(p)
 		c.sock.Unlock()
 		if n > 0 {
-			if ferr := c.feedClient(c.rbuf[:n]); ferr != nil {
+			if ferr := c.feedClient(p[:n]); ferr != nil {
 				return 0, ferr
+			}
+			if c.inCmd != nil {
+				// The command goes on past this read (a literal, or the
+				// rest of its line after one): a client that leaves
+				// Nagle's algorithm on holds its next small write, such
+				// as the CRLF after an APPEND literal, until this is
+				// acknowledged.
+				quickAck(c.tcp)
 			}
 		}
 		if err != nil && len(c.in) == 0 {
@@ -211,6 +223,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 	n := copy(p, c.in)
 	c.in = c.in[n:]
+	if len(c.in) == 0 {
+		c.in = nil
+	}
 	return n, nil
 }
 

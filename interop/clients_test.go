@@ -199,3 +199,11 @@ func evidence(out, text string) string {
 	}
 	return "`" + line + "`"
 }
+
+// write creates a file the test needs, failing the test if it cannot.
+func write(t *testing.T, path string, data []byte, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, data, mode); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -15,6 +15,9 @@ func validateClient(c *collector, s *Scenario, users map[string]*User) {
 	if cl.Timeout < 0 {
 		c.add("client.timeout", "must not be negative")
 	}
+	if cl.IdleHold < 0 || cl.IdleHold > cl.Timeout/2 {
+		c.add("client.idle_hold", "%v: want 0 up to half of client.timeout (%v)", cl.IdleHold, cl.Timeout/2)
+	}
 	if cl.User == "" {
 		return
 	}

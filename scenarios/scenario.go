@@ -135,13 +135,16 @@ type Message struct {
 
 // Client is how the tester is pointed at this scenario.
 type Client struct {
-	TLS        string        `toml:"tls"`
-	User       string        `toml:"user"`
-	Password   string        `toml:"password"`
-	Token      string        `toml:"token"`
-	Auth       string        `toml:"auth"`
-	Mailbox    string        `toml:"mailbox"`
-	Timeout    time.Duration `toml:"timeout"`
+	TLS      string        `toml:"tls"`
+	User     string        `toml:"user"`
+	Password string        `toml:"password"`
+	Token    string        `toml:"token"`
+	Auth     string        `toml:"auth"`
+	Mailbox  string        `toml:"mailbox"`
+	Timeout  time.Duration `toml:"timeout"`
+	// IdleHold keeps the tester in IDLE this long before DONE, for
+	// scenarios whose fault strikes during IDLE.
+	IdleHold   time.Duration `toml:"idle_hold"`
 	Write      bool          `toml:"write"`
 	ServerName string        `toml:"server_name"`
 	Insecure   bool          `toml:"insecure"`

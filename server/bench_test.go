@@ -1,8 +1,19 @@
 package server
 
 import (
+	"context"
+	"log/slog"
+	"net"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+
+	"github.com/imapfault/imapfault/bench"
 	"github.com/imapfault/imapfault/scenarios"
 )
 
@@ -29,4 +40,121 @@ func BenchmarkStartStop(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchServer loads one of the load generator's scenarios (plain: no TLS,
+// neverfire: the same with faults that never fire) and serves it.
+func benchServer(b *testing.B, file string) bench.Target {
+	data, err := bench.Scenarios.ReadFile("scenarios/" + file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc, err := scenarios.Parse(file, data, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := NewTest(b, sc)
+	return bench.Target{Addr: srv.Addr(), User: sc.Users[0].Name, Password: sc.Users[0].Password}
+}
+
+// BenchmarkSession measures one whole session (connect, LOGIN, SELECT,
+// FETCH, STORE, APPEND, EXPUNGE, LOGOUT) from one client; neverfire minus
+// plain is what the fault layer costs when nothing fires.
+func BenchmarkSession(b *testing.B) {
+	for _, file := range []string{"plain.toml", "neverfire.toml"} {
+		b.Run(strings.TrimSuffix(file, ".toml"), func(b *testing.B) {
+			t := benchServer(b, file)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := bench.Session(b.Context(), t, false, func(string, time.Duration) {}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSessionParallel runs the sessions of BenchmarkSession from
+// 5×GOMAXPROCS clients at once on one mailbox: what a lock held too long
+// (FETCH used to hold the mailbox's while writing to its socket) costs.
+func BenchmarkSessionParallel(b *testing.B) {
+	t := benchServer(b, "plain.toml")
+	b.ReportAllocs()
+	b.SetParallelism(5)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := bench.Session(b.Context(), t, false, func(string, time.Duration) {}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkIdleConn measures what an idle connection (authenticated, INBOX
+// selected, in IDLE) costs the server in heap and goroutine stacks, 200
+// connections per op, beside go-imap's bare imapmemserver behind the same
+// imapserver: the difference is what imapfault adds (the wire layer, the
+// transcript, the store's session). The client ends live in the same
+// process and add their sockets and 4 KiB read buffers to both figures.
+func BenchmarkIdleConn(b *testing.B) {
+	b.Run("imapfault", func(b *testing.B) { benchIdle(b, benchServer(b, "plain.toml")) })
+	b.Run("go-imap-memserver", func(b *testing.B) {
+		mem := imapmemserver.New()
+		u := imapmemserver.NewUser("alice", "correct horse battery staple")
+		if err := u.Create("INBOX", nil); err != nil {
+			b.Fatal(err)
+		}
+		mem.AddUser(u)
+		srv := imapserver.New(&imapserver.Options{
+			NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+				return mem.NewSession(), nil, nil
+			},
+			Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
+			Logger:       imapLogger{slog.New(slog.DiscardHandler)},
+			InsecureAuth: true,
+		})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			srv.Serve(ln)
+		}()
+		b.Cleanup(func() {
+			srv.Close()
+			<-done
+		})
+		benchIdle(b, bench.Target{Addr: ln.Addr().String(), User: "alice", Password: "correct horse battery staple"})
+	})
+}
+
+func benchIdle(b *testing.B, t bench.Target) {
+	const conns = 200
+	var perConn float64
+	idle := runtime.NumGoroutine()
+	for b.Loop() {
+		// The previous op's sessions end after their sockets close; wait
+		// for them, so that the baseline holds none.
+		for deadline := time.Now().Add(10 * time.Second); runtime.NumGoroutine() > idle && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		ctx, cancel := context.WithTimeout(b.Context(), time.Minute)
+		h, err := bench.HoldIdle(ctx, t, conns, 10, []string{"127.0.0.1"})
+		cancel()
+		if err != nil {
+			h.Close()
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perConn += (float64(after.HeapInuse+after.StackInuse) - float64(before.HeapInuse+before.StackInuse)) / conns
+		h.Close()
+	}
+	b.ReportMetric(perConn/float64(b.N), "B/conn")
 }

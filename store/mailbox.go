@@ -371,21 +371,33 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 		}
 	}
 
-	var err error
+	// What the responses need is taken under the mailbox lock and written
+	// after it: a FETCH that held the lock while its client's socket took
+	// the bytes made every other session of the mailbox wait (the mutex
+	// profile under load: three quarters of all lock waiting).
+	type fetched struct {
+		seqNum uint32
+		msg    *message // its buffer, UID and date are immutable
+		flags  []imap.Flag
+	}
+	var list []fetched
 	mbox.forEach(numSet, func(seqNum uint32, msg *message) {
-		if err != nil {
-			return
-		}
-
 		if markSeen {
 			msg.flags[canonicalFlag(imap.FlagSeen)] = struct{}{}
 			mbox.Mailbox.tracker.QueueMessageFlags(seqNum, msg.uid, msg.flagList(), nil)
 		}
-
-		respWriter := w.CreateMessage(mbox.tracker.EncodeSeqNum(seqNum))
-		err = msg.fetch(respWriter, options)
+		f := fetched{seqNum: mbox.tracker.EncodeSeqNum(seqNum), msg: msg}
+		if options.Flags {
+			f.flags = msg.flagList()
+		}
+		list = append(list, f)
 	})
-	return err
+	for _, f := range list {
+		if err := f.msg.fetch(w.CreateMessage(f.seqNum), f.flags, options); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (mbox *MailboxView) Search(numKind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {

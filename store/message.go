@@ -25,11 +25,13 @@ type message struct {
 	flags map[imap.Flag]struct{}
 }
 
-func (msg *message) fetch(w *imapserver.FetchResponseWriter, options *imap.FetchOptions) error {
+// fetch writes msg's FETCH response; flags are the message's flags, taken
+// under the mailbox lock, as fetch runs without it.
+func (msg *message) fetch(w *imapserver.FetchResponseWriter, flags []imap.Flag, options *imap.FetchOptions) error {
 	w.WriteUID(msg.uid)
 
 	if options.Flags {
-		w.WriteFlags(msg.flagList())
+		w.WriteFlags(flags)
 	}
 	if options.InternalDate {
 		w.WriteInternalDate(msg.t)

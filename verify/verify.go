@@ -181,6 +181,7 @@ func clientOptions(sc *scenarios.Scenario, srv *server.Server) client.Options {
 		Auth:        c.Auth,
 		Mailbox:     c.Mailbox,
 		StepTimeout: c.Timeout,
+		IdleHold:    c.IdleHold,
 		Write:       c.Write,
 	}
 	if *c.TrustCA {

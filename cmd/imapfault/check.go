@@ -37,6 +37,7 @@ type checkFlags struct {
 	tls, user, passwordFile, auth, tokenFile, mailbox string
 	caFile, serverName                                string
 	timeout                                           time.Duration
+	idleHold                                          time.Duration
 	insecure, write, verbose, jsonOut, nagios         bool
 }
 
@@ -50,6 +51,7 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.tokenFile, "token-file", "", "read the OAuth token from `FILE` (first line)")
 	fs.StringVar(&f.mailbox, "mailbox", "INBOX", "select mailbox `NAME`")
 	fs.DurationVar(&f.timeout, "timeout", client.DefaultStepTimeout, "deadline for each step")
+	fs.DurationVar(&f.idleHold, "idle-hold", 0, "stay in IDLE this long before DONE, to see the connection survive (at most half of --timeout)")
 	fs.StringVar(&f.caFile, "ca-file", "", "trust the CA certificates in PEM `FILE` instead of the system roots")
 	fs.StringVar(&f.serverName, "server-name", "", "verify the certificate for `NAME` (default: the host)")
 	fs.BoolVar(&f.insecure, "insecure", false, "continue past certificate problems (still reported)")
@@ -106,6 +108,7 @@ func checkOptions(e *env, f *checkFlags, target string) (client.Options, error) 
 		Auth:        strings.ToLower(f.auth),
 		Mailbox:     f.mailbox,
 		StepTimeout: f.timeout,
+		IdleHold:    f.idleHold,
 		ServerName:  f.serverName,
 		Insecure:    f.insecure,
 		Write:       f.write,
@@ -114,6 +117,9 @@ func checkOptions(e *env, f *checkFlags, target string) (client.Options, error) 
 	case "", client.TLSImplicit, client.TLSStartTLS, client.TLSNone:
 	default:
 		return opts, fmt.Errorf("--tls %q: want implicit, starttls or none", f.tls)
+	}
+	if f.idleHold < 0 || f.idleHold > f.timeout/2 {
+		return opts, fmt.Errorf("--idle-hold %v: want 0 up to half of --timeout (%v)", f.idleHold, f.timeout/2)
 	}
 	if f.timeout <= 0 {
 		return opts, fmt.Errorf("--timeout %v: want a positive duration", f.timeout)

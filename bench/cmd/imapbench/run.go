@@ -1,0 +1,466 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/imapfault/imapfault/bench"
+	"github.com/imapfault/imapfault/internal/dovecot"
+	"github.com/imapfault/imapfault/scenarios"
+)
+
+// Server labels, in the order the tables show them.
+const (
+	imapfault = "imapfault"
+	neverfire = "imapfault + never-firing faults"
+	dovecotL  = "Dovecot"
+	// second is another imapfault instance serving the same as the first:
+	// the spread between the two is the noise of the measurement.
+	second = "imapfault, second instance"
+)
+
+// clientCounts are the concurrency levels of the load runs.
+var clientCounts = []int{1, 10, 50}
+
+// loadRounds splits each load run into turns taken with the other servers,
+// so that the machine's slow spells (it is shared) hit every server alike.
+const loadRounds = 3
+
+// report is everything one run measured.
+type report struct {
+	opts    options
+	started time.Time
+	machine [][2]string
+	goBench string
+	dovecot string // why the Dovecot columns are missing, or its version
+	peer    bool   // Dovecot ran: its columns are in the tables
+	load    map[string]map[int]*bench.LoadResult
+	nagle   map[string]*bench.LoadResult
+	idle    []idleResult
+	startup []string           // BenchmarkStartStop lines
+	benchNs map[string]float64 // median ns/op of each Go benchmark
+	// benchMetric is the median of each Go benchmark's own metric (such
+	// as B/conn), when it reports one.
+	benchMetric map[string]float64
+	verify      timing
+	check       map[string]timing
+	checkOut    string
+	total       time.Duration
+	loadEnd     string // /proc/loadavg when the run ended
+}
+
+type idleResult struct {
+	server   string
+	held     int
+	want     int
+	kib      float64 // memory delta over held connections
+	measure  string
+	setup    time.Duration
+	err      error
+	beforeKB int64
+	afterKB  int64
+}
+
+type timing struct {
+	runs   []time.Duration // sorted
+	detail string
+	err    error
+}
+
+func (t timing) median() time.Duration {
+	if len(t.runs) == 0 {
+		return 0
+	}
+	return t.runs[len(t.runs)/2]
+}
+
+func run(ctx context.Context, o options) (*report, error) {
+	r := &report{opts: o, started: time.Now(), load: map[string]map[int]*bench.LoadResult{}, nagle: map[string]*bench.LoadResult{}, check: map[string]timing{}}
+	if _, err := os.Stat(o.bin); err != nil {
+		return nil, fmt.Errorf("%v: build it first (make build)", err)
+	}
+	dir, err := os.MkdirTemp("", "imapbench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	r.machine = machine(ctx, o.goCmd)
+
+	logf("Go benchmarks")
+	r.goBench, r.startup, r.benchNs, r.benchMetric = goBenchmarks(ctx, o.goCmd)
+
+	d := startDovecot(ctx, r, dir)
+	if d != nil {
+		defer d.Stop()
+	}
+
+	logf("load: sessions against each server")
+	if err := r.runLoad(ctx, dir, d); err != nil {
+		return nil, err
+	}
+	logf("idle connections")
+	r.runIdle(ctx, dir, d)
+	logf("verify suite")
+	r.runVerify(ctx)
+	logf("check beside curl")
+	r.runCheck(ctx, dir)
+	r.total = time.Since(r.started)
+	r.loadEnd = loadavg()
+	return r, nil
+}
+
+// machine describes where the run happened.
+func machine(ctx context.Context, goCmd string) [][2]string {
+	out := func(name string, args ...string) string {
+		b, err := exec.CommandContext(ctx, name, args...).Output()
+		if err != nil {
+			return "unknown (" + err.Error() + ")"
+		}
+		return strings.TrimSpace(string(b))
+	}
+	cpu := "unknown"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	return [][2]string{
+		{"nproc", out("nproc")},
+		{"CPU", cpu},
+		{"free -h", "\n" + out("free", "-h")},
+		{"kernel", out("uname", "-sr")},
+		{"Go", out(goCmd, "version")},
+		{"load average at the start (other work on the machine)", loadavg()},
+	}
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// benchCount is how many times each Go benchmark runs; the targets use
+// the median.
+const benchCount = 3
+
+// goBenchmarks runs every Go benchmark of the module, and returns their
+// output, the start-up lines, and the median ns/op and custom metric by
+// benchmark name.
+func goBenchmarks(ctx context.Context, goCmd string) (string, []string, map[string]float64, map[string]float64) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	_, out, err := timed(ctx, nil, goCmd, "test", "-run=^$", "-bench=.", "-benchmem", "-count="+strconv.Itoa(benchCount), "./...")
+	if err != nil {
+		out += "\n" + err.Error()
+	}
+	var kept, startup []string
+	runs, metrics := map[string][]float64{}, map[string][]float64{}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "Benchmark") || strings.HasPrefix(line, "pkg:") || strings.HasPrefix(line, "FAIL") || strings.HasPrefix(line, "---") {
+			kept = append(kept, line)
+		}
+		if strings.HasPrefix(line, "BenchmarkStartStop") {
+			startup = append(startup, line)
+		}
+		if f := strings.Fields(line); len(f) > 3 && strings.HasPrefix(f[0], "Benchmark") && f[3] == "ns/op" {
+			name := f[0][:strings.LastIndexByte(f[0], '-')] // without the GOMAXPROCS suffix
+			ns, _ := strconv.ParseFloat(f[2], 64)
+			runs[name] = append(runs[name], ns)
+			for i := 5; i < len(f); i += 2 {
+				if f[i] == "B/conn" {
+					v, _ := strconv.ParseFloat(f[i-1], 64)
+					metrics[name] = append(metrics[name], v)
+				}
+			}
+		}
+	}
+	return strings.Join(kept, "\n"), startup, medians(runs), medians(metrics)
+}
+
+func medians(runs map[string][]float64) map[string]float64 {
+	m := map[string]float64{}
+	for name, v := range runs {
+		slices.Sort(v)
+		m[name] = v[len(v)/2]
+	}
+	return m
+}
+
+// startDovecot installs dovecot-imapd when root and missing, and starts
+// it with the bench scenario's messages; nil when it cannot run, with the
+// reason in the report.
+func startDovecot(ctx context.Context, r *report, dir string) *dovecot.Dovecot {
+	if _, err := exec.LookPath("dovecot"); err != nil && os.Geteuid() == 0 {
+		logf("installing dovecot-imapd")
+		ictx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		env := []string{"DEBIAN_FRONTEND=noninteractive"}
+		if _, out, err := timed(ictx, env, "apt-get", "install", "-y", "dovecot-imapd"); err != nil {
+			logf("apt-get install failed (%v), updating the package lists first:\n%s", err, out)
+			timed(ictx, env, "apt-get", "update")
+			timed(ictx, env, "apt-get", "install", "-y", "dovecot-imapd")
+		}
+		cancel()
+	}
+	sc, err := scenarios.Parse("plain.toml", mustRead("plain.toml"), nil)
+	if err != nil {
+		r.dovecot = err.Error()
+		return nil
+	}
+	seeds, err := sc.Seeds(&sc.Users[0].Mailboxes[0], time.Now())
+	if err != nil {
+		r.dovecot = err.Error()
+		return nil
+	}
+	msgs := make([][]byte, len(seeds))
+	for i, s := range seeds {
+		msgs[i] = s.Raw
+	}
+	ddir := filepath.Join(dir, "dovecot")
+	if err := os.Mkdir(ddir, 0o755); err != nil {
+		r.dovecot = err.Error()
+		return nil
+	}
+	d, err := dovecot.Start(ctx, ddir, dovecot.Options{
+		User: sc.Users[0].Name, Password: sc.Users[0].Password, Messages: msgs,
+		ProcessLimit: max(r.opts.dovecotIdle+100, 200),
+	})
+	if err != nil {
+		r.dovecot = "Dovecot columns skipped: " + err.Error()
+		if errors.Is(err, dovecot.ErrUnavailable) {
+			r.dovecot += " (make bench installs it when run as root)"
+		}
+		logf("%s", r.dovecot)
+		return nil
+	}
+	_, v, _ := timed(ctx, nil, "dovecot", "--version")
+	r.dovecot = "Dovecot " + strings.TrimSpace(v)
+	r.peer = true
+	return d
+}
+
+func mustRead(name string) []byte {
+	b, err := bench.Scenarios.ReadFile("scenarios/" + name)
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return b
+}
+
+func target(addr string) bench.Target {
+	sc, _ := scenarios.Parse("plain.toml", mustRead("plain.toml"), nil)
+	return bench.Target{Addr: addr, User: sc.Users[0].Name, Password: sc.Users[0].Password}
+}
+
+// runLoad drives every server at every concurrency level, one at a time,
+// interleaved so that a slow spell of the machine hits all of them.
+func (r *report) runLoad(ctx context.Context, dir string, d *dovecot.Dovecot) error {
+	targets := map[string]bench.Target{}
+	for i, label := range []string{imapfault, neverfire, second} {
+		file := map[string]string{neverfire: "neverfire.toml"}[label]
+		if file == "" {
+			file = "plain.toml"
+		}
+		sdir := filepath.Join(dir, "load"+strconv.Itoa(i))
+		if err := os.Mkdir(sdir, 0o755); err != nil {
+			return err
+		}
+		s, err := serve(ctx, r.opts.bin, file, sdir)
+		if err != nil {
+			return err
+		}
+		defer s.stop()
+		targets[label] = target(s.addr)
+	}
+	if d != nil {
+		targets[dovecotL] = target(d.Plain)
+	}
+	for _, label := range r.loadTargets() {
+		// Warm up: first connections, page faults, Dovecot's first forks.
+		bench.Load(ctx, targets[label], bench.LoadOptions{Clients: 10, Duration: 500 * time.Millisecond})
+		r.load[label] = map[int]*bench.LoadResult{}
+	}
+	for _, n := range clientCounts {
+		logf("  %d clients", n)
+		for range loadRounds {
+			for _, label := range r.loadTargets() {
+				res, err := bench.Load(ctx, targets[label], bench.LoadOptions{Clients: n, Duration: r.opts.duration / loadRounds})
+				if err != nil {
+					return err
+				}
+				if r.load[label][n] == nil {
+					r.load[label][n] = &bench.LoadResult{}
+				}
+				r.load[label][n].Add(res)
+			}
+		}
+	}
+	for _, label := range []string{imapfault, dovecotL} {
+		if _, ok := targets[label]; !ok {
+			continue
+		}
+		logf("  APPEND with Nagle on: %s", label)
+		res, err := bench.Load(ctx, targets[label], bench.LoadOptions{Clients: 1, Duration: r.opts.duration, Nagle: true})
+		if err != nil {
+			return err
+		}
+		r.nagle[label] = res
+	}
+	return nil
+}
+
+// loadTargets are the servers the load runs against.
+func (r *report) loadTargets() []string { return append(r.servers(), second) }
+
+// servers are the servers the tables compare.
+func (r *report) servers() []string {
+	if r.peer {
+		return []string{imapfault, neverfire, dovecotL}
+	}
+	return []string{imapfault, neverfire}
+}
+
+// idleSources are the client addresses the idle connections come from,
+// each with its own range of ephemeral ports.
+var idleSources = []string{"127.0.0.1", "127.0.0.3", "127.0.0.4", "127.0.0.5"}
+
+// runIdle holds idle connections against a fresh imapfault server (RSS
+// delta) and against Dovecot (PSS delta over its process group).
+func (r *report) runIdle(ctx context.Context, dir string, d *dovecot.Dovecot) {
+	sdir := filepath.Join(dir, "idle")
+	os.Mkdir(sdir, 0o755)
+	res := idleResult{server: imapfault, want: r.opts.idle, measure: "RSS delta of the server process"}
+	s, err := serve(ctx, r.opts.bin, "plain.toml", sdir)
+	if err != nil {
+		res.err = err
+		r.idle = append(r.idle, res)
+		return
+	}
+	defer s.stop()
+	pid := s.cmd.Process.Pid
+	r.idle = append(r.idle, holdIdle(ctx, target(s.addr), res, func() (int64, error) { return rssKiB(pid) }))
+	if d != nil {
+		res := idleResult{server: dovecotL, want: r.opts.dovecotIdle, measure: "PSS delta summed over Dovecot's processes"}
+		r.idle = append(r.idle, holdIdle(ctx, target(d.Plain), res, func() (int64, error) {
+			kib, _, err := groupPSSKiB(d.Pid())
+			return kib, err
+		}))
+	}
+}
+
+func holdIdle(ctx context.Context, t bench.Target, res idleResult, mem func() (int64, error)) idleResult {
+	// One session first, so that the baseline includes what the first
+	// connection initialises once (the store, the session machinery).
+	bench.Load(ctx, t, bench.LoadOptions{Clients: 1, Duration: time.Millisecond})
+	time.Sleep(500 * time.Millisecond)
+	if res.beforeKB, res.err = mem(); res.err != nil {
+		return res
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	h, err := bench.HoldIdle(ctx, t, res.want, 50, idleSources)
+	defer h.Close()
+	res.setup = time.Since(start)
+	res.held, res.err = h.Len(), err
+	// Let the servers settle: Dovecot's processes finish starting, Go's
+	// scavenger returns the set-up's garbage.
+	time.Sleep(5 * time.Second)
+	after, err := mem()
+	if err != nil {
+		res.err = err
+		return res
+	}
+	res.afterKB = after
+	if res.held > 0 {
+		res.kib = float64(after-res.beforeKB) / float64(res.held)
+	}
+	return res
+}
+
+var verifyLine = regexp.MustCompile(`(\d+) passed, (\d+) failed`)
+
+// runVerify times the verify suite over the built-in library.
+func (r *report) runVerify(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	d, out, err := timed(ctx, nil, r.opts.bin, "verify")
+	r.verify = timing{runs: []time.Duration{d}, err: err}
+	if m := verifyLine.FindString(out); m != "" {
+		r.verify.detail = m
+	}
+}
+
+// checkRuns is how many times check and curl each run.
+const checkRuns = 15
+
+// idleHold is how long check holds IDLE with its default --timeout
+// (client/idle.go: min(1s, timeout/4)).
+const idleHold = time.Second
+
+// runCheck times "imapfault check" and curl, alternately, against one
+// healthy server (STARTTLS, as the scenario says).
+func (r *report) runCheck(ctx context.Context, dir string) {
+	sdir := filepath.Join(dir, "check")
+	os.Mkdir(sdir, 0o755)
+	s, err := serve(ctx, r.opts.bin, "healthy", sdir)
+	if err != nil {
+		r.check["check"] = timing{err: err}
+		return
+	}
+	defer s.stop()
+	sc, err := scenarios.Builtin("healthy")
+	if err != nil {
+		r.check["check"] = timing{err: err}
+		return
+	}
+	u := sc.Users[0]
+	_, port, _ := strings.Cut(s.addr, ":")
+	cmds := map[string][]string{
+		"check": {r.opts.bin, "check", "--user", u.Name, "--ca-file", s.caPath, "--server-name", "localhost", "--tls", "starttls", s.addr},
+		"curl": {"curl", "-sS", "-o", os.DevNull, "--ssl-reqd", "--cacert", s.caPath, "--resolve", "localhost:" + port + ":127.0.0.1",
+			"--user", u.Name + ":" + u.Password, "imap://localhost:" + port + "/INBOX;UID=1"},
+	}
+	env := []string{"IMAPFAULT_PASSWORD=" + u.Password}
+	for i := range checkRuns {
+		for _, name := range []string{"check", "curl"} {
+			if i == 0 {
+				// The first run of each fills the page cache.
+				timed(ctx, env, cmds[name][0], cmds[name][1:]...)
+			}
+			tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			d, out, err := timed(tctx, env, cmds[name][0], cmds[name][1:]...)
+			cancel()
+			t := r.check[name]
+			if err != nil && t.err == nil {
+				t.err = fmt.Errorf("%s: %v: %s", name, err, out)
+			}
+			t.runs = append(t.runs, d)
+			r.check[name] = t
+		}
+	}
+	for name, t := range r.check {
+		slices.Sort(t.runs)
+		t.detail = strings.Join(cmds[name], " ")
+		r.check[name] = t
+	}
+	_, r.checkOut, _ = timed(ctx, env, cmds["check"][0], cmds["check"][1:]...)
+}
+
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64)
+}
