@@ -98,6 +98,8 @@ func TestClassifyGreeting(t *testing.T) {
 		{"* CAPABILITY IMAP4rev1\r\n", CodeGreetingMalformed},
 		{"a1 OK hello\r\n", CodeGreetingMalformed},
 		{"hello\r\n", CodeGreetingMalformed},
+		{"* OK \r0\n", CodeGreetingMalformed}, // FuzzGreeting: a CR inside ended the walk with "ok"
+		{"* OK ready\x00\r\n", CodeGreetingMalformed},
 		{"\x16\x03\x03\x00\x10garbage", CodeTLSProtocolMismatch},
 		{"", CodeGreetingEOF},
 		{"* OK incomplete", CodeGreetingEOF},

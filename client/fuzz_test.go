@@ -50,6 +50,21 @@ func FuzzReadResponse(f *testing.F) {
 	})
 }
 
+// TestLiteralMarkers keeps the literal markers FuzzReadResponse found
+// crashing the parser ("~}" sliced past its own end) as plain errors.
+func TestLiteralMarkers(t *testing.T) {
+	for _, body := range []string{"~}", "~", "~x{3}", "{", "{x}", "{}", "~{3}", "{3}"} {
+		v, err := newParser(&response{Body: body}).value()
+		if err == nil {
+			t.Errorf("value() of %q = %v, want an error (no literal data)", body, v)
+		}
+	}
+	v, err := newParser(&response{Body: "~{3}", Lits: [][]byte{[]byte("abc")}}).value()
+	if err != nil || v != "abc" {
+		t.Errorf(`value() of "~{3}" with its data = %v, %v; want "abc"`, v, err)
+	}
+}
+
 // FuzzGreeting checks that any first bytes get exactly one diagnosis.
 func FuzzGreeting(f *testing.F) {
 	for _, s := range []string{"* OK hi\r\n", "* BYE no\r\n", "220 smtp\r\n", "+OK pop\r\n", "\x16\x03\x01\x00", "", "* PREAUTH x\r\n"} {

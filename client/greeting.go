@@ -53,7 +53,12 @@ func greetingFailure(err error, waited time.Duration) Diagnosis {
 	partial := []byte(we.Partial)
 	switch {
 	case we.Kind == errParse:
-		return classifyGreeting(we.Line)
+		if d := classifyGreeting(we.Line); d.Code != CodeOK {
+			return d
+		}
+		// "* OK" with a CR or NUL inside the line: IMAP-like, but broken
+		// (found by FuzzGreeting: it ended the walk with "ok").
+		return diag(CodeGreetingMalformed, "greeting", fmt.Sprintf("%v: %q", we.Err, clip(we.Line)))
 	case looksLikeTLS(partial):
 		return diag(CodeTLSProtocolMismatch, "greeting", fmt.Sprintf(
 			"the server sent a TLS record (% x) instead of a greeting: this port expects implicit TLS", partial[:min(len(partial), 8)]))

@@ -108,6 +108,10 @@ func (p *parser) literal() (string, error) {
 	if p.s[p.i] == '~' {
 		p.i++
 	}
+	// A '~' not followed by '{' (found by FuzzReadResponse: "~}").
+	if p.i >= len(p.s) || p.s[p.i] != '{' {
+		return "", p.errorf("bad literal marker")
+	}
 	end := strings.IndexByte(p.s[p.i:], '}')
 	if end < 0 {
 		return "", p.errorf("unterminated literal marker")

@@ -51,6 +51,7 @@ type Conn struct {
 	timers sync.WaitGroup
 
 	rmu     sync.Mutex // the client-to-server side
+	sock    sync.Mutex // one reader of the socket at a time: Read, or a stall's drain
 	in      []byte     // bytes ready for the server; nil once drained
 	inLine  []byte
 	inLit   int64
@@ -58,6 +59,11 @@ type Conn struct {
 	swallow bool     // the current command was answered by a fault
 	discard bool     // drop the rest of the read buffer (after STARTTLS)
 	counts  map[string]int
+	// skipLine drops client bytes up to the next LF: the rest of a line
+	// refused for its length.
+	skipLine bool
+	cmdBytes int // bytes of the current command's lines so far
+	rate     limiter
 
 	wmu        sync.Mutex // the server-to-client side
 	outLine    []byte
@@ -192,7 +198,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 		if err := c.waitIfStalled(); err != nil {
 			return 0, err
 		}
+		c.sock.Lock()
 		n, err := c.transport().Read(p)
+		c.sock.Unlock()
 		if n > 0 {
 			if ferr := c.feedClient(p[:n]); ferr != nil {
 				return 0, ferr
@@ -235,8 +243,22 @@ func (c *Conn) feedClient(b []byte) error {
 			continue
 		}
 		i := bytes.IndexByte(b, '\n')
+		if c.skipLine {
+			if i < 0 {
+				return nil
+			}
+			c.skipLine = false
+			b = b[i+1:]
+			continue
+		}
 		if i < 0 {
 			c.inLine = append(c.inLine, b...)
+			if c.overLong(len(c.inLine)) {
+				c.skipLine = true
+				head := c.inLine
+				c.inLine = nil
+				return c.refuseLine(head)
+			}
 			if len(c.inLine) > maxLine {
 				c.clientData(c.inLine, false)
 				c.inLine = nil
@@ -246,6 +268,12 @@ func (c *Conn) feedClient(b []byte) error {
 		line := append(c.inLine, b[:i+1]...)
 		c.inLine = nil
 		b = b[i+1:]
+		if c.overLong(len(line)) {
+			if err := c.refuseLine(line); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := c.clientLine(line); err != nil {
 			return err
 		}
@@ -271,6 +299,7 @@ func (c *Conn) clientData(b []byte, literal bool) {
 }
 
 func (c *Conn) clientLine(line []byte) error {
+	first := c.inCmd == nil
 	switch {
 	case c.inCmd != nil:
 		// A line after a literal continues the same command.
@@ -292,11 +321,15 @@ func (c *Conn) clientLine(line []byte) error {
 			return err
 		}
 	}
+	c.cmdBytes += len(line)
 	size, nonSync, isLit := literalSize(line)
 	if c.swallow && isLit && !nonSync {
 		// The fault answered with a tagged reply instead of "+", so a
 		// conforming client sends no literal.
 		isLit = false
+	}
+	if isLit && size > c.literalMax() {
+		return c.refuseLiteral(size, nonSync, first)
 	}
 	if !c.swallow {
 		c.in = append(c.in, line...)
@@ -325,10 +358,13 @@ func (c *Conn) tapCommand(line []byte) {
 	if c.inCmd != nil {
 		name = c.inCmd.Name
 	}
-	switch name {
-	case "LOGIN":
+	switch {
+	case name == "LOGIN" && c.inCmd != nil:
+		// The rest of a LOGIN after a literal user name: the password.
+		c.tap(TapEvent{Dir: DirIn, Data: redactLoginRest(line)})
+	case name == "LOGIN":
 		c.tap(TapEvent{Dir: DirIn, Data: redactLogin(line)})
-	case "AUTHENTICATE":
+	case name == "AUTHENTICATE":
 		fields := strings.Fields(string(line))
 		if len(fields) > 3 {
 			line = []byte(strings.Join(fields[:3], " ") + " ********\r\n")
@@ -345,6 +381,10 @@ func (c *Conn) startCommand(line []byte) error {
 	c.counts[name]++
 	cmd := &Command{Tag: tag, Name: name, N: c.counts[name]}
 	c.inCmd = cmd
+	c.cmdBytes = 0
+	if !c.rate.allow(c.opts.Limits.CommandsPerSecond, time.Now()) {
+		return c.refuseCommand(cmd)
+	}
 	ev := &Event{Point: PointCommand, Command: cmd, Phase: c.Phase()}
 	c.wmu.Lock()
 	err := c.fire(c.ctx, ev)
@@ -375,6 +415,103 @@ func (c *Conn) startCommand(line []byte) error {
 	c.inflight = append(c.inflight, cmd)
 	c.smu.Unlock()
 	return nil
+}
+
+// overLong reports whether a line of n bytes takes the current command
+// past the line limit.
+func (c *Conn) overLong(n int) bool {
+	limit := c.opts.Limits.MaxLine
+	if c.inCmd != nil {
+		n += c.cmdBytes
+	}
+	return limit > 0 && n > limit
+}
+
+// refuseLine answers a line over the length limit without passing it on.
+// A new command gets BAD and the session goes on after the line's end; a
+// line the server is already reading (the rest of a command after a
+// literal, an IDLE or SASL exchange) cannot be taken back, so the
+// connection ends with BYE.
+func (c *Conn) refuseLine(head []byte) error {
+	limit := c.opts.Limits.MaxLine
+	c.limitHit(fmt.Sprintf("line over %d bytes refused", limit))
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.inCmd != nil || c.getMode() != "" {
+		return c.bye(fmt.Sprintf("Command line too long (limit %d bytes)", limit))
+	}
+	tag, _ := commandName(head)
+	if !validTag(tag) {
+		tag = "*"
+	}
+	return c.emit([]byte(fmt.Sprintf("%s BAD [TOOBIG] Command line too long (limit %d bytes)\r\n", tag, limit)))
+}
+
+// literalMax is the largest literal the current command may carry.
+func (c *Conn) literalMax() int64 {
+	limit := c.opts.Limits.MaxLiteral
+	if limit <= 0 {
+		limit = 1<<63 - 1
+	}
+	if c.inCmd != nil && c.inCmd.Name != "APPEND" {
+		limit = min(limit, bufferedLiteralMax)
+	}
+	return limit
+}
+
+// refuseLiteral answers a literal over the limit. When the server has seen
+// nothing of the command and the client waits for "+", NO [TOOBIG] is the
+// whole answer; otherwise the literal is on its way, or the server is
+// waiting for it, and the connection ends with BYE.
+func (c *Conn) refuseLiteral(size int64, nonSync, first bool) error {
+	cmd, limit := c.inCmd, c.literalMax()
+	c.limitHit(fmt.Sprintf("literal of %d bytes over %d refused", size, limit))
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.swallow {
+		if err := c.respondTagged(cmd, fmt.Sprintf("NO [TOOBIG] Literal of %d bytes is over the limit of %d", size, limit)); err != nil {
+			return err
+		}
+	}
+	if first && !nonSync && !c.swallow {
+		c.popInflight(cmd.Tag)
+		c.inCmd = nil
+		return nil
+	}
+	return c.bye("Too much data")
+}
+
+// refuseCommand answers a command past the rate limit with NO [LIMIT], or
+// ends a flood that goes on regardless with BYE.
+func (c *Conn) refuseCommand(cmd *Command) error {
+	rate := c.opts.Limits.CommandsPerSecond
+	c.limitHit(fmt.Sprintf("%s over %d commands per second refused", cmd.Name, rate))
+	c.swallow = true
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.rate.refused > rate {
+		return c.bye("Too many commands")
+	}
+	return c.respondTagged(cmd, fmt.Sprintf("NO [LIMIT] Too many commands (limit %d per second)", rate))
+}
+
+// limitHit records a limit the client ran into.
+func (c *Conn) limitHit(what string) {
+	c.tap(TapEvent{Dir: DirInfo, Data: []byte("limit: " + what)})
+	if c.opts.Logger != nil {
+		c.opts.Logger.Info("client hit a limit", "conn", c.n, "limit", what)
+	}
+}
+
+// bye sends an untagged BYE and closes the connection; the caller holds
+// wmu.
+func (c *Conn) bye(text string) error {
+	err := c.emit([]byte("* BYE " + text + "\r\n"))
+	c.Drop(false)
+	if err != nil && !errors.Is(err, ErrDropped) {
+		return err
+	}
+	return ErrDropped
 }
 
 // startTLS answers STARTTLS itself and upgrades the socket, so that the
@@ -913,14 +1050,45 @@ func (c *Conn) isDropped() bool {
 	return c.dropped
 }
 
-// Stall stops all traffic on the connection until it is closed.
+// Stall stops all traffic on the connection until it is closed. What the
+// client sends meanwhile is read and thrown away, as by a hung server's
+// kernel, so that the connection ends when the client hangs up instead of
+// staying half-open until the server closes.
 func (c *Conn) Stall() {
 	c.smu.Lock()
-	if c.stalled == nil {
+	first := c.stalled == nil
+	if first {
 		c.stalled = make(chan struct{})
 	}
 	c.smu.Unlock()
 	c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: connection stalled")})
+	if !first {
+		return
+	}
+	c.timers.Add(1)
+	go func() {
+		defer c.timers.Done()
+		c.drainStalled()
+	}()
+}
+
+// drainStalled reads and discards the client's bytes until the client
+// closes (or a read deadline the IMAP server set passes), then ends the
+// connection.
+func (c *Conn) drainStalled() {
+	c.sock.Lock()
+	defer c.sock.Unlock()
+	buf := make([]byte, 4096)
+	for c.ctx.Err() == nil {
+		if _, err := c.transport().Read(buf); err != nil {
+			if c.ctx.Err() == nil {
+				c.tap(TapEvent{Dir: DirInfo, Data: []byte("stalled connection ended: " + err.Error())})
+			}
+			break
+		}
+	}
+	c.cancel()
+	_ = c.tcp.Close()
 }
 
 func (c *Conn) waitIfStalled() error {

@@ -92,6 +92,20 @@ func TestRedactLogin(t *testing.T) {
 	}
 }
 
+func TestRedactLoginRest(t *testing.T) {
+	tests := []struct{ line, want string }{
+		{" secret\r\n", " ********\r\n"},
+		{" \"correct horse\"\r\n", " ********\r\n"},
+		{" {6}\r\n", " {6}\r\n"},
+		{" secret {6}\r\n", " ********\r\n"},
+	}
+	for _, tt := range tests {
+		if got := string(redactLoginRest([]byte(tt.line))); got != tt.want {
+			t.Errorf("redactLoginRest(%q) = %q, want %q", tt.line, got, tt.want)
+		}
+	}
+}
+
 func FuzzParseLine(f *testing.F) {
 	for _, s := range []string{"* OK [CAPABILITY IMAP4rev1] x\r\n", "a OK [CAPABILITY\r\n", "* CAPABILITY\r\n", "+\r\n", "a {5}\r\n", "[]]["} {
 		f.Add([]byte(s))
@@ -104,5 +118,6 @@ func FuzzParseLine(f *testing.F) {
 		literalSize(b)
 		commandName(b)
 		redactLogin(b)
+		redactLoginRest(b)
 	})
 }

@@ -49,8 +49,12 @@ type ConnOptions struct {
 	// Tap receives the transcript: every line and literal chunk in either
 	// direction, secrets masked.
 	Tap func(TapEvent)
-	// Logger receives the faults that fire, at debug level.
+	// Logger receives the faults that fire, at debug level, and the
+	// limits a client hits, at info level.
 	Logger *slog.Logger
+	// Limits bound the client's lines, literals and command rate; a zero
+	// field is no limit. The connection counts are the server's business.
+	Limits Limits
 }
 
 // NewConn wraps a freshly accepted TCP connection and numbers it.

@@ -42,3 +42,15 @@ func redactLogin(line []byte) []byte {
 	}
 	return []byte(strings.Join(fields[:3], " ") + " ********" + eol)
 }
+
+// redactLoginRest masks the line that follows a LOGIN literal, which holds
+// the password unless it is a literal too: then only its "{N}" marker is
+// kept, and the literal itself is marked Secret.
+func redactLoginRest(line []byte) []byte {
+	text := strings.TrimRight(string(line), "\r\n")
+	eol := string(line[len(text):])
+	if _, _, isLit := literalSize([]byte(text)); isLit && !strings.Contains(strings.TrimSpace(text), " ") {
+		return line
+	}
+	return []byte(" ********" + eol)
+}

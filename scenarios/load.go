@@ -37,7 +37,24 @@ func LoadFile(path string) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, data, os.DirFS(filepath.Dir(path)))
+	return Parse(path, data, rootFS(filepath.Dir(path)))
+}
+
+// rootFS reads the files below a scenario's folder. Unlike os.DirFS it
+// refuses a symbolic link that leads out of the folder, so that a scenario
+// cannot make the server read (and serve) a file elsewhere.
+type rootFS string
+
+// Open implements fs.FS.
+func (d rootFS) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	f, err := os.OpenInRoot(string(d), name)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // Parse decodes and validates a scenario. file names it in errors; files
@@ -211,6 +228,7 @@ func allowedHint(key toml.Key) string {
 var allowedKeys = map[string]string{
 	"":                         tomlKeys(rawFile{}),
 	"server":                   tomlKeys(Server{}),
+	"server.limits":            tomlKeys(faults.Limits{}),
 	"users":                    tomlKeys(User{}),
 	"users.mailboxes":          tomlKeys(Mailbox{}),
 	"users.mailboxes.messages": tomlKeys(Message{}),

@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -39,7 +41,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown nested key",
 			src:  "name = \"x\"\n[server]\ntls = \"none\"\ncertificat = \"valid\"\n",
-			want: []string{`bad.toml:4: server.certificat: unknown key "certificat" (allowed: tls, certificate, hostnames, capabilities, auth_mechanisms, plaintext_auth)`},
+			want: []string{`bad.toml:4: server.certificat: unknown key "certificat" (allowed: tls, certificate, hostnames, capabilities, auth_mechanisms, plaintext_auth, limits)`},
 		},
 		{
 			name: "wrong type",
@@ -81,6 +83,21 @@ func TestParseErrors(t *testing.T) {
 			name: "glob matching nothing",
 			src:  "name = \"x\"\n[[users]]\nname = \"a\"\npassword = \"p\"\nmailboxes = [{ name = \"INBOX\", files = [\"messages/*.msg\"] }]\n",
 			want: []string{`bad.toml:5: users[0].mailboxes[0].files[0]: "messages/*.msg" matches no file`},
+		},
+		{
+			name: "unknown limit",
+			src:  "name = \"x\"\n[server.limits]\nmax_lines = 10\n",
+			want: []string{`bad.toml:3: server.limits.max_lines: unknown key "max_lines" (allowed: max_line, max_literal, max_connections, max_connections_per_user, commands_per_second)`},
+		},
+		{
+			name: "negative limit",
+			src:  "name = \"x\"\n[server.limits]\nmax_line = 100\ncommands_per_second = -1\n",
+			want: []string{`bad.toml:4: server.limits.commands_per_second: -1 is negative`},
+		},
+		{
+			name: "line limit above go-imap's",
+			src:  "name = \"x\"\n[server.limits]\nmax_line = 100000\n",
+			want: []string{`bad.toml:3: server.limits.max_line: 100000 is above 51200, go-imap's own bound on a command`},
 		},
 		{
 			name: "unknown fault",
@@ -212,4 +229,69 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("nil scenario without an error")
 		}
 	})
+}
+
+// TestLoadFileStaysInFolder checks that no name in a scenario file reaches
+// a file outside the scenario's folder: not by "..", not by an absolute
+// path, not through a symbolic link.
+func TestLoadFileStaysInFolder(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "scenario")
+	eml := []byte("From: a@example.com\nSubject: s\n\nbody\n")
+	if err := os.MkdirAll(dir+"/messages", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{root + "/secret.eml": eml, dir + "/messages/ok.eml": eml} {
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{
+		dir + "/messages/relative.eml": "../../secret.eml",
+		dir + "/messages/absolute.eml": root + "/secret.eml",
+		dir + "/outside":               root,
+		dir + "/messages/alias.eml":    "ok.eml",
+	} {
+		if err := os.Symlink(target, link); err != nil {
+			t.Skipf("no symbolic links here: %v", err)
+		}
+	}
+	tests := []struct {
+		name    string
+		mailbox string // the INBOX table's keys
+		wantErr string // "" when the file loads
+	}{
+		{"a file inside", `files = ["messages/ok.eml"]`, ""},
+		{"a link inside the folder", `files = ["messages/alias.eml"]`, ""},
+		{"dot-dot", `files = ["../secret.eml"]`, "leaves the scenario's folder"},
+		{"absolute path", `files = ["` + root + `/secret.eml"]`, "leaves the scenario's folder"},
+		{"relative link out", `files = ["messages/relative.eml"]`, "path escapes from parent"},
+		{"absolute link out", `files = ["messages/absolute.eml"]`, "path escapes from parent"},
+		{"glob over links out", `files = ["messages/*.eml"]`, "path escapes from parent"},
+		{"linked folder", `files = ["outside/*.eml"]`, "path escapes from parent"},
+		{"message file through a linked folder", `messages = [{ file = "outside/secret.eml" }]`, "path escapes from parent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, "mine.toml")
+			src := "name = \"mine\"\n[[users]]\nname = \"a\"\npassword = \"p\"\n[[users.mailboxes]]\nname = \"INBOX\"\n" + tt.mailbox + "\n"
+			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			sc, err := LoadFile(path)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("LoadFile() = %v", err)
+				}
+				seeds, err := sc.Seeds(&sc.Users[0].Mailboxes[0], time.Now())
+				if err != nil || len(seeds) != 1 {
+					t.Fatalf("Seeds() = %d seeds, %v; want 1", len(seeds), err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("LoadFile() = %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
 }

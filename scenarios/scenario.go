@@ -83,6 +83,9 @@ type Server struct {
 	// PlaintextAuth allows LOGIN and AUTHENTICATE before TLS is up. It
 	// defaults to true only when TLS is "none".
 	PlaintextAuth *bool `toml:"plaintext_auth"`
+	// Limits bound what one client can make the server do; a zero field
+	// takes faults.DefaultLimits.
+	Limits faults.Limits `toml:"limits"`
 }
 
 // User is an account on the server.

@@ -1,7 +1,9 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"regexp"
 	"strings"
@@ -96,6 +98,10 @@ func validate(c *collector, s *Scenario) {
 		if cp == "" || strings.ContainsAny(cp, " []\r\n") {
 			c.add(fmt.Sprintf("server.capabilities[%d]", i), "%q is not a capability name", cp)
 		}
+	}
+	if err := s.Server.Limits.Validate(); err != nil {
+		key, msg, _ := strings.Cut(err.Error(), ": ")
+		c.add("server.limits."+key, "%s", msg)
 	}
 	users := map[string]*User{}
 	for i := range s.Users {
@@ -196,14 +202,38 @@ func validateFile(c *collector, s *Scenario, p, pattern string, glob bool) {
 		c.add(p, "%q: this scenario has no folder to read files from", pattern)
 		return
 	}
-	if !glob {
-		return
+	matches := []string{clean}
+	if glob {
+		var err error
+		matches, err = globFS(s.Files, clean)
+		switch {
+		case err != nil:
+			c.add(p, "%q: %v", pattern, err)
+			return
+		case len(matches) == 0:
+			c.add(p, "%q matches no file%s", pattern, whyNoMatch(s.Files, clean))
+			return
+		}
 	}
-	matches, err := globFS(s.Files, clean)
-	switch {
-	case err != nil:
-		c.add(p, "%q: %v", pattern, err)
-	case len(matches) == 0:
-		c.add(p, "%q matches no file", pattern)
+	// A name can stay inside the folder and its file not: a symbolic link
+	// out of it is refused when opened, and reported here.
+	for _, m := range matches {
+		if _, err := fs.Stat(s.Files, m); err != nil {
+			c.add(p, "%v", err)
+		}
 	}
+}
+
+// whyNoMatch says why a pattern matched nothing when the reason is not a
+// missing file: a symbolic link out of the folder, refused when opened.
+func whyNoMatch(fsys fs.FS, pattern string) string {
+	for p := pattern; p != "." && p != "/"; p = path.Dir(p) {
+		if strings.ContainsAny(p, `*?[\`) {
+			continue
+		}
+		if _, err := fs.Stat(fsys, p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Sprintf(" (%v)", err)
+		}
+	}
+	return ""
 }

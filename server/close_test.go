@@ -55,3 +55,40 @@ drop = "rst"
 	idle.Wait()
 	c.Close()
 }
+
+// TestStalledConnectionEndsWithClient checks that a stalled connection is
+// let go when its client hangs up, instead of staying half-open until the
+// server closes (the soak test found hundreds of them).
+func TestStalledConnectionEndsWithClient(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults string
+		send   string
+	}{
+		{"at accept", "[[faults]]\nstall = true\n", ""},
+		{"on a command", "[[faults]]\nwhen = { command = \"LIST\" }\nstall = true\n", "a LOGIN alice pw\r\nb LIST \"\" *\r\n"},
+		{"mid-reply", "[[faults]]\nwhen = { after_bytes = 200 }\nstall = true\n", "a LOGIN alice pw\r\nb SELECT INBOX\r\nc FETCH 1 BODY[]\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := NewTest(t, plainScenario(t, tt.faults))
+			w := dialWire(t, srv.Addr())
+			w.conn.Write([]byte(tt.send))
+			time.Sleep(100 * time.Millisecond)
+			w.conn.Close()
+			deadline := time.Now().Add(2 * time.Second)
+			for {
+				srv.mu.Lock()
+				held := len(srv.conns)
+				srv.mu.Unlock()
+				if held == 0 {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the server still holds %d connections 2s after the client left", held)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}

@@ -15,7 +15,7 @@ import (
 
 // plainScenario is a minimal plaintext scenario with the given faults,
 // written as a user would write the file.
-func plainScenario(t *testing.T, faultsTOML string) *scenarios.Scenario {
+func plainScenario(t testing.TB, faultsTOML string) *scenarios.Scenario {
 	t.Helper()
 	src := `
 name = "test"

@@ -15,8 +15,9 @@ import (
 type oauthServer struct {
 	xoauth2 bool
 	// check returns "" for a good token, or the RFC 7628 status to reject
-	// it with (invalid_token, insufficient_scope, ...).
-	check  func(user, token string) string
+	// it with (invalid_token, insufficient_scope, ...), or an error that
+	// ends the exchange without a challenge.
+	check  func(user, token string) (string, error)
 	failed bool
 }
 
@@ -35,7 +36,11 @@ func (o *oauthServer) Next(resp []byte) ([]byte, bool, error) {
 	user, token, ok := parseOAuth(resp, o.xoauth2)
 	reason := "invalid_request"
 	if ok {
-		if reason = o.check(user, token); reason == "" {
+		var err error
+		if reason, err = o.check(user, token); err != nil {
+			return nil, true, err
+		}
+		if reason == "" {
 			return nil, true, nil
 		}
 	}

@@ -37,6 +37,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now anchors the dates of generated messages; default time.Now.
 	Now func() time.Time
+	// Limits bound what one client can make the server do. Its non-zero
+	// fields override the scenario's [server.limits], whose non-zero
+	// fields override faults.DefaultLimits.
+	Limits faults.Limits
 }
 
 // Server is a running fake IMAP server.
@@ -53,22 +57,28 @@ type Server struct {
 	imap       *imapserver.Server
 	handoff    *handoff
 	transcript *Transcript
+	limits     faults.Limits
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // accept loop, connection set-up, imapserver.Serve
 
-	mu    sync.Mutex
-	conns map[*faults.Conn]struct{}
-	live  int // sessions the IMAP server has not closed yet
+	mu       sync.Mutex
+	conns    map[*faults.Conn]struct{}
+	live     int            // sessions the IMAP server has not closed yet
+	sessions map[string]int // logged-in sessions per user
 }
 
 // New validates the scenario, seeds the store and starts listening.
 func New(sc *scenarios.Scenario, opts Options) (*Server, error) {
-	s := &Server{sc: sc, opts: opts, users: map[string]*scenarios.User{}, conns: map[*faults.Conn]struct{}{}}
+	s := &Server{sc: sc, opts: opts, users: map[string]*scenarios.User{}, conns: map[*faults.Conn]struct{}{}, sessions: map[string]int{}}
 	s.log = opts.Logger
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.limits = opts.Limits.Or(sc.Server.Limits).Or(faults.DefaultLimits)
+	if err := s.limits.Validate(); err != nil {
+		return nil, fmt.Errorf("scenario %s: limits: %w", sc.Name, err)
 	}
 	set, err := faults.NewSet(sc.Faults)
 	if err != nil {
@@ -86,6 +96,9 @@ func New(sc *scenarios.Scenario, opts Options) (*Server, error) {
 	s.transcript = newTranscript(opts.Transcript)
 	if s.ln, err = listen(opts.Addr); err != nil {
 		return nil, err
+	}
+	if !isLoopback(s.ln.Addr()) {
+		s.log.Warn("listening beyond this machine: this fake server accepts the scenario's published test passwords", "addr", s.ln.Addr().String(), "scenario", sc.Name)
 	}
 	s.handoff = newHandoff(s.ln.Addr())
 	s.imap = imapserver.New(&imapserver.Options{
@@ -124,6 +137,13 @@ func listen(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on loopback: %w", err)
 	}
 	return ln, nil
+}
+
+// isLoopback reports whether a listener's address is reachable from this
+// machine only.
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 func (s *Server) setupTLS() error {
@@ -183,6 +203,13 @@ func (s *Server) acceptLoop() {
 			}
 			return
 		}
+		s.mu.Lock()
+		full := len(s.conns) >= s.limits.MaxConnections
+		s.mu.Unlock()
+		if full {
+			s.refuse(raw)
+			continue
+		}
 		c := s.set.NewConn(raw, s.connOptions())
 		s.mu.Lock()
 		s.conns[c] = struct{}{}
@@ -195,12 +222,31 @@ func (s *Server) acceptLoop() {
 	}
 }
 
+// refuse turns away a connection past MaxConnections, before it is
+// numbered, so that the scenario's per-connection faults count only the
+// connections it serves. A plaintext client reads why; an implicit TLS
+// one sees the socket close, since a handshake would cost more than the
+// refusal is worth.
+func (s *Server) refuse(raw net.Conn) {
+	what := fmt.Sprintf("connection from %s refused: %d connections open (max_connections)", raw.RemoteAddr(), s.limits.MaxConnections)
+	s.log.Warn("client hit a limit", "limit", what)
+	s.transcript.record(faults.TapEvent{Time: time.Now(), Dir: faults.DirInfo, Data: []byte("limit: " + what)})
+	if s.sc.Server.TLS != scenarios.TLSImplicit {
+		// A fresh socket's send buffer takes a line without blocking; the
+		// deadline only guards against the unexpected.
+		_ = raw.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = raw.Write([]byte("* BYE [LIMIT] Too many connections\r\n"))
+	}
+	_ = raw.Close()
+}
+
 func (s *Server) connOptions() faults.ConnOptions {
 	o := faults.ConnOptions{
 		RequireTLSForAuth: !*s.sc.Server.PlaintextAuth,
 		Capabilities:      s.sc.Server.Capabilities,
 		Tap:               s.transcript.record,
 		Logger:            s.log,
+		Limits:            s.limits,
 	}
 	if s.sc.Server.TLS == scenarios.TLSStartTLS {
 		o.StartTLS = s.tlsConfig
@@ -230,6 +276,29 @@ func (s *Server) setup(c *faults.Conn) {
 		}
 	}
 	ok = s.handoff.give(s.ctx, c)
+}
+
+// errUserLimit refuses a login past MaxConnectionsPerUser.
+var errUserLimit = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Too many connections for this user"}
+
+// claim counts a session logged in as user, or refuses it past the
+// per-user limit.
+func (s *Server) claim(user string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions[user] >= s.limits.MaxConnectionsPerUser {
+		return errUserLimit
+	}
+	s.sessions[user]++
+	return nil
+}
+
+func (s *Server) release(user string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions[user]--; s.sessions[user] <= 0 {
+		delete(s.sessions, user)
+	}
 }
 
 func (s *Server) forget(c *faults.Conn) {

@@ -16,6 +16,7 @@ import (
 type session struct {
 	*store.UserSession // nil until authenticated
 	srv                *Server
+	user               string // who logged in, counted against the per-user limit
 	done               func()
 }
 
@@ -30,6 +31,9 @@ var (
 // server does for a connection, so it tells the server the session ended.
 func (s *session) Close() error {
 	defer s.done()
+	if s.user != "" {
+		s.srv.release(s.user)
+	}
 	if s.UserSession != nil {
 		return s.UserSession.Close()
 	}
@@ -50,6 +54,11 @@ func (s *session) become(username string) error {
 	if u == nil {
 		return imapserver.ErrAuthFailed
 	}
+	if err := s.srv.claim(username); err != nil {
+		s.srv.log.Warn("client hit a limit", "limit", "max_connections_per_user", "user", username)
+		return err
+	}
+	s.user = username
 	s.UserSession = store.NewUserSession(u)
 	return nil
 }
@@ -85,21 +94,25 @@ func (s *session) Authenticate(mech string) (sasl.Server, error) {
 }
 
 // checkToken accepts a bearer token the scenario lists for the user, and
-// returns the rejection status otherwise.
-func (s *session) checkToken(username, token string) string {
+// returns the rejection status otherwise, or the error that ends the
+// exchange at once (the per-user limit).
+func (s *session) checkToken(username, token string) (string, error) {
 	u := s.srv.users[username]
 	if u == nil {
-		return "invalid_token"
+		return "invalid_token", nil
 	}
 	if status, ok := u.TokenErrors[token]; ok {
-		return status
+		return status, nil
 	}
 	for _, t := range u.Tokens {
-		if subtle.ConstantTimeCompare([]byte(t), []byte(token)) == 1 && s.become(username) == nil {
-			return ""
+		if subtle.ConstantTimeCompare([]byte(t), []byte(token)) == 1 {
+			if err := s.become(username); err != nil {
+				return "", err
+			}
+			return "", nil
 		}
 	}
-	return "invalid_token"
+	return "invalid_token", nil
 }
 
 // Namespace implements imapserver.SessionNamespace; NAMESPACE is

@@ -12,7 +12,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
+
+// Every command must leave no goroutine behind when it returns: serve's
+// server, check's sessions, verify's runs.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
 
 type result struct {
 	code           int

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 
@@ -31,9 +30,8 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		errorf(e, "%v", err)
 		return exitUsage
 	}
-	if host, _, err := net.SplitHostPort(*listen); err == nil && !isLoopback(host) {
-		fmt.Fprintf(e.stderr, "imapfault: warning: listening on %s, beyond this machine: this fake server accepts the scenario's published test passwords\n", *listen)
-	}
+	// server.New warns, through this logger, when the address is beyond
+	// loopback.
 	opts := server.Options{Addr: *listen, Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if *verbose {
 		opts.Transcript = e.stderr
@@ -80,12 +78,4 @@ func writeCA(path string, pem []byte) (string, error) {
 		path = filepath.Join(dir, "ca.pem")
 	}
 	return path, os.WriteFile(path, pem, 0o644)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -1,0 +1,140 @@
+package faults
+
+import (
+	"fmt"
+	"time"
+)
+
+// Limits bound what one client can make the server do, however hostile.
+// The wire layer enforces the per-connection ones (MaxLine, MaxLiteral,
+// CommandsPerSecond); the server counts connections. A zero field takes
+// its value from DefaultLimits.
+type Limits struct {
+	// MaxLine is the longest command the server reads, in bytes: every
+	// line of it, literals excluded. Past it a new command gets BAD; a
+	// line the server is already reading ends the connection with BYE.
+	MaxLine int `toml:"max_line"`
+	// MaxLiteral is the largest literal APPEND accepts, in bytes; other
+	// commands accept at most 4 KiB, go-imap's own cap for literals it
+	// holds in memory. Past it a literal gets NO [TOOBIG]; a
+	// non-synchronizing one, already on its way, also ends the connection.
+	MaxLiteral int64 `toml:"max_literal"`
+	// MaxConnections is how many connections the server holds at once;
+	// one more is greeted with BYE [LIMIT] and closed.
+	MaxConnections int `toml:"max_connections"`
+	// MaxConnectionsPerUser is how many sessions one user may have logged
+	// in at once; one more LOGIN or AUTHENTICATE gets NO [LIMIT].
+	MaxConnectionsPerUser int `toml:"max_connections_per_user"`
+	// CommandsPerSecond is the sustained command rate of one connection,
+	// with a burst of as many. A command past it gets NO [LIMIT]; a
+	// second's worth of refused commands in a row gets BYE.
+	CommandsPerSecond int `toml:"commands_per_second"`
+}
+
+// MaxCommandSize is go-imap's own bound on a command (RFC 2683 asks for at
+// least 8000 bytes). Past it imapserver answers NO [SERVERBUG] and reads
+// the rest of the line as a new command, so MaxLine may not exceed it.
+const MaxCommandSize = 50 << 10
+
+// bufferedLiteralMax is imapserver's cap on a literal it reads into memory
+// (every command but APPEND). Past it imapserver drops its own NO
+// [TOOBIG]: a synchronizing literal gets neither "+" nor an answer, and a
+// non-synchronizing one is read as commands, so the wire layer refuses
+// those itself.
+const bufferedLiteralMax = 4096
+
+// DefaultLimits are generous for any mail client and test suite, and keep
+// a hostile client from holding more than about a gigabyte of memory.
+var DefaultLimits = Limits{
+	MaxLine:               MaxCommandSize,
+	MaxLiteral:            16 << 20,
+	MaxConnections:        500,
+	MaxConnectionsPerUser: 100,
+	CommandsPerSecond:     1000,
+}
+
+// Or returns l with each zero field taken from d.
+func (l Limits) Or(d Limits) Limits {
+	if l.MaxLine == 0 {
+		l.MaxLine = d.MaxLine
+	}
+	if l.MaxLiteral == 0 {
+		l.MaxLiteral = d.MaxLiteral
+	}
+	if l.MaxConnections == 0 {
+		l.MaxConnections = d.MaxConnections
+	}
+	if l.MaxConnectionsPerUser == 0 {
+		l.MaxConnectionsPerUser = d.MaxConnectionsPerUser
+	}
+	if l.CommandsPerSecond == 0 {
+		l.CommandsPerSecond = d.CommandsPerSecond
+	}
+	return l
+}
+
+// Validate reports a limit that cannot work, naming its key.
+func (l Limits) Validate() error {
+	for _, f := range []struct {
+		key string
+		v   int64
+	}{
+		{"max_line", int64(l.MaxLine)},
+		{"max_literal", l.MaxLiteral},
+		{"max_connections", int64(l.MaxConnections)},
+		{"max_connections_per_user", int64(l.MaxConnectionsPerUser)},
+		{"commands_per_second", int64(l.CommandsPerSecond)},
+	} {
+		if f.v < 0 {
+			return fmt.Errorf("%s: %d is negative", f.key, f.v)
+		}
+	}
+	if l.MaxLine > MaxCommandSize {
+		return fmt.Errorf("max_line: %d is above %d, go-imap's own bound on a command", l.MaxLine, MaxCommandSize)
+	}
+	return nil
+}
+
+// limiter is one connection's command budget: a token bucket that refills
+// at the limit's rate and holds one second's worth.
+type limiter struct {
+	tokens  float64
+	at      time.Time
+	refused int // commands refused in a row
+}
+
+// allow takes a token for a command arriving at now, for rate commands a
+// second (0: no limit).
+func (l *limiter) allow(rate int, now time.Time) bool {
+	if rate <= 0 {
+		return true
+	}
+	if l.at.IsZero() {
+		l.tokens = float64(rate)
+	} else {
+		l.tokens = min(float64(rate), l.tokens+now.Sub(l.at).Seconds()*float64(rate))
+	}
+	l.at = now
+	if l.tokens < 1 {
+		l.refused++
+		return false
+	}
+	l.tokens--
+	l.refused = 0
+	return true
+}
+
+// validTag reports whether s can be echoed as a command's tag: an IMAP
+// atom of sane length without '+' (RFC 9051 section 9, tag).
+func validTag(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch <= ' ' || ch >= 0x7f || ch == '+' || ch == '(' || ch == ')' || ch == '{' || ch == '%' || ch == '*' || ch == '"' || ch == '\\' || ch == ']' {
+			return false
+		}
+	}
+	return true
+}
