@@ -42,7 +42,7 @@ type Event struct {
 // up: the transport policy is decided here, not by the IMAP server.
 type Conn struct {
 	set    *Set
-	opts   ConnOptions
+	opts   *ConnOptions // shared by the run's connections, never modified
 	n      int
 	start  time.Time
 	tcp    net.Conn // the accepted socket, for RST and for the TLS upgrade
@@ -86,12 +86,12 @@ type Conn struct {
 	dropped  bool
 }
 
-func newConn(s *Set, raw net.Conn, n int, opts ConnOptions) *Conn {
+func newConn(s *Set, raw net.Conn, n int, opts *ConnOptions) *Conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Conn{
 		set: s, opts: opts, n: n, start: time.Now(),
 		tcp: raw, raw: raw, ctx: ctx, cancel: cancel,
-		counts: make(map[string]int), fired: make(map[*armed]bool), phase: PhaseConnect,
+		phase: PhaseConnect,
 	}
 }
 
@@ -378,8 +378,16 @@ func (c *Conn) tapCommand(line []byte) {
 // startCommand runs the faults and the transport policy for a new command.
 func (c *Conn) startCommand(line []byte) error {
 	tag, name := commandName(line)
-	c.counts[name]++
-	cmd := &Command{Tag: tag, Name: name, N: c.counts[name]}
+	cmd := &Command{Tag: tag, Name: name}
+	// Counting costs a map per connection, so only runs whose faults
+	// name an nth occurrence keep count.
+	if c.set.countCommands {
+		if c.counts == nil {
+			c.counts = make(map[string]int)
+		}
+		c.counts[name]++
+		cmd.N = c.counts[name]
+	}
 	c.inCmd = cmd
 	c.cmdBytes = 0
 	if !c.rate.allow(c.opts.Limits.CommandsPerSecond, time.Now()) {
@@ -964,6 +972,9 @@ func (c *Conn) rawWrite(b []byte) error {
 		}
 		if c.bytesOut+int64(len(b)) < w.AfterBytes {
 			continue
+		}
+		if c.fired == nil {
+			c.fired = make(map[*armed]bool)
 		}
 		c.fired[a] = true
 		if !a.take() {

@@ -42,7 +42,7 @@ func TestConnRefusesWhatItDoesNotAdvertise(t *testing.T) {
 			}
 			server, client := net.Pipe()
 			defer client.Close()
-			c := set.NewConn(server, ConnOptions{StartTLS: &tls.Config{}})
+			c := set.NewConn(server, &ConnOptions{StartTLS: &tls.Config{}})
 			defer c.Close()
 			client.SetDeadline(time.Now().Add(5 * time.Second))
 			c.SetDeadline(time.Now().Add(5 * time.Second))

@@ -12,7 +12,9 @@ import (
 // counters (When.First, When.Probability) and the connection numbering.
 type Set struct {
 	armed []*armed
-	conns atomic.Int64
+	// countCommands is set when a fault names an nth occurrence.
+	countCommands bool
+	conns         atomic.Int64
 }
 
 // NewSet validates faults and arms them for a run.
@@ -29,6 +31,7 @@ func NewSet(faults []Fault) (*Set, error) {
 			return nil, fmt.Errorf("faults[%d] (%s): %w", i, f.Action.Kind(), err)
 		}
 		s.armed = append(s.armed, newArmed(f))
+		s.countCommands = s.countCommands || f.When.Nth > 0
 	}
 	return s, nil
 }
@@ -57,7 +60,8 @@ type ConnOptions struct {
 	Limits Limits
 }
 
-// NewConn wraps a freshly accepted TCP connection and numbers it.
-func (s *Set) NewConn(raw net.Conn, opts ConnOptions) *Conn {
+// NewConn wraps a freshly accepted TCP connection and numbers it. opts
+// may be shared by every connection of the run; it is not modified.
+func (s *Set) NewConn(raw net.Conn, opts *ConnOptions) *Conn {
 	return newConn(s, raw, int(s.conns.Add(1)), opts)
 }

@@ -58,6 +58,7 @@ type Server struct {
 	handoff    *handoff
 	transcript *Transcript
 	limits     faults.Limits
+	connOpts   *faults.ConnOptions
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -100,6 +101,7 @@ func New(sc *scenarios.Scenario, opts Options) (*Server, error) {
 	if !isLoopback(s.ln.Addr()) {
 		s.log.Warn("listening beyond this machine: this fake server accepts the scenario's published test passwords", "addr", s.ln.Addr().String(), "scenario", sc.Name)
 	}
+	s.connOpts = s.connOptions()
 	s.handoff = newHandoff(s.ln.Addr())
 	s.imap = imapserver.New(&imapserver.Options{
 		NewSession:   s.newSession,
@@ -210,7 +212,7 @@ func (s *Server) acceptLoop() {
 			s.refuse(raw)
 			continue
 		}
-		c := s.set.NewConn(raw, s.connOptions())
+		c := s.set.NewConn(raw, s.connOpts)
 		s.mu.Lock()
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
@@ -240,8 +242,10 @@ func (s *Server) refuse(raw net.Conn) {
 	_ = raw.Close()
 }
 
-func (s *Server) connOptions() faults.ConnOptions {
-	o := faults.ConnOptions{
+// connOptions is the wire layer's configuration, made once and shared by
+// every connection.
+func (s *Server) connOptions() *faults.ConnOptions {
+	o := &faults.ConnOptions{
 		RequireTLSForAuth: !*s.sc.Server.PlaintextAuth,
 		Capabilities:      s.sc.Server.Capabilities,
 		Tap:               s.transcript.record,
