@@ -408,10 +408,6 @@ func (r *report) runVerify(ctx context.Context) {
 // checkRuns is how many times check and curl each run.
 const checkRuns = 15
 
-// idleHold is how long check holds IDLE with its default --timeout
-// (client/idle.go: min(1s, timeout/4)).
-const idleHold = time.Second
-
 // runCheck times "imapfault check" and curl, alternately, against one
 // healthy server (STARTTLS, as the scenario says).
 func (r *report) runCheck(ctx context.Context, dir string) {
