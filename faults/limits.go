@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -137,4 +138,101 @@ func validTag(s string) bool {
 		}
 	}
 	return true
+}
+
+// overLong reports whether a line of n bytes takes the current command
+// past the line limit.
+func (c *Conn) overLong(n int) bool {
+	limit := c.opts.Limits.MaxLine
+	if c.inCmd != nil {
+		n += c.cmdBytes
+	}
+	return limit > 0 && n > limit
+}
+
+// refuseLine answers a line over the length limit without passing it on.
+// A new command gets BAD and the session goes on after the line's end; a
+// line the server is already reading (the rest of a command after a
+// literal, an IDLE or SASL exchange) cannot be taken back, so the
+// connection ends with BYE.
+func (c *Conn) refuseLine(head []byte) error {
+	limit := c.opts.Limits.MaxLine
+	c.limitHit(fmt.Sprintf("line over %d bytes refused", limit))
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.inCmd != nil || c.getMode() != "" {
+		return c.bye(fmt.Sprintf("Command line too long (limit %d bytes)", limit))
+	}
+	tag, _ := commandName(head)
+	if !validTag(tag) {
+		tag = "*"
+	}
+	return c.emit([]byte(fmt.Sprintf("%s BAD [TOOBIG] Command line too long (limit %d bytes)\r\n", tag, limit)))
+}
+
+// literalMax is the largest literal the current command may carry.
+func (c *Conn) literalMax() int64 {
+	limit := c.opts.Limits.MaxLiteral
+	if limit <= 0 {
+		limit = 1<<63 - 1
+	}
+	if c.inCmd != nil && c.inCmd.Name != "APPEND" {
+		limit = min(limit, bufferedLiteralMax)
+	}
+	return limit
+}
+
+// refuseLiteral answers a literal over the limit. When the server has seen
+// nothing of the command and the client waits for "+", NO [TOOBIG] is the
+// whole answer; otherwise the literal is on its way, or the server is
+// waiting for it, and the connection ends with BYE.
+func (c *Conn) refuseLiteral(size int64, nonSync, first bool) error {
+	cmd, limit := c.inCmd, c.literalMax()
+	c.limitHit(fmt.Sprintf("literal of %d bytes over %d refused", size, limit))
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.swallow {
+		if err := c.respondTagged(cmd, fmt.Sprintf("NO [TOOBIG] Literal of %d bytes is over the limit of %d", size, limit)); err != nil {
+			return err
+		}
+	}
+	if first && !nonSync && !c.swallow {
+		c.popInflight(cmd.Tag)
+		c.inCmd = nil
+		return nil
+	}
+	return c.bye("Too much data")
+}
+
+// refuseCommand answers a command past the rate limit with NO [LIMIT], or
+// ends a flood that goes on regardless with BYE.
+func (c *Conn) refuseCommand(cmd *Command) error {
+	rate := c.opts.Limits.CommandsPerSecond
+	c.limitHit(fmt.Sprintf("%s over %d commands per second refused", cmd.Name, rate))
+	c.swallow = true
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.rate.refused > rate {
+		return c.bye("Too many commands")
+	}
+	return c.respondTagged(cmd, fmt.Sprintf("NO [LIMIT] Too many commands (limit %d per second)", rate))
+}
+
+// limitHit records a limit the client ran into.
+func (c *Conn) limitHit(what string) {
+	c.tap(TapEvent{Dir: DirInfo, Data: []byte("limit: " + what)})
+	if c.opts.Logger != nil {
+		c.opts.Logger.Info("client hit a limit", "conn", c.n, "limit", what)
+	}
+}
+
+// bye sends an untagged BYE and closes the connection; the caller holds
+// wmu.
+func (c *Conn) bye(text string) error {
+	err := c.emit([]byte("* BYE " + text + "\r\n"))
+	c.Drop(false)
+	if err != nil && !errors.Is(err, ErrDropped) {
+		return err
+	}
+	return ErrDropped
 }

@@ -1,7 +1,9 @@
 package faults
 
-import "fmt"
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // Slice sends the server's output in writes of at most N bytes, so that a
 // client which assumes one read is one response breaks.

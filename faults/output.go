@@ -1,0 +1,257 @@
+package faults
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+)
+
+// Write takes the server's output, frames it and applies the faults.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	total := len(p)
+	for len(p) > 0 {
+		if c.outLit > 0 {
+			n := int64(len(p))
+			if n > c.outLit {
+				n = c.outLit
+			}
+			if err := c.writeLiteral(p[:n]); err != nil {
+				return 0, err
+			}
+			c.outLit -= n
+			p = p[n:]
+			continue
+		}
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			c.outLine = append(c.outLine, p...)
+			if len(c.outLine) > maxLine {
+				err := c.emit(c.outLine)
+				c.outLine = nil
+				if err != nil {
+					return 0, err
+				}
+			}
+			break
+		}
+		line := append(c.outLine, p[:i+1]...)
+		c.outLine = nil
+		p = p[i+1:]
+		if err := c.serverLine(line); err != nil {
+			return 0, err
+		}
+	}
+	return total, nil
+}
+
+func (c *Conn) writeLiteral(b []byte) error {
+	c.tap(TapEvent{Dir: DirOut, Data: b, Literal: true})
+	if c.litLimit >= 0 && int64(len(b)) > c.litLimit {
+		if err := c.rawWrite(b[:c.litLimit]); err != nil {
+			return err
+		}
+		c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: literal truncated, connection closed")})
+		c.Drop(false)
+		return ErrDropped
+	}
+	if c.litLimit >= 0 {
+		c.litLimit -= int64(len(b))
+	}
+	return c.rawWrite(b)
+}
+
+// serverLine applies the transport policy and the faults to one line of
+// server output and sends it.
+func (c *Conn) serverLine(raw []byte) error {
+	greeting := !c.greeted
+	c.greeted = true
+	if greeting {
+		c.setPhase(PhaseGreeting)
+		if err := c.fire(c.ctx, &Event{Point: PointGreeting, Phase: PhaseGreeting}); err != nil {
+			return err
+		}
+	}
+	line := parseLine(raw, greeting)
+	if line.Caps != nil {
+		line.Raw = line.withCaps(c.adjustCaps(line.Caps, c.filterActive))
+	}
+	out := line.Raw
+	var cmd *Command
+	if line.Tag != "*" && line.Tag != "+" {
+		cmd = c.popInflight(line.Tag)
+	}
+	for _, a := range c.set.armed {
+		f, ok := a.Action.(LineFilter)
+		if !ok || !c.filterActive(a, cmd) {
+			continue
+		}
+		out = f.FilterLine(c, &Line{Raw: out, Tag: line.Tag, Status: line.Status, Caps: line.Caps, Greeting: greeting})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	c.litLimit = -1
+	if size, _, ok := literalSize(out); ok {
+		c.outLit = size
+		c.litLimit = c.literalLimit(size, cmd)
+	}
+	if err := c.emit(out); err != nil {
+		return err
+	}
+	if c.closeAfter {
+		c.Drop(false)
+		return ErrDropped
+	}
+	return c.afterServerLine(line, cmd)
+}
+
+// afterServerLine moves the session phase along and fires the faults that
+// wait for a reply or a phase.
+func (c *Conn) afterServerLine(line *Line, cmd *Command) error {
+	if line.Greeting {
+		switch line.Status {
+		case "PREAUTH":
+			return c.enterPhase(PhaseAuthenticated)
+		case "BYE":
+			return nil
+		}
+		return c.enterPhase(PhaseNotAuthenticated)
+	}
+	if line.Tag == "+" {
+		if cur := c.current(); cur != nil && cur.Name == "IDLE" && c.Phase() != PhaseIdle {
+			c.smu.Lock()
+			c.idleFrom = c.phase
+			c.smu.Unlock()
+			return c.enterPhase(PhaseIdle)
+		}
+		return nil
+	}
+	if cmd == nil {
+		return nil
+	}
+	if cmd.Name == "AUTHENTICATE" {
+		c.setMode("")
+	}
+	next := ""
+	switch {
+	case line.Status == "OK" && (cmd.Name == "LOGIN" || cmd.Name == "AUTHENTICATE"):
+		next = PhaseAuthenticated
+	case cmd.Name == "SELECT" || cmd.Name == "EXAMINE":
+		next = PhaseAuthenticated
+		if line.Status == "OK" {
+			next = PhaseSelected
+		}
+	case line.Status == "OK" && (cmd.Name == "CLOSE" || cmd.Name == "UNSELECT"):
+		next = PhaseAuthenticated
+	case cmd.Name == "IDLE":
+		c.setMode("")
+		c.smu.Lock()
+		next = c.idleFrom
+		c.smu.Unlock()
+	}
+	if next != "" && next != c.Phase() {
+		if err := c.enterPhase(next); err != nil {
+			return err
+		}
+	}
+	return c.fire(c.ctx, &Event{Point: PointReply, Command: cmd, Phase: c.Phase(), Status: line.Status})
+}
+
+// emit sends one line (or an unexamined chunk) through the write shapers.
+func (c *Conn) emit(b []byte) error {
+	c.tap(TapEvent{Dir: DirOut, Data: b})
+	write := c.rawWrite
+	for i := len(c.set.armed) - 1; i >= 0; i-- {
+		a := c.set.armed[i]
+		s, ok := a.Action.(WriteShaper)
+		if !ok || !c.filterActive(a, nil) {
+			continue
+		}
+		next := write
+		write = func(b []byte) error { return s.Shape(c.ctx, c, b, next) }
+	}
+	return write(b)
+}
+
+// rawWrite writes to the socket and fires the byte-count faults.
+func (c *Conn) rawWrite(b []byte) error {
+	for _, a := range c.set.armed {
+		w := a.When
+		act, ok := a.Action.(EventAction)
+		if !ok || w.Point() != PointBytes || c.fired[a] || (w.Connection > 0 && w.Connection != c.n) {
+			continue
+		}
+		if c.bytesOut+int64(len(b)) < w.AfterBytes {
+			continue
+		}
+		if c.fired == nil {
+			c.fired = make(map[*armed]bool)
+		}
+		c.fired[a] = true
+		if !a.take() {
+			continue
+		}
+		head := b[:w.AfterBytes-c.bytesOut]
+		if err := c.rawWrite(head); err != nil {
+			return err
+		}
+		b = b[len(head):]
+		ev := &Event{Point: PointBytes, Phase: c.Phase()}
+		c.logFired(a, ev)
+		if err := act.Apply(c.ctx, c, ev); err != nil {
+			return err
+		}
+	}
+	if err := c.waitIfStalled(); err != nil {
+		return err
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	n, err := c.transport().Write(b)
+	c.bytesOut += int64(n)
+	if err != nil && c.isDropped() {
+		return ErrDropped
+	}
+	return err
+}
+
+// closeAfterWrite makes the connection close once the line being filtered
+// is sent.
+func (c *Conn) closeAfterWrite() { c.closeAfter = true }
+
+// WriteRaw sends bytes to the client as they are, outside IMAP framing.
+func (c *Conn) WriteRaw(b []byte) error {
+	c.tap(TapEvent{Dir: DirOut, Data: b})
+	return c.rawWrite(b)
+}
+
+// errSwallowed tells the reader that a fault answered the command itself.
+var errSwallowed = errors.New("command answered by a fault")
+
+// Respond sends a status line for ev: the tagged reply to the command at a
+// command point (which then never reaches the server), an untagged line
+// anywhere else. A BYE closes the connection after it is sent.
+func (c *Conn) Respond(ev *Event, status string) error {
+	var err error
+	if ev.Point == PointCommand && ev.Command != nil {
+		err = c.respondTagged(ev.Command, status)
+		if err == nil {
+			err = errSwallowed
+		}
+	} else {
+		err = c.emit([]byte("* " + status + "\r\n"))
+	}
+	if strings.HasPrefix(strings.ToUpper(status), "BYE") {
+		c.Drop(false)
+		return ErrDropped
+	}
+	return err
+}
+
+// respondTagged writes a tagged reply; the caller holds wmu.
+func (c *Conn) respondTagged(cmd *Command, status string) error {
+	return c.emit([]byte(cmd.Tag + " " + status + "\r\n"))
+}

@@ -1,0 +1,53 @@
+package faults
+
+import (
+	"strings"
+)
+
+// adjustCaps applies the transport policy and the capability faults.
+func (c *Conn) adjustCaps(caps []string, active func(*armed, *Command) bool) []string {
+	if c.opts.Capabilities != nil {
+		caps = append([]string(nil), c.opts.Capabilities...)
+	}
+	isTLS := c.TLS()
+	preAuth := c.Phase() == PhaseNotAuthenticated || c.Phase() == PhaseGreeting
+	if c.opts.StartTLS != nil && !isTLS && preAuth && !hasCap(caps, "STARTTLS") {
+		caps = append(caps, "STARTTLS")
+	}
+	if c.opts.RequireTLSForAuth && !isTLS && preAuth {
+		kept := caps[:0:0]
+		for _, cp := range caps {
+			if !strings.HasPrefix(strings.ToUpper(cp), "AUTH=") {
+				kept = append(kept, cp)
+			}
+		}
+		caps = kept
+		if !hasCap(caps, "LOGINDISABLED") {
+			caps = append(caps, "LOGINDISABLED")
+		}
+	}
+	for _, a := range c.set.armed {
+		if f, ok := a.Action.(*Capabilities); ok && active(a, nil) {
+			caps = f.apply(caps)
+		}
+	}
+	return caps
+}
+
+// advertises reports whether the capabilities the client is shown now
+// include name. A server that hides STARTTLS or announces LOGINDISABLED
+// must also refuse the command, as a real one does: clients that send it
+// regardless (fetchmail with TLS required, imaplib's login) would
+// otherwise succeed where a customer's client fails.
+func (c *Conn) advertises(name string) bool {
+	return hasCap(c.adjustCaps(nil, c.filterMatches), name)
+}
+
+func hasCap(caps []string, name string) bool {
+	for _, c := range caps {
+		if strings.EqualFold(c, name) {
+			return true
+		}
+	}
+	return false
+}
