@@ -33,7 +33,13 @@ var results struct {
 // record adds a case to the table; its status is read from t when the
 // test ends, so a failure or skip anywhere in it shows.
 func record(t *testing.T, client string, f *fake, want string) *result {
-	r := &result{client: client, scenario: f.sc.Name, transport: f.transport, want: want}
+	return recordCase(t, client, f.sc.Name, f.transport, want)
+}
+
+// recordCase is record for a case without a fake server: the tester
+// against dovecot.
+func recordCase(t *testing.T, client, scenario, transport, want string) *result {
+	r := &result{client: client, scenario: scenario, transport: transport, want: want}
 	results.Lock()
 	results.list = append(results.list, r)
 	results.Unlock()
@@ -79,9 +85,11 @@ not edit by hand. Each real client runs against `+"`server.New`"+` on loopback:
 against `+"`healthy`"+` over plaintext, STARTTLS and implicit TLS (trusting the
 run's CA) it must log in, list, select INBOX, fetch and, where it can, set and
 clear flags, append and expunge; against a fault scenario it must fail the
-way a customer's would, asserted from its own exit code or error text.
+way a customer's would, asserted from its own exit code or error text. The
+`+"`imapfault check`"+` column is the other direction: the tester against Debian's
+dovecot-imapd on loopback, each case asserting its diagnosis.
 
-Clients, as run here:
+Clients and servers, as run here:
 
 `)
 	for _, v := range versions() {
@@ -105,6 +113,7 @@ func versions() []string {
 		{"imaplib", []string{"python3", "--version"}, "Python "},
 		{"mbsync", []string{"mbsync", "--version"}, "isync "},
 		{"fetchmail", []string{"fetchmail", "--version"}, "This is fetchmail release "},
+		{"dovecot", []string{"dovecot", "--version"}, ""},
 		{"imapflow", []string{"node", "-p", `"imapflow " + require("./node/node_modules/imapflow/package.json").version + ", Node.js " + process.version`}, "imapflow "},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
