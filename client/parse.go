@@ -160,23 +160,6 @@ func (p *parser) atom() (any, error) {
 	return atom(a), nil
 }
 
-// number reads an unsigned 32-bit number.
-func (p *parser) number() (uint32, error) {
-	v, err := p.value()
-	if err != nil {
-		return 0, err
-	}
-	a, ok := v.(atom)
-	if !ok {
-		return 0, p.errorf("want a number, got %v", v)
-	}
-	n, err := strconv.ParseUint(string(a), 10, 32)
-	if err != nil {
-		return 0, p.errorf("want a number, got %q", a)
-	}
-	return uint32(n), nil
-}
-
 // str returns a value as text: atoms and strings alike; NIL is "".
 func str(v any) string {
 	switch v := v.(type) {

@@ -191,7 +191,11 @@ func (c *Conn) Drop(rst bool) {
 	if tc, ok := c.tcp.(*net.TCPConn); ok && rst {
 		_ = tc.SetLinger(0)
 	}
-	c.tap(TapEvent{Dir: DirInfo, Data: []byte(map[bool]string{true: "fault: connection reset", false: "fault: connection closed"}[rst])})
+	what := "fault: connection closed"
+	if rst {
+		what = "fault: connection reset"
+	}
+	c.tap(TapEvent{Dir: DirInfo, Data: []byte(what)})
 	_ = c.tcp.Close()
 }
 

@@ -63,9 +63,7 @@ type LiteralFilter interface {
 
 // Kind describes one action type for the scenario decoder.
 type Kind struct {
-	Name    string
-	Layer   string
-	Summary string
+	Name string
 	// New returns a pointer to a zero action, ready to be decoded into.
 	New func() Action
 }
@@ -74,20 +72,20 @@ type Kind struct {
 // than per-file init registration so that the whole catalogue is visible in
 // one place and lookups can say what is known.
 var Kinds = []Kind{
-	{"capabilities", "capabilities", "add or remove capabilities in every CAPABILITY list", func() Action { return new(Capabilities) }},
-	{"delay", "any", "wait before the server goes on", func() Action { return new(Delay) }},
-	{"drop", "tcp", "close the connection (fin) or reset it (rst)", func() Action { return new(Drop) }},
-	{"greeting", "greeting", "replace the greeting's text or status (BYE, PREAUTH)", func() Action { return new(Greeting) }},
-	{"ignore", "any", "swallow a command and never answer it", func() Action { return new(Ignore) }},
-	{"line_endings", "syntax", "send LF instead of CRLF", func() Action { return new(LineEndings) }},
-	{"respond", "any", "answer a command (or send an untagged line) with a given status, code and text", func() Action { return new(Respond) }},
-	{"rewrite", "any", "replace text in the server's lines with a regular expression", func() Action { return new(Rewrite) }},
-	{"slice", "tcp", "send the server's output in writes of at most N bytes", func() Action { return new(Slice) }},
-	{"stall", "tcp", "stop reading and writing, keep the socket open", func() Action { return new(Stall) }},
-	{"throttle", "tcp", "limit the server's output to N bytes per second", func() Action { return new(Throttle) }},
-	{"tls", "tls", "accept only some TLS versions, or stall or refuse the handshake", func() Action { return new(TLS) }},
-	{"truncate", "fetch", "cut the next literal short after N bytes and close the connection", func() Action { return new(Truncate) }},
-	{"write", "any", "send raw bytes to the client", func() Action { return new(Write) }},
+	{"capabilities", func() Action { return new(Capabilities) }},
+	{"delay", func() Action { return new(Delay) }},
+	{"drop", func() Action { return new(Drop) }},
+	{"greeting", func() Action { return new(Greeting) }},
+	{"ignore", func() Action { return new(Ignore) }},
+	{"line_endings", func() Action { return new(LineEndings) }},
+	{"respond", func() Action { return new(Respond) }},
+	{"rewrite", func() Action { return new(Rewrite) }},
+	{"slice", func() Action { return new(Slice) }},
+	{"stall", func() Action { return new(Stall) }},
+	{"throttle", func() Action { return new(Throttle) }},
+	{"tls", func() Action { return new(TLS) }},
+	{"truncate", func() Action { return new(Truncate) }},
+	{"write", func() Action { return new(Write) }},
 }
 
 // LookupKind returns the kind with the given name.

@@ -45,8 +45,9 @@ func (g *Greeting) FilterLine(c *Conn, l *Line) []byte {
 	if g.Status != "" {
 		status = strings.ToUpper(g.Status)
 	}
-	if g.Greeting == "" {
-		g = &Greeting{Greeting: "Service unavailable", Status: g.Status}
+	greeting := g.Greeting
+	if greeting == "" {
+		greeting = "Service unavailable" // a BYE needs some text
 	}
 	code := ""
 	if open, end := strings.Index(text, "["), strings.Index(text, "]"); open >= 0 && end > open {
@@ -56,5 +57,5 @@ func (g *Greeting) FilterLine(c *Conn, l *Line) []byte {
 		code = ""
 		c.closeAfterWrite()
 	}
-	return []byte("* " + status + " " + code + g.Greeting + eol)
+	return []byte("* " + status + " " + code + greeting + eol)
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -260,9 +259,4 @@ func Summary(results []Result) (passed, failed int) {
 		}
 	}
 	return passed, failed
-}
-
-// SortByName orders results by scenario name, for stable reports.
-func SortByName(results []Result) {
-	sort.Slice(results, func(i, j int) bool { return results[i].Scenario < results[j].Scenario })
 }
