@@ -43,10 +43,7 @@ type Conn struct {
 	set    *Set
 	opts   *ConnOptions // shared by the run's connections, never modified
 	n      int
-	start  time.Time
 	tcp    net.Conn // the accepted socket, for RST and for the TLS upgrade
-	ctx    context.Context
-	cancel context.CancelFunc
 	timers sync.WaitGroup
 
 	rmu     sync.Mutex // the client-to-server side
@@ -76,21 +73,89 @@ type Conn struct {
 	smu      sync.Mutex // state both sides share
 	raw      net.Conn   // tcp, or the TLS connection over it
 	isTLS    bool
-	mode     string // "", "idle" or "auth": what client lines mean now
-	phase    string
-	idleFrom string // the phase to return to when IDLE ends
-	epoch    int    // counts phase changes, so that a phase's timers know it ended
+	dropped  bool
+	ended    bool // the connection is closed: its context is done
+	mode     mode
+	phase    phase
+	idleFrom phase // the phase to return to when IDLE ends
+	epoch    int   // counts phase changes, so that a phase's timers know it ended
 	inflight []*Command
 	stalled  chan struct{} // closed: never; set: the connection is stalled
-	dropped  bool
+	done     chan struct{} // made by the first wait on the context, closed at the end
 }
 
+// mode is what client lines mean now.
+type mode uint8
+
+const (
+	modeCommand mode = iota
+	modeIdle         // the client may send DONE
+	modeAuth         // SASL responses
+)
+
+// phase is a session phase as an index into phases. The connection keeps
+// its state in small integers because an idle server holds one Conn per
+// client for hours, thousands at a time.
+type phase uint8
+
+const (
+	phaseConnect phase = iota
+	phaseGreeting
+	phaseNotAuthenticated
+	phaseAuthenticated
+	phaseSelected
+	phaseIdle
+)
+
+func (p phase) String() string { return phases[p] }
+
 func newConn(s *Set, raw net.Conn, n int, opts *ConnOptions) *Conn {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Conn{
-		set: s, opts: opts, n: n, start: time.Now(),
-		tcp: raw, raw: raw, ctx: ctx, cancel: cancel,
-		phase: PhaseConnect,
+	return &Conn{set: s, opts: opts, n: n, tcp: raw, raw: raw}
+}
+
+// life is the connection's lifetime as a context: it ends when the
+// connection closes. It makes its Done channel only when something waits,
+// which an idle connection never does, and costs no allocation of its own.
+type life Conn
+
+func (c *Conn) life() context.Context { return (*life)(c) }
+
+func (l *life) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+func (l *life) Value(any) any { return nil }
+
+func (l *life) Done() <-chan struct{} {
+	c := (*Conn)(l)
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.ended {
+			close(c.done)
+		}
+	}
+	return c.done
+}
+
+func (l *life) Err() error {
+	c := (*Conn)(l)
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	if c.ended {
+		return context.Canceled
+	}
+	return nil
+}
+
+// end makes the connection's context done.
+func (c *Conn) end() {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	if !c.ended {
+		c.ended = true
+		if c.done != nil {
+			close(c.done)
+		}
 	}
 }
 
@@ -98,7 +163,9 @@ func newConn(s *Set, raw net.Conn, n int, opts *ConnOptions) *Conn {
 func (c *Conn) Number() int { return c.n }
 
 // Phase returns the session phase the connection is in.
-func (c *Conn) Phase() string {
+func (c *Conn) Phase() string { return c.getPhase().String() }
+
+func (c *Conn) getPhase() phase {
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	return c.phase
@@ -108,7 +175,7 @@ func (c *Conn) Phase() string {
 // reset, silence, delay, a non-IMAP banner) and arms the timers. An error
 // means the connection is finished.
 func (c *Conn) Connect(ctx context.Context) error {
-	c.armTimers(PhaseConnect)
+	c.armTimers(phaseConnect)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	return c.fire(ctx, &Event{Point: PointConnect, Phase: PhaseConnect})
@@ -171,13 +238,13 @@ func (c *Conn) transport() net.Conn {
 	return c.raw
 }
 
-func (c *Conn) getMode() string {
+func (c *Conn) getMode() mode {
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	return c.mode
 }
 
-func (c *Conn) setMode(m string) {
+func (c *Conn) setMode(m mode) {
 	c.smu.Lock()
 	c.mode = m
 	c.smu.Unlock()
@@ -234,15 +301,15 @@ func (c *Conn) drainStalled() {
 	c.sock.Lock()
 	defer c.sock.Unlock()
 	buf := make([]byte, 4096)
-	for c.ctx.Err() == nil {
+	for c.life().Err() == nil {
 		if _, err := c.transport().Read(buf); err != nil {
-			if c.ctx.Err() == nil {
+			if c.life().Err() == nil {
 				c.tap(TapEvent{Dir: DirInfo, Data: []byte("stalled connection ended: " + err.Error())})
 			}
 			break
 		}
 	}
-	c.cancel()
+	c.end()
 	_ = c.tcp.Close()
 }
 
@@ -253,7 +320,7 @@ func (c *Conn) waitIfStalled() error {
 	if st == nil {
 		return nil
 	}
-	<-c.ctx.Done()
+	<-c.life().Done()
 	return ErrDropped
 }
 
@@ -266,7 +333,7 @@ func (c *Conn) Sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ErrDropped
-	case <-c.ctx.Done():
+	case <-c.life().Done():
 		return ErrDropped
 	}
 }
@@ -281,7 +348,7 @@ func (c *Conn) tap(ev TapEvent) {
 
 // Close closes the connection and stops its timers and stalls.
 func (c *Conn) Close() error {
-	c.cancel()
+	c.end()
 	err := c.tcp.Close()
 	c.timers.Wait()
 	return err

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-func (c *Conn) setPhase(p string) {
+func (c *Conn) setPhase(p phase) {
 	c.smu.Lock()
 	c.phase = p
 	c.smu.Unlock()
@@ -14,10 +14,10 @@ func (c *Conn) setPhase(p string) {
 
 // enterPhase records a new phase, fires the faults waiting for it and arms
 // its timers.
-func (c *Conn) enterPhase(p string) error {
+func (c *Conn) enterPhase(p phase) error {
 	c.setPhase(p)
 	c.armTimers(p)
-	return c.fire(c.ctx, &Event{Point: PointPhase, Phase: p})
+	return c.fire(c.life(), &Event{Point: PointPhase, Phase: p.String()})
 }
 
 func (c *Conn) popInflight(tag string) *Command {
@@ -98,7 +98,7 @@ func (c *Conn) logFired(a *armed, ev *Event) {
 // armTimers starts the timer faults that count from phase p. Each runs in
 // a goroutine the connection owns: it ends when the connection closes or
 // the phase it belongs to is over.
-func (c *Conn) armTimers(p string) {
+func (c *Conn) armTimers(p phase) {
 	c.smu.Lock()
 	c.epoch++
 	epoch := c.epoch
@@ -113,7 +113,7 @@ func (c *Conn) armTimers(p string) {
 		if from == "" {
 			from = PhaseConnect
 		}
-		if from != p {
+		if from != p.String() {
 			continue
 		}
 		c.timers.Add(1)
@@ -133,7 +133,7 @@ func (c *Conn) runTimer(a *armed, act EventAction, epoch int) {
 	for {
 		t := time.NewTimer(wait)
 		select {
-		case <-c.ctx.Done():
+		case <-c.life().Done():
 			t.Stop()
 			return
 		case <-t.C:
@@ -147,7 +147,7 @@ func (c *Conn) runTimer(a *armed, act EventAction, epoch int) {
 		ev := &Event{Point: PointTimer, Phase: c.Phase()}
 		c.wmu.Lock()
 		c.logFired(a, ev)
-		err := act.Apply(c.ctx, c, ev)
+		err := act.Apply(c.life(), c, ev)
 		c.wmu.Unlock()
 		if err != nil || w.Every == 0 {
 			return

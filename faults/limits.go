@@ -160,7 +160,7 @@ func (c *Conn) refuseLine(head []byte) error {
 	c.limitHit(fmt.Sprintf("line over %d bytes refused", limit))
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.inCmd != nil || c.getMode() != "" {
+	if c.inCmd != nil || c.getMode() != modeCommand {
 		return c.bye(fmt.Sprintf("Command line too long (limit %d bytes)", limit))
 	}
 	tag, _ := commandName(head)

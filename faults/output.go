@@ -68,8 +68,8 @@ func (c *Conn) serverLine(raw []byte) error {
 	greeting := !c.greeted
 	c.greeted = true
 	if greeting {
-		c.setPhase(PhaseGreeting)
-		if err := c.fire(c.ctx, &Event{Point: PointGreeting, Phase: PhaseGreeting}); err != nil {
+		c.setPhase(phaseGreeting)
+		if err := c.fire(c.life(), &Event{Point: PointGreeting, Phase: PhaseGreeting}); err != nil {
 			return err
 		}
 	}
@@ -113,18 +113,18 @@ func (c *Conn) afterServerLine(line *Line, cmd *Command) error {
 	if line.Greeting {
 		switch line.Status {
 		case "PREAUTH":
-			return c.enterPhase(PhaseAuthenticated)
+			return c.enterPhase(phaseAuthenticated)
 		case "BYE":
 			return nil
 		}
-		return c.enterPhase(PhaseNotAuthenticated)
+		return c.enterPhase(phaseNotAuthenticated)
 	}
 	if line.Tag == "+" {
-		if cur := c.current(); cur != nil && cur.Name == "IDLE" && c.Phase() != PhaseIdle {
+		if cur := c.current(); cur != nil && cur.Name == "IDLE" && c.getPhase() != phaseIdle {
 			c.smu.Lock()
 			c.idleFrom = c.phase
 			c.smu.Unlock()
-			return c.enterPhase(PhaseIdle)
+			return c.enterPhase(phaseIdle)
 		}
 		return nil
 	}
@@ -132,31 +132,33 @@ func (c *Conn) afterServerLine(line *Line, cmd *Command) error {
 		return nil
 	}
 	if cmd.Name == "AUTHENTICATE" {
-		c.setMode("")
+		c.setMode(modeCommand)
 	}
-	next := ""
+	next := c.getPhase()
 	switch {
 	case line.Status == "OK" && (cmd.Name == "LOGIN" || cmd.Name == "AUTHENTICATE"):
-		next = PhaseAuthenticated
+		next = phaseAuthenticated
 	case cmd.Name == "SELECT" || cmd.Name == "EXAMINE":
-		next = PhaseAuthenticated
+		next = phaseAuthenticated
 		if line.Status == "OK" {
-			next = PhaseSelected
+			next = phaseSelected
 		}
 	case line.Status == "OK" && (cmd.Name == "CLOSE" || cmd.Name == "UNSELECT"):
-		next = PhaseAuthenticated
+		next = phaseAuthenticated
 	case cmd.Name == "IDLE":
-		c.setMode("")
+		c.setMode(modeCommand)
 		c.smu.Lock()
-		next = c.idleFrom
+		if c.phase == phaseIdle {
+			next = c.idleFrom
+		}
 		c.smu.Unlock()
 	}
-	if next != "" && next != c.Phase() {
+	if next != c.getPhase() {
 		if err := c.enterPhase(next); err != nil {
 			return err
 		}
 	}
-	return c.fire(c.ctx, &Event{Point: PointReply, Command: cmd, Phase: c.Phase(), Status: line.Status})
+	return c.fire(c.life(), &Event{Point: PointReply, Command: cmd, Phase: c.Phase(), Status: line.Status})
 }
 
 // emit sends one line (or an unexamined chunk) through the write shapers.
@@ -170,7 +172,7 @@ func (c *Conn) emit(b []byte) error {
 			continue
 		}
 		next := write
-		write = func(b []byte) error { return s.Shape(c.ctx, c, b, next) }
+		write = func(b []byte) error { return s.Shape(c.life(), c, b, next) }
 	}
 	return write(b)
 }
@@ -200,7 +202,7 @@ func (c *Conn) rawWrite(b []byte) error {
 		b = b[len(head):]
 		ev := &Event{Point: PointBytes, Phase: c.Phase()}
 		c.logFired(a, ev)
-		if err := act.Apply(c.ctx, c, ev); err != nil {
+		if err := act.Apply(c.life(), c, ev); err != nil {
 			return err
 		}
 	}

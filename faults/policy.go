@@ -10,7 +10,8 @@ func (c *Conn) adjustCaps(caps []string, active func(*armed, *Command) bool) []s
 		caps = append([]string(nil), c.opts.Capabilities...)
 	}
 	isTLS := c.TLS()
-	preAuth := c.Phase() == PhaseNotAuthenticated || c.Phase() == PhaseGreeting
+	p := c.getPhase()
+	preAuth := p == phaseNotAuthenticated || p == phaseGreeting
 	if c.opts.StartTLS != nil && !isTLS && preAuth && !hasCap(caps, "STARTTLS") {
 		caps = append(caps, "STARTTLS")
 	}

@@ -128,14 +128,14 @@ func (c *Conn) clientLine(line []byte) error {
 	case c.inCmd != nil:
 		// A line after a literal continues the same command.
 		c.tapCommand(line)
-	case c.getMode() == "idle":
+	case c.getMode() == modeIdle:
 		c.tap(TapEvent{Dir: DirIn, Data: line})
 		c.in = append(c.in, line...)
 		if strings.EqualFold(strings.TrimSpace(string(line)), "DONE") {
-			c.setMode("")
+			c.setMode(modeCommand)
 		}
 		return nil
-	case c.getMode() == "auth":
+	case c.getMode() == modeAuth:
 		c.tap(TapEvent{Dir: DirIn, Data: line, Secret: true})
 		c.in = append(c.in, line...)
 		return nil
@@ -165,9 +165,9 @@ func (c *Conn) clientLine(line []byte) error {
 	if cmd := c.inCmd; cmd != nil && !c.swallow {
 		switch cmd.Name {
 		case "IDLE":
-			c.setMode("idle")
+			c.setMode(modeIdle)
 		case "AUTHENTICATE":
-			c.setMode("auth")
+			c.setMode(modeAuth)
 		}
 	}
 	c.inCmd = nil
@@ -219,7 +219,7 @@ func (c *Conn) startCommand(line []byte) error {
 	}
 	ev := &Event{Point: PointCommand, Command: cmd, Phase: c.Phase()}
 	c.wmu.Lock()
-	err := c.fire(c.ctx, ev)
+	err := c.fire(c.life(), ev)
 	c.wmu.Unlock()
 	if errors.Is(err, errSwallowed) {
 		c.swallow = true
@@ -255,7 +255,7 @@ func (c *Conn) startTLS(cmd *Command) error {
 	c.wmu.Lock()
 	err := c.respondTagged(cmd, "OK Begin TLS negotiation now")
 	if err == nil {
-		err = c.fire(c.ctx, &Event{Point: PointReply, Command: cmd, Phase: c.Phase(), Status: "OK"})
+		err = c.fire(c.life(), &Event{Point: PointReply, Command: cmd, Phase: c.Phase(), Status: "OK"})
 	}
 	c.wmu.Unlock()
 	if err != nil {
@@ -265,7 +265,7 @@ func (c *Conn) startTLS(cmd *Command) error {
 	// section 6.2.1): keeping them would be the STARTTLS injection bug.
 	c.inLine = nil
 	c.discard = true
-	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(c.life(), 30*time.Second)
 	defer cancel()
 	if err := c.upgrade(ctx, c.opts.StartTLS, c.tcp); err != nil {
 		c.Drop(false)
