@@ -178,7 +178,7 @@ func (c *Conn) Connect(ctx context.Context) error {
 	c.armTimers(phaseConnect)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return c.fire(ctx, &Event{Point: PointConnect, Phase: PhaseConnect})
+	return c.fire(ctx, Event{Point: PointConnect, Phase: PhaseConnect})
 }
 
 // HandshakeTLS makes the connection implicit TLS.

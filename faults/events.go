@@ -17,7 +17,20 @@ func (c *Conn) setPhase(p phase) {
 func (c *Conn) enterPhase(p phase) error {
 	c.setPhase(p)
 	c.armTimers(p)
-	return c.fire(c.life(), &Event{Point: PointPhase, Phase: p.String()})
+	return c.fire(c.life(), Event{Point: PointPhase, Phase: p.String()})
+}
+
+// inflightTag returns the tag of the in-flight command that tag names, or
+// "": a reply's tag then costs no allocation.
+func (c *Conn) inflightTag(tag []byte) string {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	for _, cmd := range c.inflight {
+		if cmd.Tag == string(tag) {
+			return cmd.Tag
+		}
+	}
+	return ""
 }
 
 func (c *Conn) popInflight(tag string) *Command {
@@ -74,14 +87,17 @@ func (c *Conn) matches(a *armed, ev *Event) bool {
 // fire runs the event actions matching ev, in the order the scenario
 // declares them. errSwallowed from an action ends the command's journey.
 // The caller holds wmu, so that actions write in turn with the server.
-func (c *Conn) fire(ctx context.Context, ev *Event) error {
+// ev is copied to the heap only for an action that runs: every command and
+// reply passes through here, and most match nothing.
+func (c *Conn) fire(ctx context.Context, ev Event) error {
 	for _, a := range c.set.armed {
 		act, ok := a.Action.(EventAction)
-		if !ok || !c.matches(a, ev) || !a.take() {
+		if !ok || !c.matches(a, &ev) || !a.take() {
 			continue
 		}
-		c.logFired(a, ev)
-		if err := act.Apply(ctx, c, ev); err != nil {
+		fired := ev
+		c.logFired(a, &fired)
+		if err := act.Apply(ctx, c, &fired); err != nil {
 			return err
 		}
 	}

@@ -99,9 +99,9 @@ func (l Limits) Validate() error {
 // limiter is one connection's command budget: a token bucket that refills
 // at the limit's rate and holds one second's worth.
 type limiter struct {
-	tokens  float64
 	at      time.Time
-	refused int // commands refused in a row
+	tokens  float32 // 32 bits fit the Conn in a smaller size class
+	refused int32   // commands refused in a row
 }
 
 // allow takes a token for a command arriving at now, for rate commands a
@@ -111,9 +111,9 @@ func (l *limiter) allow(rate int, now time.Time) bool {
 		return true
 	}
 	if l.at.IsZero() {
-		l.tokens = float64(rate)
+		l.tokens = float32(rate)
 	} else {
-		l.tokens = min(float64(rate), l.tokens+now.Sub(l.at).Seconds()*float64(rate))
+		l.tokens = float32(min(float64(rate), float64(l.tokens)+now.Sub(l.at).Seconds()*float64(rate)))
 	}
 	l.at = now
 	if l.tokens < 1 {
@@ -212,7 +212,7 @@ func (c *Conn) refuseCommand(cmd *Command) error {
 	c.swallow = true
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.rate.refused > rate {
+	if int(c.rate.refused) > rate {
 		return c.bye("Too many commands")
 	}
 	return c.respondTagged(cmd, fmt.Sprintf("NO [LIMIT] Too many commands (limit %d per second)", rate))

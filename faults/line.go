@@ -21,23 +21,43 @@ type Line struct {
 
 var statuses = []string{"OK", "NO", "BAD", "BYE", "PREAUTH"}
 
-func parseLine(raw []byte, greeting bool) *Line {
-	l := &Line{Raw: raw, Greeting: greeting}
-	text := string(bytes.TrimRight(raw, "\r\n"))
-	tag, rest, _ := strings.Cut(text, " ")
-	l.Tag = tag
-	word, after, _ := strings.Cut(rest, " ")
+// parseLine works on the bytes, since it sees every line the server
+// sends; it allocates only a capability list, with wantCaps. tagOf gives
+// the string for a command tag, nil for a new one.
+func parseLine(raw []byte, greeting, wantCaps bool, tagOf func([]byte) string) Line {
+	l := Line{Raw: raw, Greeting: greeting}
+	text := bytes.TrimRight(raw, "\r\n")
+	tag, rest, _ := bytes.Cut(text, []byte(" "))
+	switch string(tag) {
+	case "*":
+		l.Tag = "*"
+	case "+":
+		l.Tag = "+"
+	default:
+		if tagOf != nil {
+			l.Tag = tagOf(tag)
+		}
+		if l.Tag == "" {
+			l.Tag = string(tag)
+		}
+	}
+	word, after, _ := bytes.Cut(rest, []byte(" "))
+	for _, s := range statuses {
+		if bytes.EqualFold(word, []byte(s)) {
+			l.Status = s
+		}
+	}
 	switch {
-	case contains(statuses, strings.ToUpper(word)):
-		l.Status = strings.ToUpper(word)
-		if code, ok := strings.CutPrefix(after, "["); ok {
-			code, _, _ = strings.Cut(code, "]")
-			if name, list, ok := strings.Cut(code, " "); ok && strings.EqualFold(name, "CAPABILITY") {
-				l.Caps = strings.Fields(list)
+	case !wantCaps:
+	case l.Status != "":
+		if code, ok := bytes.CutPrefix(after, []byte("[")); ok {
+			code, _, _ = bytes.Cut(code, []byte("]"))
+			if name, list, ok := bytes.Cut(code, []byte(" ")); ok && bytes.EqualFold(name, []byte("CAPABILITY")) {
+				l.Caps = strings.Fields(string(list))
 			}
 		}
-	case tag == "*" && strings.EqualFold(word, "CAPABILITY"):
-		l.Caps = strings.Fields(after)
+	case l.Tag == "*" && bytes.EqualFold(word, []byte("CAPABILITY")):
+		l.Caps = strings.Fields(string(after))
 	}
 	return l
 }
@@ -94,13 +114,48 @@ func literalSize(line []byte) (size int64, nonSync, ok bool) {
 // commandName returns the tag and upper-case name of a client command line,
 // with "UID " kept as part of the name ("UID FETCH").
 func commandName(line []byte) (tag, name string) {
-	text := strings.TrimRight(string(line), "\r\n")
-	tag, rest, _ := strings.Cut(text, " ")
-	name, rest, _ = strings.Cut(rest, " ")
-	name = strings.ToUpper(name)
+	text := bytes.TrimRight(line, "\r\n")
+	t, rest, _ := bytes.Cut(text, []byte(" "))
+	word, rest, _ := bytes.Cut(rest, []byte(" "))
+	name = upperName("", word)
 	if name == "UID" {
-		sub, _, _ := strings.Cut(rest, " ")
-		name = "UID " + strings.ToUpper(sub)
+		sub, _, _ := bytes.Cut(rest, []byte(" "))
+		name = upperName("UID ", sub)
 	}
-	return tag, name
+	return string(t), name
+}
+
+// commandNames interns the commands clients send, so that naming one
+// allocates nothing.
+var commandNames = func() map[string]string {
+	m := make(map[string]string)
+	for _, name := range []string{
+		"APPEND", "AUTHENTICATE", "CAPABILITY", "CHECK", "CLOSE", "COMPRESS",
+		"COPY", "CREATE", "DELETE", "ENABLE", "EXAMINE", "EXPUNGE", "FETCH",
+		"GETQUOTA", "GETQUOTAROOT", "ID", "IDLE", "LIST", "LOGIN", "LOGOUT",
+		"LSUB", "MOVE", "NAMESPACE", "NOOP", "RENAME", "SEARCH", "SELECT",
+		"STARTTLS", "STATUS", "STORE", "SUBSCRIBE", "UID", "UNSELECT",
+		"UNSUBSCRIBE", "UID COPY", "UID EXPUNGE", "UID FETCH", "UID MOVE",
+		"UID SEARCH", "UID STORE",
+	} {
+		m[name] = name
+	}
+	return m
+}()
+
+// upperName returns prefix and word in upper case (ASCII: command names
+// are atoms), interned when they name a known command.
+func upperName(prefix string, word []byte) string {
+	var buf [24]byte
+	up := append(buf[:0], prefix...)
+	for _, b := range word {
+		if 'a' <= b && b <= 'z' {
+			b -= 'a' - 'A'
+		}
+		up = append(up, b)
+	}
+	if name, ok := commandNames[string(up)]; ok {
+		return name
+	}
+	return string(up)
 }

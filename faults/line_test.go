@@ -19,9 +19,9 @@ func TestParseLine(t *testing.T) {
 		{"\r\n", Line{}},
 	}
 	for _, tt := range tests {
-		got := parseLine([]byte(tt.raw), false)
+		got := parseLine([]byte(tt.raw), false, true, nil)
 		tt.want.Raw = []byte(tt.raw)
-		if diff := cmp.Diff(&tt.want, got); diff != "" {
+		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("parseLine(%q) (-want +got):\n%s", tt.raw, diff)
 		}
 	}
@@ -34,7 +34,7 @@ func TestWithCaps(t *testing.T) {
 		{"a OK [CAPABILITY IMAP4rev1] Logged in\n", "a OK [CAPABILITY IMAP4rev1 STARTTLS] Logged in\n"},
 	}
 	for _, tt := range tests {
-		l := parseLine([]byte(tt.raw), false)
+		l := parseLine([]byte(tt.raw), false, true, nil)
 		if got := string(l.withCaps([]string{"IMAP4rev1", "STARTTLS"})); got != tt.want {
 			t.Errorf("withCaps(%q) = %q, want %q", tt.raw, got, tt.want)
 		}
@@ -69,11 +69,43 @@ func TestCommandName(t *testing.T) {
 		{"a2 uid fetch 1:* (FLAGS)\r\n", "a2", "UID FETCH"},
 		{"a3 NOOP\r\n", "a3", "NOOP"},
 		{"DONE\r\n", "DONE", ""},
+		{"a4 Uid Store 1 +FLAGS (\\Seen)\r\n", "a4", "UID STORE"},
+		{"a5 xyzzy arg\r\n", "a5", "XYZZY"},
+		{"a6 uid frobnicate 1\r\n", "a6", "UID FROBNICATE"},
+		{"a7 averyveryverylongcommandname\r\n", "a7", "AVERYVERYVERYLONGCOMMANDNAME"},
+		{"a8 fetch\n", "a8", "FETCH"},
 	}
 	for _, tt := range tests {
 		tag, name := commandName([]byte(tt.line))
 		if tag != tt.tag || name != tt.name {
 			t.Errorf("commandName(%q) = %q, %q; want %q, %q", tt.line, tag, name, tt.tag, tt.name)
+		}
+	}
+}
+
+// TestLineAllocs checks what the wire layer allocates per line: it sees
+// every line of every session, and what it allocates and drops costs idle
+// connections too, in heap spans that the connections' own objects keep.
+// An allocation under the server's writes can also take the runtime's
+// slow path, deep enough to double a goroutine's stack for good.
+func TestLineAllocs(t *testing.T) {
+	inflight := func([]byte) string { return "a1" }
+	tests := []struct {
+		name  string
+		line  string
+		parse func(b []byte)
+		max   float64
+	}{
+		{"parseLine untagged", "* 3 EXISTS\r\n", func(b []byte) { parseLine(b, false, true, nil) }, 0},
+		{"parseLine tagged, in flight", "a1 OK [READ-WRITE] SELECT completed\r\n", func(b []byte) { parseLine(b, false, true, inflight) }, 0},
+		{"parseLine tagged", "a1 OK [READ-WRITE] SELECT completed\r\n", func(b []byte) { parseLine(b, false, true, nil) }, 1},
+		{"parseLine capabilities unwanted", "a1 OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n", func(b []byte) { parseLine(b, false, false, inflight) }, 0},
+		{"commandName", "a1 uid fetch 1:* (FLAGS)\r\n", func(b []byte) { commandName(b) }, 1},
+	}
+	for _, tt := range tests {
+		b := []byte(tt.line)
+		if got := testing.AllocsPerRun(100, func() { tt.parse(b) }); got > tt.max {
+			t.Errorf("%s: %v allocations, want at most %v", tt.name, got, tt.max)
 		}
 	}
 }
@@ -111,7 +143,7 @@ func FuzzParseLine(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		l := parseLine(b, true)
+		l := parseLine(b, true, true, nil)
 		if l.Caps != nil {
 			l.withCaps([]string{"IMAP4rev1"})
 		}

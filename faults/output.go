@@ -3,6 +3,7 @@ package faults
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -36,8 +37,13 @@ func (c *Conn) Write(p []byte) (int, error) {
 			}
 			break
 		}
-		line := append(c.outLine, p[:i+1]...)
-		c.outLine = nil
+		// A line that arrives whole is used in place: nothing below keeps
+		// it past this call.
+		line := p[:i+1]
+		if len(c.outLine) > 0 {
+			line = append(c.outLine, line...)
+			c.outLine = nil
+		}
 		p = p[i+1:]
 		if err := c.serverLine(line); err != nil {
 			return 0, err
@@ -64,18 +70,53 @@ func (c *Conn) writeLiteral(b []byte) error {
 
 // serverLine applies the transport policy and the faults to one line of
 // server output and sends it.
+//
+// It runs under every write of the IMAP server, below go-imap's deepest
+// handlers, and a goroutine keeps the largest stack it ever needed for as
+// long as its connection lives. So the frames from here down to the
+// socket (serverLine, emit, rawWrite) stay small, and the work that needs
+// room happens in calls that return before the write: a SELECT reply
+// written through frames 160 bytes larger doubled each idle connection's
+// 4 KiB stack.
 func (c *Conn) serverLine(raw []byte) error {
+	out, r, err := c.screenLine(raw)
+	if err != nil || len(out) == 0 {
+		return err
+	}
+	if err := c.emit(out); err != nil {
+		return err
+	}
+	if c.closeAfter {
+		c.Drop(false)
+		return ErrDropped
+	}
+	return c.afterServerLine(r)
+}
+
+// sent is what the bookkeeping after a server line needs to know of it.
+type sent struct {
+	cmd      *Command // the command a tagged reply answers
+	status   string
+	greeting bool
+	cont     bool // a continuation request ("+")
+}
+
+// screenLine runs the greeting faults, the transport policy and the line
+// filters on a server line, and returns what is to be sent.
+func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 	greeting := !c.greeted
 	c.greeted = true
 	if greeting {
 		c.setPhase(phaseGreeting)
-		if err := c.fire(c.life(), &Event{Point: PointGreeting, Phase: PhaseGreeting}); err != nil {
-			return err
+		if err := c.fire(c.life(), Event{Point: PointGreeting, Phase: PhaseGreeting}); err != nil {
+			return nil, sent{}, err
 		}
 	}
-	line := parseLine(raw, greeting)
+	line := parseLine(raw, greeting, c.rewritesCaps(), c.inflightTag)
 	if line.Caps != nil {
-		line.Raw = line.withCaps(c.adjustCaps(line.Caps, c.filterActive))
+		if caps := c.adjustCaps(line.Caps, c.filterActive); !slices.Equal(caps, line.Caps) {
+			line.Raw = line.withCaps(caps)
+		}
 	}
 	out := line.Raw
 	var cmd *Command
@@ -89,29 +130,20 @@ func (c *Conn) serverLine(raw []byte) error {
 		}
 		out = f.FilterLine(c, &Line{Raw: out, Tag: line.Tag, Status: line.Status, Caps: line.Caps, Greeting: greeting})
 	}
-	if len(out) == 0 {
-		return nil
-	}
 	c.litLimit = -1
 	if size, _, ok := literalSize(out); ok {
 		c.outLit = size
 		c.litLimit = c.literalLimit(size, cmd)
 	}
-	if err := c.emit(out); err != nil {
-		return err
-	}
-	if c.closeAfter {
-		c.Drop(false)
-		return ErrDropped
-	}
-	return c.afterServerLine(line, cmd)
+	return out, sent{cmd: cmd, status: line.Status, greeting: greeting, cont: line.Tag == "+"}, nil
 }
 
 // afterServerLine moves the session phase along and fires the faults that
 // wait for a reply or a phase.
-func (c *Conn) afterServerLine(line *Line, cmd *Command) error {
-	if line.Greeting {
-		switch line.Status {
+func (c *Conn) afterServerLine(line sent) error {
+	cmd := line.cmd
+	if line.greeting {
+		switch line.status {
 		case "PREAUTH":
 			return c.enterPhase(phaseAuthenticated)
 		case "BYE":
@@ -119,7 +151,7 @@ func (c *Conn) afterServerLine(line *Line, cmd *Command) error {
 		}
 		return c.enterPhase(phaseNotAuthenticated)
 	}
-	if line.Tag == "+" {
+	if line.cont {
 		if cur := c.current(); cur != nil && cur.Name == "IDLE" && c.getPhase() != phaseIdle {
 			c.smu.Lock()
 			c.idleFrom = c.phase
@@ -136,14 +168,14 @@ func (c *Conn) afterServerLine(line *Line, cmd *Command) error {
 	}
 	next := c.getPhase()
 	switch {
-	case line.Status == "OK" && (cmd.Name == "LOGIN" || cmd.Name == "AUTHENTICATE"):
+	case line.status == "OK" && (cmd.Name == "LOGIN" || cmd.Name == "AUTHENTICATE"):
 		next = phaseAuthenticated
 	case cmd.Name == "SELECT" || cmd.Name == "EXAMINE":
 		next = phaseAuthenticated
-		if line.Status == "OK" {
+		if line.status == "OK" {
 			next = phaseSelected
 		}
-	case line.Status == "OK" && (cmd.Name == "CLOSE" || cmd.Name == "UNSELECT"):
+	case line.status == "OK" && (cmd.Name == "CLOSE" || cmd.Name == "UNSELECT"):
 		next = phaseAuthenticated
 	case cmd.Name == "IDLE":
 		c.setMode(modeCommand)
@@ -158,12 +190,19 @@ func (c *Conn) afterServerLine(line *Line, cmd *Command) error {
 			return err
 		}
 	}
-	return c.fire(c.life(), &Event{Point: PointReply, Command: cmd, Phase: c.Phase(), Status: line.Status})
+	return c.fire(c.life(), Event{Point: PointReply, Command: cmd, Phase: c.Phase(), Status: line.status})
 }
 
 // emit sends one line (or an unexamined chunk) through the write shapers.
 func (c *Conn) emit(b []byte) error {
 	c.tap(TapEvent{Dir: DirOut, Data: b})
+	if !c.set.shapes {
+		return c.rawWrite(b)
+	}
+	return c.emitShaped(b)
+}
+
+func (c *Conn) emitShaped(b []byte) error {
 	write := c.rawWrite
 	for i := len(c.set.armed) - 1; i >= 0; i-- {
 		a := c.set.armed[i]
@@ -179,6 +218,29 @@ func (c *Conn) emit(b []byte) error {
 
 // rawWrite writes to the socket and fires the byte-count faults.
 func (c *Conn) rawWrite(b []byte) error {
+	if c.set.countBytes {
+		var err error
+		if b, err = c.fireAtBytes(b); err != nil {
+			return err
+		}
+	}
+	if err := c.waitIfStalled(); err != nil {
+		return err
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	n, err := c.transport().Write(b)
+	c.bytesOut += int64(n)
+	if err != nil && c.isDropped() {
+		return ErrDropped
+	}
+	return err
+}
+
+// fireAtBytes writes the part of b before each byte-count fault that b
+// reaches, fires the fault, and returns the rest of b.
+func (c *Conn) fireAtBytes(b []byte) ([]byte, error) {
 	for _, a := range c.set.armed {
 		w := a.When
 		act, ok := a.Action.(EventAction)
@@ -197,27 +259,16 @@ func (c *Conn) rawWrite(b []byte) error {
 		}
 		head := b[:w.AfterBytes-c.bytesOut]
 		if err := c.rawWrite(head); err != nil {
-			return err
+			return nil, err
 		}
 		b = b[len(head):]
 		ev := &Event{Point: PointBytes, Phase: c.Phase()}
 		c.logFired(a, ev)
 		if err := act.Apply(c.life(), c, ev); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if err := c.waitIfStalled(); err != nil {
-		return err
-	}
-	if len(b) == 0 {
-		return nil
-	}
-	n, err := c.transport().Write(b)
-	c.bytesOut += int64(n)
-	if err != nil && c.isDropped() {
-		return ErrDropped
-	}
-	return err
+	return b, nil
 }
 
 // closeAfterWrite makes the connection close once the line being filtered

@@ -1,13 +1,25 @@
 package faults
 
 import (
+	"slices"
 	"strings"
 )
+
+// rewritesCaps reports whether the transport policy or a fault may change
+// the capability lists the server sends; when neither can, they go out
+// unparsed.
+func (c *Conn) rewritesCaps() bool {
+	return c.opts.Capabilities != nil || c.opts.StartTLS != nil || c.opts.RequireTLSForAuth || c.set.capFaults
+}
 
 // adjustCaps applies the transport policy and the capability faults.
 func (c *Conn) adjustCaps(caps []string, active func(*armed, *Command) bool) []string {
 	if c.opts.Capabilities != nil {
 		caps = append([]string(nil), c.opts.Capabilities...)
+	} else {
+		// The rules below append to caps: keep the caller's list intact,
+		// for it to see whether anything changed.
+		caps = slices.Clip(caps)
 	}
 	isTLS := c.TLS()
 	p := c.getPhase()

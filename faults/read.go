@@ -89,8 +89,13 @@ func (c *Conn) feedClient(b []byte) error {
 			}
 			return nil
 		}
-		line := append(c.inLine, b[:i+1]...)
-		c.inLine = nil
+		// A line that arrives whole is used in place: nothing below keeps
+		// it past this call.
+		line := b[:i+1]
+		if len(c.inLine) > 0 {
+			line = append(c.inLine, line...)
+			c.inLine = nil
+		}
 		b = b[i+1:]
 		if c.overLong(len(line)) {
 			if err := c.refuseLine(line); err != nil {
@@ -127,7 +132,7 @@ func (c *Conn) clientLine(line []byte) error {
 	switch {
 	case c.inCmd != nil:
 		// A line after a literal continues the same command.
-		c.tapCommand(line)
+		c.tapCommand(line, c.inCmd.Name, true)
 	case c.getMode() == modeIdle:
 		c.tap(TapEvent{Dir: DirIn, Data: line})
 		c.in = append(c.in, line...)
@@ -140,8 +145,9 @@ func (c *Conn) clientLine(line []byte) error {
 		c.in = append(c.in, line...)
 		return nil
 	default:
-		c.tapCommand(line)
-		if err := c.startCommand(line); err != nil {
+		tag, name := commandName(line)
+		c.tapCommand(line, name, false)
+		if err := c.startCommand(tag, name); err != nil {
 			return err
 		}
 	}
@@ -175,15 +181,11 @@ func (c *Conn) clientLine(line []byte) error {
 	return nil
 }
 
-// tapCommand records a command line, masking a LOGIN password and a SASL
-// initial response.
-func (c *Conn) tapCommand(line []byte) {
-	_, name := commandName(line)
-	if c.inCmd != nil {
-		name = c.inCmd.Name
-	}
+// tapCommand records a line of command name, masking a LOGIN password and
+// a SASL initial response; cont marks a line after a literal.
+func (c *Conn) tapCommand(line []byte, name string, cont bool) {
 	switch {
-	case name == "LOGIN" && c.inCmd != nil:
+	case name == "LOGIN" && cont:
 		// The rest of a LOGIN after a literal user name: the password.
 		c.tap(TapEvent{Dir: DirIn, Data: redactLoginRest(line)})
 	case name == "LOGIN":
@@ -200,8 +202,7 @@ func (c *Conn) tapCommand(line []byte) {
 }
 
 // startCommand runs the faults and the transport policy for a new command.
-func (c *Conn) startCommand(line []byte) error {
-	tag, name := commandName(line)
+func (c *Conn) startCommand(tag, name string) error {
 	cmd := &Command{Tag: tag, Name: name}
 	// Counting costs a map per connection, so only runs whose faults
 	// name an nth occurrence keep count.
@@ -217,9 +218,8 @@ func (c *Conn) startCommand(line []byte) error {
 	if !c.rate.allow(c.opts.Limits.CommandsPerSecond, time.Now()) {
 		return c.refuseCommand(cmd)
 	}
-	ev := &Event{Point: PointCommand, Command: cmd, Phase: c.Phase()}
 	c.wmu.Lock()
-	err := c.fire(c.life(), ev)
+	err := c.fire(c.life(), Event{Point: PointCommand, Command: cmd, Phase: c.Phase()})
 	c.wmu.Unlock()
 	if errors.Is(err, errSwallowed) {
 		c.swallow = true
@@ -255,7 +255,7 @@ func (c *Conn) startTLS(cmd *Command) error {
 	c.wmu.Lock()
 	err := c.respondTagged(cmd, "OK Begin TLS negotiation now")
 	if err == nil {
-		err = c.fire(c.life(), &Event{Point: PointReply, Command: cmd, Phase: c.Phase(), Status: "OK"})
+		err = c.fire(c.life(), Event{Point: PointReply, Command: cmd, Phase: c.Phase(), Status: "OK"})
 	}
 	c.wmu.Unlock()
 	if err != nil {

@@ -14,7 +14,13 @@ type Set struct {
 	armed []*armed
 	// countCommands is set when a fault names an nth occurrence.
 	countCommands bool
-	conns         atomic.Int64
+	// shapes and countBytes are set when a fault shapes writes or counts
+	// the bytes written, so that the output path of the other runs does
+	// neither.
+	shapes, countBytes bool
+	// capFaults is set when a fault changes capability lists.
+	capFaults bool
+	conns     atomic.Int64
 }
 
 // NewSet validates faults and arms them for a run.
@@ -32,6 +38,15 @@ func NewSet(faults []Fault) (*Set, error) {
 		}
 		s.armed = append(s.armed, newArmed(f))
 		s.countCommands = s.countCommands || f.When.Nth > 0
+		if _, ok := f.Action.(WriteShaper); ok {
+			s.shapes = true
+		}
+		if _, ok := f.Action.(*Capabilities); ok {
+			s.capFaults = true
+		}
+		if _, ok := f.Action.(EventAction); ok && f.When.Point() == PointBytes {
+			s.countBytes = true
+		}
 	}
 	return s, nil
 }

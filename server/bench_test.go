@@ -45,16 +45,21 @@ func BenchmarkStartStop(b *testing.B) {
 // benchServer loads one of the load generator's scenarios (plain: no TLS,
 // neverfire: the same with faults that never fire) and serves it.
 func benchServer(b *testing.B, file string) bench.Target {
+	sc := benchScenario(b, file)
+	srv := NewTest(b, sc)
+	return bench.Target{Addr: srv.Addr(), User: sc.Users[0].Name, Password: sc.Users[0].Password}
+}
+
+func benchScenario(tb testing.TB, file string) *scenarios.Scenario {
 	data, err := bench.Scenarios.ReadFile("scenarios/" + file)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	sc, err := scenarios.Parse(file, data, nil)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	srv := NewTest(b, sc)
-	return bench.Target{Addr: srv.Addr(), User: sc.Users[0].Name, Password: sc.Users[0].Password}
+	return sc
 }
 
 // BenchmarkSession measures one whole session (connect, LOGIN, SELECT,

@@ -311,19 +311,22 @@ func (s *Server) forget(c *faults.Conn) {
 	s.mu.Unlock()
 }
 
+// sessionDone counts a session out, and forgets its connection.
+func (s *Server) sessionDone(c *faults.Conn) {
+	s.mu.Lock()
+	s.live--
+	s.mu.Unlock()
+	if c != nil {
+		s.forget(c)
+	}
+}
+
 func (s *Server) newSession(conn *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 	fc, _ := conn.NetConn().(*faults.Conn)
 	s.mu.Lock()
 	s.live++
 	s.mu.Unlock()
-	sess := &session{srv: s, done: func() {
-		s.mu.Lock()
-		s.live--
-		s.mu.Unlock()
-		if fc != nil {
-			s.forget(fc)
-		}
-	}}
+	sess := &session{srv: s, conn: fc}
 	if fc != nil && fc.PreAuth() && len(s.sc.Users) > 0 {
 		if err := sess.become(s.sc.Users[0].Name); err == nil {
 			return sess, &imapserver.GreetingData{PreAuth: true}, nil

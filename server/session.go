@@ -8,6 +8,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-sasl"
 
+	"github.com/imapfault/imapfault/faults"
 	"github.com/imapfault/imapfault/store"
 )
 
@@ -16,8 +17,8 @@ import (
 type session struct {
 	*store.UserSession // nil until authenticated
 	srv                *Server
-	user               string // who logged in, counted against the per-user limit
-	done               func()
+	user               string       // who logged in, counted against the per-user limit
+	conn               *faults.Conn // nil when the IMAP server was handed another net.Conn
 }
 
 var (
@@ -30,7 +31,7 @@ var (
 // Close implements imapserver.Session. It is the last thing the IMAP
 // server does for a connection, so it tells the server the session ended.
 func (s *session) Close() error {
-	defer s.done()
+	defer s.srv.sessionDone(s.conn)
 	if s.user != "" {
 		s.srv.release(s.user)
 	}

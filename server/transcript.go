@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -13,18 +12,19 @@ import (
 
 // The transcript keeps the most recent keepEntries lines, or fewer when
 // their text passes keepText. It stores them in pages, each one text
-// buffer and one index, so that recording a line allocates nothing once
-// its page exists. (A string per line cost each idle connection about
-// 0.9 KiB, mostly in heap spans that one surviving line kept from reuse.)
-// Pages start small, for the many short-lived servers of a test run, and
-// double up to pageEntries and pageText.
+// buffer and one index, and reuses the pages it drops, so that recording a
+// line allocates nothing but a page now and then, and nothing at all once
+// the transcript is full. Lines are recorded under the server's writes,
+// where an allocation's slow path can double a goroutine's stack for as
+// long as its connection lives; a string per line also cost each idle
+// connection 0.9 KiB, mostly in heap spans that one surviving line kept.
+// Both parts of a page are over 32 KiB, which the runtime allocates with
+// little of the goroutine's stack.
 const (
-	keepEntries      = 10000
-	keepText         = 4 << 20
-	pageEntries      = 1024
-	pageText         = 64 << 10
-	firstPageEntries = 32
-	firstPageText    = 2 << 10
+	keepEntries = 10000
+	keepText    = 4 << 20
+	pageEntries = 2048 // 48 KiB of records
+	pageText    = 64 << 10
 )
 
 // Entry is one transcript line.
@@ -43,11 +43,11 @@ func (e Entry) String() string {
 
 // Transcript records a server's wire traffic with secrets masked.
 type Transcript struct {
-	live    io.Writer
-	mu      sync.Mutex
-	pages   []*page // oldest first
-	count   int     // entries in pages
-	size    int     // bytes of text in pages
+	live  io.Writer
+	mu    sync.Mutex
+	pages []*page // oldest first
+	count int     // entries in pages
+	size  int     // bytes of text in pages
 }
 
 // page holds consecutive entries; text holds their bytes back to back.
@@ -83,22 +83,34 @@ func (t *Transcript) record(ev faults.TapEvent) {
 	case ev.Literal:
 		r.kind, r.end = kindLiteral, uint32(len(ev.Data))
 	default:
-		text = bytes.TrimRight(ev.Data, "\r\n")
+		text = ev.Data
+		for len(text) > 0 && (text[len(text)-1] == '\n' || text[len(text)-1] == '\r') {
+			text = text[:len(text)-1]
+		}
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// pageFor leaves room for the entry: no append can grow here.
 	p := t.pageFor(len(text))
 	if r.kind == kindText {
 		r.start = uint32(len(p.text))
-		p.text = append(p.text, text...)
-		r.end = uint32(len(p.text))
+		r.end = r.start + uint32(len(text))
+		p.text = p.text[:r.end]
+		copy(p.text[r.start:], text)
 	}
-	p.index = append(p.index, r)
+	p.index = p.index[:len(p.index)+1]
+	p.index[len(p.index)-1] = r
 	t.count++
 	t.size += len(text)
 	if t.live != nil {
-		fmt.Fprintln(t.live, p.entry(r))
+		t.print(p, r)
 	}
+}
+
+// print writes an entry to the live transcript. It is apart from record,
+// whose frame is on the stack of every server write, to keep that small.
+func (t *Transcript) print(p *page, r record) {
+	fmt.Fprintln(t.live, p.entry(r))
 }
 
 // pageFor returns a page with room for an entry of n bytes of text,
@@ -106,14 +118,13 @@ func (t *Transcript) record(ev faults.TapEvent) {
 // that the newer ones make surplus. A line longer than a page gets a page
 // of its own.
 func (t *Transcript) pageFor(n int) *page {
-	entries, text := firstPageEntries, firstPageText
 	if len(t.pages) > 0 {
 		p := t.pages[len(t.pages)-1]
 		if len(p.index) < cap(p.index) && len(p.text)+n <= cap(p.text) {
 			return p
 		}
-		entries, text = min(2*cap(p.index), pageEntries), min(2*cap(p.text), pageText)
 	}
+	var spare *page
 	for len(t.pages) > 0 {
 		old := t.pages[0]
 		if t.count-len(old.index) < keepEntries && t.size+n <= keepText {
@@ -123,8 +134,16 @@ func (t *Transcript) pageFor(n int) *page {
 		t.size -= len(old.text)
 		t.pages[0] = nil
 		t.pages = t.pages[1:]
+		spare = old
 	}
-	p := &page{text: make([]byte, 0, max(text, n)), index: make([]record, 0, entries)}
+	// Once full, the transcript reuses the page it drops: a long run
+	// makes no garbage.
+	if spare != nil && cap(spare.text) == pageText && n <= pageText {
+		spare.text, spare.index = spare.text[:0], spare.index[:0]
+		t.pages = append(t.pages, spare)
+		return spare
+	}
+	p := &page{text: make([]byte, 0, max(pageText, n)), index: make([]record, 0, pageEntries)}
 	t.pages = append(t.pages, p)
 	return p
 }

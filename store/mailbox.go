@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -226,17 +225,18 @@ func (mbox *Mailbox) SetSubscribed(subscribed bool) {
 func (mbox *Mailbox) selectDataLocked() *imap.SelectData {
 	// Real servers list the system flags even in an empty mailbox, and
 	// clients such as mbsync decide from PERMANENTFLAGS what they may store.
-	flags := mbox.flagsLocked()
-	for _, f := range []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft} {
-		if !slices.Contains(flags, f) {
-			flags = append(flags, f)
+	// The list is built in one slice, room left for the wildcard that
+	// PERMANENTFLAGS adds: every SELECT of every client comes here.
+	flags := append(make([]imap.Flag, 0, 8), imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft)
+	for _, msg := range mbox.l {
+		for flag := range msg.flags {
+			if !slices.Contains(flags, flag) {
+				flags = append(flags, flag)
+			}
 		}
 	}
-	sort.Slice(flags, func(i, j int) bool { return flags[i] < flags[j] })
-
-	permanentFlags := make([]imap.Flag, len(flags))
-	copy(permanentFlags, flags)
-	permanentFlags = append(permanentFlags, imap.FlagWildcard)
+	slices.Sort(flags)
+	permanentFlags := append(flags[:len(flags):len(flags)], imap.FlagWildcard)
 
 	// TODO: skip if IMAP4rev1 is disabled by the server, or IMAP4rev2 is
 	// enabled by the client
@@ -260,26 +260,6 @@ func (mbox *Mailbox) firstUnseenSeqNumLocked() uint32 {
 		}
 	}
 	return 0
-}
-
-func (mbox *Mailbox) flagsLocked() []imap.Flag {
-	m := make(map[imap.Flag]struct{})
-	for _, msg := range mbox.l {
-		for flag := range msg.flags {
-			m[flag] = struct{}{}
-		}
-	}
-
-	var l []imap.Flag
-	for flag := range m {
-		l = append(l, flag)
-	}
-
-	sort.Slice(l, func(i, j int) bool {
-		return l[i] < l[j]
-	})
-
-	return l
 }
 
 func (mbox *Mailbox) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
