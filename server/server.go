@@ -358,7 +358,8 @@ func (s *Server) ClientTLSConfig() *tls.Config {
 	return &tls.Config{RootCAs: s.CAPool(), ServerName: "localhost"}
 }
 
-// Transcript returns the server-side transcript so far, secrets masked.
+// Transcript returns the server-side transcript so far, secrets masked:
+// the last 10,000 lines, or fewer when they hold more than 4 MiB of text.
 func (s *Server) Transcript() []Entry { return s.transcript.entries() }
 
 // Close stops the server: the listener, every connection and every
