@@ -13,7 +13,8 @@ type Line struct {
 	Tag    string // "*", "+", or a command tag
 	Status string // OK, NO, BAD, BYE, PREAUTH, or "" for data lines
 	// Caps is set when the line carries a capability list, as an untagged
-	// CAPABILITY response or a [CAPABILITY ...] response code.
+	// CAPABILITY response or a [CAPABILITY ...] response code, and the
+	// run may rewrite capability lists.
 	Caps []string
 	// Greeting is true for the first line of the connection.
 	Greeting bool
@@ -22,8 +23,8 @@ type Line struct {
 var statuses = []string{"OK", "NO", "BAD", "BYE", "PREAUTH"}
 
 // parseLine works on the bytes, since it sees every line the server
-// sends; it allocates only a capability list, with wantCaps. tagOf gives
-// the string for a command tag, nil for a new one.
+// sends; it allocates only a capability list, with wantCaps, and a tag
+// that tagOf (when set) does not already have as a string ("").
 func parseLine(raw []byte, greeting, wantCaps bool, tagOf func([]byte) string) Line {
 	l := Line{Raw: raw, Greeting: greeting}
 	text := bytes.TrimRight(raw, "\r\n")

@@ -359,7 +359,8 @@ func (s *Server) ClientTLSConfig() *tls.Config {
 }
 
 // Transcript returns the server-side transcript so far, secrets masked:
-// the last 10,000 lines, or fewer when they hold more than 4 MiB of text.
+// the last 10,000 lines, or fewer when long lines would make them take
+// more than 4 MiB.
 func (s *Server) Transcript() []Entry { return s.transcript.entries() }
 
 // Close stops the server: the listener, every connection and every

@@ -6,12 +6,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/imapfault/imapfault/faults"
 )
 
 // The transcript keeps the most recent keepEntries lines, or fewer when
-// their text passes keepText. It stores them in pages, each one text
+// their pages would pass keepMem (long lines leave pages part empty). It
+// stores them in pages, each one text
 // buffer and one index, and reuses the pages it drops, so that recording a
 // line allocates nothing but a page now and then, and nothing at all once
 // the transcript is full. Lines are recorded under the server's writes,
@@ -22,7 +24,7 @@ import (
 // little of the goroutine's stack.
 const (
 	keepEntries = 10000
-	keepText    = 4 << 20
+	keepMem     = 4 << 20
 	pageEntries = 2048 // 48 KiB of records
 	pageText    = 64 << 10
 )
@@ -47,7 +49,7 @@ type Transcript struct {
 	mu    sync.Mutex
 	pages []*page // oldest first
 	count int     // entries in pages
-	size  int     // bytes of text in pages
+	mem   int     // bytes the pages hold
 }
 
 // page holds consecutive entries; text holds their bytes back to back.
@@ -101,7 +103,6 @@ func (t *Transcript) record(ev faults.TapEvent) {
 	p.index = p.index[:len(p.index)+1]
 	p.index[len(p.index)-1] = r
 	t.count++
-	t.size += len(text)
 	if t.live != nil {
 		t.print(p, r)
 	}
@@ -124,29 +125,34 @@ func (t *Transcript) pageFor(n int) *page {
 			return p
 		}
 	}
+	size := max(pageText, n)
 	var spare *page
 	for len(t.pages) > 0 {
 		old := t.pages[0]
-		if t.count-len(old.index) < keepEntries && t.size+n <= keepText {
+		if t.count-len(old.index) < keepEntries && t.mem+pageMem(size) <= keepMem {
 			break
 		}
 		t.count -= len(old.index)
-		t.size -= len(old.text)
+		t.mem -= pageMem(cap(old.text))
 		t.pages[0] = nil
 		t.pages = t.pages[1:]
 		spare = old
 	}
 	// Once full, the transcript reuses the page it drops: a long run
 	// makes no garbage.
-	if spare != nil && cap(spare.text) == pageText && n <= pageText {
-		spare.text, spare.index = spare.text[:0], spare.index[:0]
-		t.pages = append(t.pages, spare)
-		return spare
+	p := spare
+	if p != nil && cap(p.text) == size {
+		p.text, p.index = p.text[:0], p.index[:0]
+	} else {
+		p = &page{text: make([]byte, 0, size), index: make([]record, 0, pageEntries)}
 	}
-	p := &page{text: make([]byte, 0, max(pageText, n)), index: make([]record, 0, pageEntries)}
+	t.mem += pageMem(size)
 	t.pages = append(t.pages, p)
 	return p
 }
+
+// pageMem is the memory of a page with size bytes of text.
+func pageMem(size int) int { return size + pageEntries*int(unsafe.Sizeof(record{})) }
 
 func (p *page) entry(r record) Entry {
 	e := Entry{Time: time.Unix(0, r.time), Conn: int(r.conn), Dir: [...]string{"<-", "->", "=="}[r.dir]}
