@@ -1,7 +1,9 @@
 package faults
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -147,9 +149,42 @@ func FuzzParseLine(f *testing.F) {
 		if l.Caps != nil {
 			l.withCaps([]string{"IMAP4rev1"})
 		}
+		// Knowing the tag, or not wanting capabilities, changes nothing
+		// else.
+		known := parseLine(b, true, false, func(tag []byte) string { return string(tag) })
+		if known.Tag != l.Tag || known.Status != l.Status || known.Caps != nil {
+			t.Errorf("parseLine(%q) with a known tag and no capabilities = %+v, want %+v without capabilities", b, known, l)
+		}
 		literalSize(b)
-		commandName(b)
+		tag, name := commandName(b)
+		if wantTag, wantName := stringsCommandName(b); !hasNonASCII(b) && (tag != wantTag || name != wantName) {
+			t.Errorf("commandName(%q) = %q, %q; the strings version says %q, %q", b, tag, name, wantTag, wantName)
+		}
 		redactLogin(b)
 		redactLoginRest(b)
 	})
+}
+
+// stringsCommandName is commandName written plainly with the strings
+// package, as it was before it had to avoid allocating: the oracle for
+// ASCII input.
+func stringsCommandName(line []byte) (tag, name string) {
+	text := strings.TrimRight(string(line), "\r\n")
+	tag, rest, _ := strings.Cut(text, " ")
+	name, rest, _ = strings.Cut(rest, " ")
+	name = strings.ToUpper(name)
+	if name == "UID" {
+		sub, _, _ := strings.Cut(rest, " ")
+		name = "UID " + strings.ToUpper(sub)
+	}
+	return tag, name
+}
+
+func hasNonASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
