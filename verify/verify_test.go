@@ -53,12 +53,11 @@ func TestWrongExpectationFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	wrong := strings.Replace(string(src), `diagnosis = "auth.failed"`, `diagnosis = "auth.expired"`, 1)
-	sc, err := scenarios.Parse("wrong.toml", []byte(wrong), nil)
-	if err == nil {
+	if _, err := scenarios.Parse("wrong.toml", []byte(wrong), nil); err == nil {
 		t.Fatal("the copy should not parse without its message folder")
 	}
 	wrong = strings.Replace(wrong, `files = ["messages/0[1-4]-*.eml"]`, "", 1)
-	sc, err = scenarios.Parse("wrong.toml", []byte(wrong), nil)
+	sc, err := scenarios.Parse("wrong.toml", []byte(wrong), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
