@@ -20,6 +20,7 @@ type Set struct {
 	shapes, countBytes bool
 	// capFaults is set when a fault changes capability lists.
 	capFaults bool
+	atConnect bool
 	conns     atomic.Int64
 }
 
@@ -43,6 +44,9 @@ func NewSet(faults []Fault) (*Set, error) {
 		}
 		if _, ok := f.Action.(*Capabilities); ok {
 			s.capFaults = true
+		}
+		if _, ok := f.Action.(EventAction); ok && f.When.Point() == PointConnect {
+			s.atConnect = true
 		}
 		if _, ok := f.Action.(EventAction); ok && f.When.Point() == PointBytes {
 			s.countBytes = true
@@ -74,6 +78,10 @@ type ConnOptions struct {
 	// field is no limit. The connection counts are the server's business.
 	Limits Limits
 }
+
+// AtConnect reports whether a fault acts on a just-accepted connection:
+// whether Conn.Connect may take as long as the client or the fault make it.
+func (s *Set) AtConnect() bool { return s.atConnect }
 
 // NewConn wraps a freshly accepted TCP connection and numbers it. opts
 // may be shared by every connection of the run; it is not modified.

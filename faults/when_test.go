@@ -109,3 +109,32 @@ func TestKindsSorted(t *testing.T) {
 		t.Errorf("LookupKind(dlay) = %v", err)
 	}
 }
+
+// TestSetAtConnect: the server runs a connection's set-up in its accept
+// loop only when no fault can make Connect wait.
+func TestSetAtConnect(t *testing.T) {
+	noIdle := &Capabilities{}
+	noIdle.Capabilities.Remove = []string{"IDLE"}
+	tests := []struct {
+		name   string
+		faults []Fault
+		want   bool
+	}{
+		{"none", nil, false},
+		{"delay at accept", []Fault{{Action: &Delay{Delay: time.Second}}}, true},
+		{"banner on the second connection", []Fault{{When: When{Connection: 2}, Action: &Write{Write: "SSH-2.0-OpenSSH_9.6"}}}, true},
+		{"delay before the greeting", []Fault{{When: When{Phase: PhaseGreeting}, Action: &Delay{Delay: time.Second}}}, false},
+		{"drop after LOGIN", []Fault{{When: When{Command: "LOGIN"}, Action: &Drop{Drop: "rst"}}}, false},
+		{"stall after a second", []Fault{{When: When{After: time.Second}, Action: &Stall{Stall: true}}}, false},
+		{"capabilities", []Fault{{Action: noIdle}}, false},
+	}
+	for _, tt := range tests {
+		set, err := NewSet(tt.faults)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if got := set.AtConnect(); got != tt.want {
+			t.Errorf("%s: AtConnect() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -216,6 +216,15 @@ func (s *Server) acceptLoop() {
 		s.mu.Lock()
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
+		// A set-up that cannot wait on the client (no fault at connect,
+		// no TLS handshake) runs here. A goroutine that ended at once
+		// would leave its stack, as big as the runtime's average, to the
+		// next goroutine started: often the one go-imap starts for IDLE,
+		// which then holds 4 KiB for the session instead of 2.
+		if !s.set.AtConnect() && s.sc.Server.TLS != scenarios.TLSImplicit {
+			s.setup(c)
+			continue
+		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
