@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bufio"
 	"crypto/tls"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -191,4 +193,50 @@ func TestMoreFaultsOnTheWire(t *testing.T) {
 			t.Errorf("three attempts answered %v, want NO, NO, OK", got)
 		}
 	})
+}
+
+// TestSlowSetupHoldsNoOne: a connection whose set-up waits (a fault at
+// connect, an implicit TLS handshake the client never starts) must not
+// hold up the next client's greeting. The set-up of the other runs
+// happens in the accept loop, so this is what keeps those apart.
+func TestSlowSetupHoldsNoOne(t *testing.T) {
+	tests := []struct {
+		name string
+		toml string
+		dial func(addr string, cfg *tls.Config) (net.Conn, error)
+	}{
+		{
+			name: "fault at connect",
+			toml: "[[faults]]\nwhen = { connection = 1 }\ndelay = \"10s\"\n",
+			dial: func(addr string, _ *tls.Config) (net.Conn, error) { return net.Dial("tcp", addr) },
+		},
+		{
+			name: "implicit TLS",
+			toml: "[server]\ntls = \"implicit\"\n",
+			dial: func(addr string, cfg *tls.Config) (net.Conn, error) {
+				return tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", addr, cfg)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := NewTest(t, plainScenario(t, tt.toml))
+			first, err := net.Dial("tcp", srv.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer first.Close()
+			start := time.Now()
+			second, err := tt.dial(srv.Addr(), srv.ClientTLSConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer second.Close()
+			second.SetReadDeadline(time.Now().Add(2 * time.Second))
+			line, err := bufio.NewReader(second).ReadString('\n')
+			if err != nil || !strings.HasPrefix(line, "* OK") {
+				t.Fatalf("second client's greeting after %v: %q, %v; want one while the first waits", time.Since(start), line, err)
+			}
+		})
+	}
 }
