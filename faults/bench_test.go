@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ func (discardConn) SetWriteDeadline(time.Time) error  { return nil }
 func (discardConn) RemoteAddr() net.Addr              { return &net.TCPAddr{} }
 func (discardConn) LocalAddr() net.Addr               { return &net.TCPAddr{} }
 func (discardConn) SetReadDeadline(t time.Time) error { return nil }
-func (discardConn) Read(b []byte) (int, error)        { select {} }
+func (discardConn) Read(b []byte) (int, error)        { return 0, io.EOF }
 
 // selectCycle is one SELECT as the wire layer sees it: the client's line,
 // then the server's reply, line by line as go-imap writes it.

@@ -46,6 +46,7 @@ func parseLine(raw []byte, greeting, wantCaps bool, tagOf func([]byte) string) L
 	for _, s := range statuses {
 		if bytes.EqualFold(word, []byte(s)) {
 			l.Status = s
+			break
 		}
 	}
 	switch {

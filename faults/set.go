@@ -18,10 +18,10 @@ type Set struct {
 	// the bytes written, so that the output path of the other runs does
 	// neither.
 	shapes, countBytes bool
-	// capFaults is set when a fault changes capability lists.
-	capFaults bool
-	atConnect bool
-	conns     atomic.Int64
+	// capFaults is set when a fault changes capability lists, atConnect
+	// when one acts on a just-accepted connection.
+	capFaults, atConnect bool
+	conns                atomic.Int64
 }
 
 // NewSet validates faults and arms them for a run.
@@ -45,11 +45,13 @@ func NewSet(faults []Fault) (*Set, error) {
 		if _, ok := f.Action.(*Capabilities); ok {
 			s.capFaults = true
 		}
-		if _, ok := f.Action.(EventAction); ok && f.When.Point() == PointConnect {
-			s.atConnect = true
-		}
-		if _, ok := f.Action.(EventAction); ok && f.When.Point() == PointBytes {
-			s.countBytes = true
+		if _, ok := f.Action.(EventAction); ok {
+			switch f.When.Point() {
+			case PointConnect:
+				s.atConnect = true
+			case PointBytes:
+				s.countBytes = true
+			}
 		}
 	}
 	return s, nil

@@ -13,10 +13,9 @@ import (
 
 // The transcript keeps the most recent keepEntries lines, or fewer when
 // their pages would pass keepMem (long lines leave pages part empty). It
-// stores them in pages, each one text
-// buffer and one index, and reuses the pages it drops, so that recording a
-// line allocates nothing but a page now and then, and nothing at all once
-// the transcript is full. Lines are recorded under the server's writes,
+// stores them in pages, each one text buffer and one index, and reuses the
+// pages it drops, so that recording a line allocates nothing but a page now
+// and then, and nothing at all once the transcript is full. Lines are recorded under the server's writes,
 // where an allocation's slow path can double a goroutine's stack for as
 // long as its connection lives; a string per line also cost each idle
 // connection 0.9 KiB, mostly in heap spans that one surviving line kept.
@@ -63,7 +62,7 @@ type page struct {
 type record struct {
 	time       int64 // Unix nanoseconds
 	conn       int32
-	dir        faults.Direction
+	dir        uint8 // a faults.Direction; small, for 24-byte records
 	kind       uint8
 	start, end uint32
 }
@@ -77,7 +76,7 @@ const (
 func newTranscript(live io.Writer) *Transcript { return &Transcript{live: live} }
 
 func (t *Transcript) record(ev faults.TapEvent) {
-	r := record{time: ev.Time.UnixNano(), conn: int32(ev.Conn), dir: ev.Dir}
+	r := record{time: ev.Time.UnixNano(), conn: int32(ev.Conn), dir: uint8(ev.Dir)}
 	var text []byte
 	switch {
 	case ev.Secret:

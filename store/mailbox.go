@@ -225,8 +225,8 @@ func (mbox *Mailbox) SetSubscribed(subscribed bool) {
 func (mbox *Mailbox) selectDataLocked() *imap.SelectData {
 	// Real servers list the system flags even in an empty mailbox, and
 	// clients such as mbsync decide from PERMANENTFLAGS what they may store.
-	// The list is built in one slice, room left for the wildcard that
-	// PERMANENTFLAGS adds: every SELECT of every client comes here.
+	// The list is built in one slice, without a map or a sort closure:
+	// every SELECT of every client comes here.
 	flags := append(make([]imap.Flag, 0, 8), imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft)
 	for _, msg := range mbox.l {
 		for flag := range msg.flags {
