@@ -9,8 +9,9 @@ import (
 
 // Check walks the server at opts.Addr phase by phase and reports what it
 // found. The error is only for invalid Options: every failure of the
-// server is a Diagnosis in the Report. Each phase is bounded by
-// opts.StepTimeout, so the whole check is bounded by a small multiple of it.
+// server is a Diagnosis in the Report. Each phase is bounded by its
+// timeout (opts.PhaseTimeouts, else opts.StepTimeout), so the whole check
+// is bounded by a small multiple of them.
 func Check(ctx context.Context, opts Options) (*Report, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -125,7 +126,7 @@ func (w *walk) run() {
 // removeTestMessage tries to delete the test message after a failed flag
 // round-trip, outside the walk: its outcome changes no diagnosis.
 func (w *walk) removeTestMessage() {
-	ctx, done := w.s.arm(w.ctx)
+	ctx, done := w.s.arm(w.ctx, "delete")
 	defer done()
 	if detail, d := w.deleteMessage(ctx); d != nil {
 		w.s.info("could not delete the test message: %s", d.Evidence)
@@ -140,7 +141,7 @@ func (w *walk) step(phase string, s *session, fn func(context.Context) (string, 
 	start := time.Now()
 	ctx, done := w.ctx, func() {}
 	if s != nil {
-		ctx, done = s.arm(w.ctx)
+		ctx, done = s.arm(w.ctx, phase)
 	}
 	nWarn := len(w.warns)
 	detail, d := fn(ctx)

@@ -78,8 +78,8 @@ func (s *session) close() {
 // connection itself, so it holds for every read and write beneath TLS and
 // cannot be reset by a server that trickles bytes; cancelling ctx moves it
 // into the past, which unblocks any read at once.
-func (s *session) arm(ctx context.Context) (context.Context, func()) {
-	sctx, cancel := context.WithTimeout(ctx, s.opts.StepTimeout)
+func (s *session) arm(ctx context.Context, phase string) (context.Context, func()) {
+	sctx, cancel := context.WithTimeout(ctx, s.opts.timeout(phase))
 	dl, _ := sctx.Deadline()
 	s.deadline = dl
 	s.rc.Conn.SetDeadline(dl)
@@ -91,8 +91,8 @@ func (s *session) arm(ctx context.Context) (context.Context, func()) {
 }
 
 // bound is arm for callers that need only the deadline, not the context.
-func (s *session) bound(ctx context.Context) func() {
-	_, done := s.arm(ctx)
+func (s *session) bound(ctx context.Context, phase string) func() {
+	_, done := s.arm(ctx, phase)
 	return done
 }
 

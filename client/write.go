@@ -14,36 +14,39 @@ import (
 const probeKeyword = "$ImapfaultProbe"
 
 // openSecond opens the second session of the flag round-trip, walking the
-// same phases as the first one, each under its own deadline.
+// same phases as the first one, each under its own phase's deadline.
 func (w *walk) openSecond() (*session, *Diagnosis) {
-	conn, err := dialOne(w.ctx, w.rep.Address, w.o.StepTimeout)
+	conn, err := dialOne(w.ctx, w.rep.Address, w.o.timeout("connect"))
 	if err != nil {
-		d := dialDiag(w.rep.Address, err, w.o.StepTimeout)
+		d := dialDiag(w.rep.Address, err, w.o.timeout("connect"))
 		return nil, w.second(&d)
 	}
 	s := newSession(2, w.o, w.tr, w.red, conn)
 	s.info("second session connected to %s, for the flag round-trip", w.rep.Address)
-	phases := []func(ctx context.Context) *Diagnosis{}
-	if w.o.TLS == TLSImplicit {
-		phases = append(phases, func(ctx context.Context) *Diagnosis { _, d := w.handshake(ctx, s, false); return d })
+	type step struct {
+		phase string
+		run   func(ctx context.Context) *Diagnosis
 	}
-	phases = append(phases, func(context.Context) *Diagnosis {
+	handshake := step{"tls", func(ctx context.Context) *Diagnosis { _, d := w.handshake(ctx, s, false); return d }}
+	capability := step{"capability", func(context.Context) *Diagnosis { return ensureCaps(s, "capability") }}
+	var steps []step
+	if w.o.TLS == TLSImplicit {
+		steps = append(steps, handshake)
+	}
+	steps = append(steps, step{"greeting", func(context.Context) *Diagnosis {
 		d, _ := readGreeting(s)
 		return d
-	}, func(context.Context) *Diagnosis { return ensureCaps(s, "capability") })
+	}}, capability)
 	if w.o.TLS == TLSStartTLS {
-		phases = append(phases,
-			func(context.Context) *Diagnosis { _, d := startTLS(s); return d },
-			func(ctx context.Context) *Diagnosis { _, d := w.handshake(ctx, s, false); return d },
-			func(context.Context) *Diagnosis { return ensureCaps(s, "capability") })
+		steps = append(steps, step{"starttls", func(context.Context) *Diagnosis { _, d := startTLS(s); return d }}, handshake, capability)
 	}
 	if !w.preauth {
-		phases = append(phases, func(context.Context) *Diagnosis { _, _, d := authenticate(s, w.o); return d })
+		steps = append(steps, step{"auth", func(context.Context) *Diagnosis { _, _, d := authenticate(s, w.o); return d }})
 	}
-	phases = append(phases, func(context.Context) *Diagnosis { _, d := selectMailbox(s, w.o.Mailbox); return d })
-	for _, p := range phases {
-		ctx, done := s.arm(w.ctx)
-		d := p(ctx)
+	steps = append(steps, step{"select", func(context.Context) *Diagnosis { _, d := selectMailbox(s, w.o.Mailbox); return d }})
+	for _, st := range steps {
+		ctx, done := s.arm(w.ctx, st.phase)
+		d := st.run(ctx)
 		done()
 		if d != nil {
 			s.close()
@@ -72,7 +75,7 @@ func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
 		return "", d
 	}
 	defer func() {
-		done := s2.bound(w.ctx)
+		done := s2.bound(w.ctx, "flags")
 		defer done()
 		logout(s2)
 		s2.close()
@@ -81,7 +84,7 @@ func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
 	if d != nil {
 		return "", d
 	}
-	done := s2.bound(w.ctx)
+	done := s2.bound(w.ctx, "flags")
 	defer done()
 	resp, err := s2.command(fmt.Sprintf("UID STORE %d -FLAGS.SILENT (%s)", w.testUID, probeKeyword), nil)
 	if d := w.storeResult("removing the keyword", resp, err); d != nil {
@@ -89,7 +92,7 @@ func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
 	}
 	// The first session will be told about the removal; read it now so
 	// that later phases do not trip over it.
-	mdone := w.s.bound(w.ctx)
+	mdone := w.s.bound(w.ctx, "flags")
 	defer mdone()
 	if _, err := w.s.command("NOOP", nil); err != nil {
 		d := failureDiag("flags", "NOOP", 0, w.s.lastLine, err)
@@ -100,7 +103,7 @@ func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
 
 func (w *walk) roundTrip(s2 *session) (string, *Diagnosis) {
 	s := w.s
-	mctx, mdone := s.arm(w.ctx)
+	mctx, mdone := s.arm(w.ctx, "flags")
 	defer mdone()
 	useIdle := s.hasIdle()
 	var tag string
@@ -111,7 +114,7 @@ func (w *walk) roundTrip(s2 *session) (string, *Diagnosis) {
 			return "", d
 		}
 	}
-	sdone := s2.bound(w.ctx)
+	sdone := s2.bound(w.ctx, "flags")
 	t0 := time.Now()
 	resp, err := s2.command(fmt.Sprintf("UID STORE %d +FLAGS.SILENT (%s)", w.testUID, probeKeyword), nil)
 	sdone()
@@ -125,7 +128,7 @@ func (w *walk) roundTrip(s2 *session) (string, *Diagnosis) {
 		}
 		return seen, nil
 	}
-	budget := w.o.StepTimeout / 2
+	budget := w.o.timeout("flags") / 2
 	how := "IDLE"
 	if useIdle {
 		if _, err := s.waitFor(mctx, budget, watch); err != nil {
@@ -176,7 +179,7 @@ func (w *walk) notSeen(s2 *session, viaIdle bool, waited time.Duration) *Diagnos
 		d := diag(CodeIdleNoPush, "flags", fmt.Sprintf("a keyword set from a second session did not show during %s of IDLE, only after NOOP", waited.Round(time.Millisecond)))
 		return &d
 	}
-	done := s2.bound(w.ctx)
+	done := s2.bound(w.ctx, "flags")
 	defer done()
 	stored := false
 	resp, err := s2.command(fmt.Sprintf("UID FETCH %d (FLAGS)", w.testUID), func(r *response) error {
