@@ -3,8 +3,10 @@ package client
 import (
 	"context"
 	"crypto/tls"
+	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,11 +108,33 @@ func writeQuickly(o *Options) {
 	o.PhaseTimeouts = map[string]time.Duration{"flags": 2 * time.Second}
 }
 
+// onText is a slog handler that passes on the text of each transcript
+// entry the tester logs, for a fake server that must wait for the tester.
+type onText func(text string)
+
+func (h onText) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h onText) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "text" {
+			h(a.Value.String())
+		}
+		return true
+	})
+	return nil
+}
+
+func (h onText) WithAttrs([]slog.Attr) slog.Handler { return h }
+
+func (h onText) WithGroup(string) slog.Handler { return h }
+
 func TestCheckSession(t *testing.T) {
 	plain := []string{CodeSecurityPlaintextLogin}
 	on := func(verb string, h func(c *fconn, tag, args string)) fakeConfig {
 		return fakeConfig{on: map[string]func(c *fconn, tag, args string){verb: h}}
 	}
+	dialed := make(chan struct{})
+	var dialedOnce sync.Once
 	cases := []e2eCase{
 		{name: "healthy plaintext", code: CodeOK, phase: "logout", warns: plain},
 		{name: "probe only", opts: func(o *Options) { o.User = "" }, code: CodeOK, phase: "logout", warns: plain, evidence: "no --user"},
@@ -118,11 +142,21 @@ func TestCheckSession(t *testing.T) {
 		{name: "greeting timeout", cfg: fakeConfig{raw: (*fconn).wait}, quick: true, opts: probeQuickly, code: CodeGreetingTimeout, phase: "greeting", evidence: "no bytes for"},
 		{name: "greeting eof", cfg: fakeConfig{raw: func(c *fconn) {}}, code: CodeGreetingEOF, phase: "greeting"},
 		{name: "reset", cfg: fakeConfig{raw: func(c *fconn) {
-			// Reset after the dial has returned, not during it.
-			time.Sleep(50 * time.Millisecond)
+			// Reset once the tester's dial has returned: a reset that
+			// beats it fails the dial itself (tcp.reset at connect).
+			select {
+			case <-dialed:
+			case <-time.After(10 * time.Second):
+			}
 			c.Conn.(*net.TCPConn).SetLinger(0)
 			c.Close()
-		}}, code: CodeTCPReset, phase: "greeting"},
+		}}, opts: func(o *Options) {
+			o.Logger = slog.New(onText(func(text string) {
+				if strings.HasPrefix(text, "connected to") {
+					dialedOnce.Do(func() { close(dialed) })
+				}
+			}))
+		}, code: CodeTCPReset, phase: "greeting"},
 		{name: "greeting bye", cfg: fakeConfig{greeting: "* BYE [UNAVAILABLE] maintenance"}, code: CodeGreetingBye, phase: "greeting", evidence: "maintenance"},
 		{name: "smtp banner", cfg: fakeConfig{greeting: "220 mx.example.com ESMTP Postfix"}, code: CodeGreetingNotIMAP, phase: "greeting", evidence: "ESMTP"},
 		{name: "pop3 banner", cfg: fakeConfig{greeting: "+OK Dovecot ready."}, code: CodeGreetingNotIMAP, phase: "greeting"},
