@@ -115,9 +115,8 @@ func soakScenario(t *testing.T) *scenarios.Scenario {
 	}
 	for _, lib := range all {
 		for _, f := range lib.Faults {
-			// A PREAUTH greeting is decided before the greeting, for
-			// every connection its When.Connection allows, regardless of
-			// the probability: it would make every session start logged in.
+			// A PREAUTH greeting would start sessions logged in at
+			// random, and the soak's sessions begin with LOGIN.
 			if g, ok := f.Action.(*faults.Greeting); ok && strings.EqualFold(g.Status, "PREAUTH") {
 				continue
 			}
