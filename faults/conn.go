@@ -61,18 +61,18 @@ type Conn struct {
 	cmdBytes int // bytes of the current command's lines so far
 	rate     limiter
 
-	wmu        sync.Mutex // the server-to-client side
-	outLine    []byte
-	outLit     int64
-	litLimit   int64 // bytes of the current literal allowed before a drop
-	greeted    bool
+	wmu      sync.Mutex // the server-to-client side
+	outLine  []byte
+	outLit   int64
+	litLimit int64 // bytes of the current literal allowed before a drop
+	greeted  bool
 	// greetDecided is set once the greeting faults are decided; greetFired
 	// holds those that act (PreAuth needs to know before the greeting).
 	greetDecided bool
 	greetFired   []*armed
-	closeAfter bool // a filter turned the line into a BYE
-	bytesOut   int64
-	fired      map[*armed]bool // byte-count faults already fired
+	closeAfter   bool // a filter turned the line into a BYE
+	bytesOut     int64
+	fired        map[*armed]bool // byte-count faults already fired
 
 	smu      sync.Mutex // state both sides share
 	raw      net.Conn   // tcp, or the TLS connection over it
