@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -190,7 +191,13 @@ func clientOptions(sc *scenarios.Scenario, srv *server.Server) client.Options {
 }
 
 func want(e scenarios.Expect) Outcome {
-	o := Outcome{Diagnosis: e.Diagnosis, Phase: e.Phase, Warnings: e.Warnings}
+	o := Outcome{Diagnosis: e.Diagnosis, Phase: e.Phase}
+	// observe lists only the warnings it finds: an empty list in [expect]
+	// ("warnings = []") must mean what no list means, not a mismatch with
+	// the nil observe builds.
+	if len(e.Warnings) > 0 {
+		o.Warnings = e.Warnings
+	}
 	if len(e.Durations) > 0 {
 		o.Durations = map[string]string{}
 		for phase := range e.Durations {
@@ -247,6 +254,30 @@ func tail(entries []server.Entry, n int) []string {
 		out[i] = e.String()
 	}
 	return out
+}
+
+// Mismatch names the first field in which want and got differ, as two
+// short texts for a one-line verdict ("phase auth" against "phase
+// greeting"), so that a failure never reads "expected X got X". Both are
+// empty when nothing differs.
+func Mismatch(want, got Outcome) (wantText, gotText string) {
+	list := func(l []string) string { return "[" + strings.Join(l, ", ") + "]" }
+	switch {
+	case want.Diagnosis != got.Diagnosis:
+		return want.Diagnosis, got.Diagnosis
+	case want.Phase != got.Phase:
+		return "phase " + want.Phase, "phase " + got.Phase
+	case !slices.Equal(want.Warnings, got.Warnings):
+		return "warnings " + list(want.Warnings), "warnings " + list(got.Warnings)
+	case len(got.Forbidden) > 0:
+		return "absent " + list(got.Forbidden), "reported " + list(got.Forbidden)
+	}
+	for _, phase := range slices.Sorted(maps.Keys(want.Durations)) {
+		if g := got.Durations[phase]; g != want.Durations[phase] {
+			return phase + " " + want.Durations[phase], phase + " " + g
+		}
+	}
+	return "", ""
 }
 
 // Summary counts passes and failures.

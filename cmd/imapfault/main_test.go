@@ -181,6 +181,15 @@ diagnosis = "auth.failed"
 		t.Errorf("junit = %s, %v", x, err)
 	}
 
+	// Same diagnosis, wrong phase: the FAIL line says what differs rather
+	// than "expected auth.failed got auth.failed".
+	phase := filepath.Join(dir, "phase.toml")
+	os.WriteFile(phase, []byte(strings.Replace(strings.Replace(src, "EXPIRED", "AUTHENTICATIONFAILED", 1), "[expect]", "[expect]\nphase = \"greeting\"", 1)), 0o644)
+	r = runCmd(t, nil, "verify", phase)
+	if !regexp.MustCompile(`FAIL  mine +expected phase greeting +got phase auth `).MatchString(r.stdout) {
+		t.Errorf("verify with a wrong phase:\n%s", r.stdout)
+	}
+
 	r = runCmd(t, nil, "verify", "--json", "login-rejected")
 	if r.code != exitOK || !strings.Contains(r.stdout, `"scenario": "login-rejected"`) || !strings.Contains(r.stdout, `"code": "auth.failed"`) {
 		t.Errorf("verify --json = %d\n%.400s", r.code, r.stdout)
