@@ -64,6 +64,16 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`bad.toml:6: client.user: no user "bob" in [[users]]`},
 		},
 		{
+			name: "client user with no password",
+			src:  "name = \"x\"\n[[users]]\nname = \"alice\"\ntokens = [\"t\"]\n[client]\nuser = \"alice\"\n",
+			want: []string{`bad.toml:5: client.password: user "alice" has no password: set [client] password, or auth = "xoauth2" with a token`},
+		},
+		{
+			name: "client user with no token",
+			src:  "name = \"x\"\n[[users]]\nname = \"alice\"\npassword = \"p\"\n[client]\nuser = \"alice\"\nauth = \"xoauth2\"\n",
+			want: []string{`bad.toml:5: client.token: user "alice" has no token to log in with xoauth2: set [client] token or give the user tokens`},
+		},
+		{
 			name: "client mailbox that does not exist",
 			src:  "name = \"x\"\n[[users]]\nname = \"alice\"\npassword = \"p\"\n[client]\nmailbox = \"Archive\"\n",
 			want: []string{`bad.toml:6: client.mailbox: user "alice" has no mailbox "Archive"`},
@@ -191,6 +201,33 @@ respond = "NO [UNAVAILABLE] later"
 	}
 	if got := seeds[0].Date.Format(time.RFC3339); got != "2026-11-02T10:00:00Z" {
 		t.Errorf("date = %s, want the Date header's", got)
+	}
+}
+
+// TestClientSecretDefaults: a [client] user with no secret of its own logs
+// in with that user's from [[users]] (it used to send an empty password).
+func TestClientSecretDefaults(t *testing.T) {
+	users := "name = \"x\"\n[[users]]\nname = \"alice\"\npassword = \"a-pw\"\n[[users]]\nname = \"bob\"\npassword = \"b-pw\"\ntokens = [\"b-tok\", \"b-tok2\"]\n"
+	tests := []struct {
+		name, client    string
+		password, token string
+	}{
+		{"first user by default", "", "a-pw", ""},
+		{"named user", "user = \"bob\"\n", "b-pw", ""},
+		{"named user, oauth", "user = \"bob\"\nauth = \"oauthbearer\"\n", "", "b-tok"},
+		{"explicit password wins", "user = \"bob\"\npassword = \"wrong\"\n", "wrong", ""},
+		{"explicit token wins", "user = \"bob\"\nauth = \"xoauth2\"\ntoken = \"other\"\n", "", "other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc, err := Parse("x.toml", []byte(users+"[client]\n"+tt.client), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.Client.Password != tt.password || sc.Client.Token != tt.token {
+				t.Errorf("client password %q token %q; want %q, %q", sc.Client.Password, sc.Client.Token, tt.password, tt.token)
+			}
+		})
 	}
 }
 

@@ -53,13 +53,11 @@ func applyDefaults(s *Scenario) {
 	}
 	if s.Client.User == "" && len(s.Users) > 0 {
 		s.Client.User = s.Users[0].Name
-		if s.Client.Password == "" && s.Client.Token == "" {
-			s.Client.Password = s.Users[0].Password
-		}
 	}
 	if s.Client.Auth == "" {
 		s.Client.Auth = "login"
 	}
+	defaultClientSecret(s)
 	if s.Client.Mailbox == "" {
 		s.Client.Mailbox = DefaultMailbox
 	}
@@ -73,6 +71,35 @@ func applyDefaults(s *Scenario) {
 	if s.Expect.Diagnosis == "" {
 		s.Expect.Diagnosis = "ok"
 	}
+}
+
+// defaultClientSecret gives the tester the [client] user's own secret
+// from [[users]] when [client] names none, as the docs promise: its
+// password, or for the OAuth methods its first token. A user without one
+// is reported by validateClient.
+func defaultClientSecret(s *Scenario) {
+	cl := &s.Client
+	if cl.Password != "" || cl.Token != "" {
+		return
+	}
+	for _, u := range s.Users {
+		if u.Name != cl.User {
+			continue
+		}
+		if oauthAuth(cl.Auth) {
+			if len(u.Tokens) > 0 {
+				cl.Token = u.Tokens[0]
+			}
+		} else {
+			cl.Password = u.Password
+		}
+		return
+	}
+}
+
+func oauthAuth(auth string) bool {
+	a := strings.ToLower(auth)
+	return a == "xoauth2" || a == "oauthbearer"
 }
 
 func oneOf(c *collector, p, v string, allowed []string) {
