@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/imapfault/imapfault/client/phase"
 	"github.com/imapfault/imapfault/faults"
 )
 
@@ -201,6 +202,21 @@ respond = "NO [UNAVAILABLE] later"
 	}
 	if got := seeds[0].Date.Format(time.RFC3339); got != "2026-11-02T10:00:00Z" {
 		t.Errorf("date = %s, want the Date header's", got)
+	}
+}
+
+// TestExpectPhases: [expect] accepts every phase the tester reports, from
+// the one list in client/phase ("delete" was missing from a copy here).
+func TestExpectPhases(t *testing.T) {
+	for _, p := range phase.Names() {
+		src := "name = \"x\"\n[expect]\ndiagnosis = \"store.failed\"\nphase = \"" + p + "\"\ndurations = { " + p + " = { max = \"1s\" } }\n"
+		if _, err := Parse("x.toml", []byte(src), nil); err != nil {
+			t.Errorf("phase %q: %v", p, err)
+		}
+	}
+	_, err := Parse("x.toml", []byte("name = \"x\"\n[expect]\nphase = \"login\"\n"), nil)
+	if want := `x.toml:3: expect.phase: "login" is not allowed (allowed: ` + strings.Join(phase.Names(), ", ") + ")"; err == nil || err.Error() != want {
+		t.Errorf("Parse() = %v, want %s", err, want)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 var (
@@ -14,9 +16,10 @@ var (
 	codeRE = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)?$`)
 	flagRE = regexp.MustCompile(`^\\?[A-Za-z0-9$_.-]+$`)
 
-	specialUses  = []string{`\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`}
-	clientAuths  = []string{"login", "plain", "xoauth2", "oauthbearer"}
-	testerPhases = []string{"connect", "tls", "greeting", "capability", "starttls", "auth", "list", "select", "fetch", "idle", "flags", "append", "logout"}
+	specialUses = []string{`\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`}
+	clientAuths = []string{"login", "plain", "xoauth2", "oauthbearer"}
+	// testerPhases are the tester's own: one list, in client/phase.
+	testerPhases = phase.Names()
 )
 
 func applyDefaults(s *Scenario) {
