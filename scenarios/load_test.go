@@ -93,7 +93,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "glob matching nothing",
 			src:  "name = \"x\"\n[[users]]\nname = \"a\"\npassword = \"p\"\nmailboxes = [{ name = \"INBOX\", files = [\"messages/*.msg\"] }]\n",
-			want: []string{`bad.toml:5: users[0].mailboxes[0].files[0]: "messages/*.msg" matches no file`},
+			want: []string{`bad.toml:5: users[0].mailboxes[0].files[0]: "messages/*.msg" matches no file in the scenario's folder`},
 		},
 		{
 			name: "unknown limit",

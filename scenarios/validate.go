@@ -223,35 +223,53 @@ func validateMessage(c *collector, s *Scenario, p string, m Message) {
 // validateFile checks that a message file pattern stays inside the
 // scenario's folder and matches something.
 func validateFile(c *collector, s *Scenario, p, pattern string, glob bool) {
-	clean := path.Clean(pattern)
-	if path.IsAbs(pattern) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(pattern, `\`) {
-		c.add(p, "%q leaves the scenario's folder: name files below it with forward slashes", pattern)
+	fsys, name := s.resolve(pattern)
+	folder := "the scenario's folder"
+	if name != pattern {
+		folder = "the built-in library"
+	}
+	clean := path.Clean(name)
+	if path.IsAbs(name) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(name, `\`) {
+		c.add(p, "%q leaves %s: name files below it with forward slashes", pattern, folder)
 		return
 	}
-	if s.Files == nil {
-		c.add(p, "%q: this scenario has no folder to read files from", pattern)
+	if fsys == nil {
+		c.add(p, "%q: this scenario has no folder to read files from (the built-in messages are %q)", pattern, LibraryPrefix+"messages/*.eml")
 		return
 	}
 	matches := []string{clean}
 	if glob {
 		var err error
-		matches, err = globFS(s.Files, clean)
+		matches, err = globFS(fsys, clean)
 		switch {
 		case err != nil:
 			c.add(p, "%q: %v", pattern, err)
 			return
 		case len(matches) == 0:
-			c.add(p, "%q matches no file%s", pattern, whyNoMatch(s.Files, clean))
+			c.add(p, "%q matches no file in %s%s%s", pattern, folder, whyNoMatch(fsys, clean), libraryHint(name, pattern))
 			return
 		}
 	}
 	// A name can stay inside the folder and its file not: a symbolic link
 	// out of it is refused when opened, and reported here.
 	for _, m := range matches {
-		if _, err := fs.Stat(s.Files, m); err != nil {
-			c.add(p, "%v", err)
+		if _, err := fs.Stat(fsys, m); err != nil {
+			c.add(p, "%v%s", err, libraryHint(name, pattern))
 		}
 	}
+}
+
+// libraryHint points a relative name that matched nothing locally at the
+// built-in library when it would match there, as in a built-in scenario
+// copied without "scenarios show" or "scenarios export".
+func libraryHint(name, pattern string) string {
+	if name != pattern {
+		return ""
+	}
+	if m, _ := globFS(library(), path.Clean(name)); len(m) > 0 {
+		return fmt.Sprintf(" (the built-in library has it: write %q, or run \"imapfault scenarios export NAME DIR\" for a copy with its files)", LibraryPrefix+pattern)
+	}
+	return ""
 }
 
 // whyNoMatch says why a pattern matched nothing when the reason is not a
