@@ -130,8 +130,10 @@ func validate(c *collector, s *Scenario) {
 		}
 	}
 	if err := s.Server.Limits.Validate(); err != nil {
-		key, msg, _ := strings.Cut(err.Error(), ": ")
-		c.add("server.limits."+key, "%s", msg)
+		for _, line := range strings.Split(err.Error(), "\n") {
+			key, msg, _ := strings.Cut(line, ": ")
+			c.add("server.limits."+key, "%s", msg)
+		}
 	}
 	users := map[string]*User{}
 	for i := range s.Users {

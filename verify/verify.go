@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/imapfault/imapfault/client"
+	"github.com/imapfault/imapfault/internal/spell"
 	"github.com/imapfault/imapfault/scenarios"
 	"github.com/imapfault/imapfault/server"
 )
@@ -111,17 +112,30 @@ func Run(ctx context.Context, scs []*scenarios.Scenario, opts Options, done func
 // CheckCodes reports [expect] codes the tester never produces: a typo
 // there would otherwise only show as a failed verify.
 func CheckCodes(sc *scenarios.Scenario) error {
+	return sc.Check(ExpectCodes)
+}
+
+// ExpectCodes is the scenarios.Check behind CheckCodes, for lint to run
+// with a file's other checks: each unknown code at its own key.
+func ExpectCodes(sc *scenarios.Scenario, report scenarios.Report) {
 	known := client.Codes()
-	var unknown []string
-	for _, c := range append([]string{sc.Expect.Diagnosis}, append(sc.Expect.Warnings, sc.Expect.Absent...)...) {
-		if !slices.Contains(known, c) {
-			unknown = append(unknown, c)
+	check := func(path, code string) {
+		if slices.Contains(known, code) {
+			return
 		}
+		hint := ""
+		if near := spell.Closest(code, known); near != "" {
+			hint = "did you mean " + near + "? "
+		}
+		report(path, "%q is a code the tester never reports: %s(known: %s)", code, hint, strings.Join(known, ", "))
 	}
-	if len(unknown) > 0 {
-		return fmt.Errorf("[expect] names %s, which the tester never reports (known: %s)", strings.Join(unknown, ", "), strings.Join(known, ", "))
+	check("expect.diagnosis", sc.Expect.Diagnosis)
+	for i, w := range sc.Expect.Warnings {
+		check(fmt.Sprintf("expect.warnings[%d]", i), w)
 	}
-	return nil
+	for i, w := range sc.Expect.Absent {
+		check(fmt.Sprintf("expect.absent[%d]", i), w)
+	}
 }
 
 // One verifies a single scenario.

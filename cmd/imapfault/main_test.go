@@ -94,6 +94,25 @@ func TestLint(t *testing.T) {
 	if r.code != exitFailure || !strings.Contains(r.stdout, bad+`:6: server.tls: "ssl" is not allowed`) {
 		t.Errorf("lint bad = %d, %q", r.code, r.stdout)
 	}
+
+	// Every problem at once, each at its line: a type error hides neither
+	// the rest nor an unknown [expect] code, which used to have no line.
+	worse := filepath.Join(dir, "worse.toml")
+	os.WriteFile(worse, []byte("name = \"worse\"\n[server]\ntls = 3\n[[faults]]\nwhen = { command = \"FECTH\" }\ndrop = \"fin\"\n[expect]\ndiagnosis = \"auth.faild\"\nwarnings = [\"auth.slow\", \"tls.expiring\"]\n"), 0o644)
+	r = runCmd(t, nil, "lint", worse)
+	for _, want := range []string{
+		worse + `:3: server.tls: want a string, got the integer 3`,
+		worse + `:5: faults[0].when: when.command: "FECTH" is not an IMAP command: did you mean FETCH?`,
+		worse + `:8: expect.diagnosis: "auth.faild" is a code the tester never reports: did you mean auth.failed?`,
+		worse + `:9: expect.warnings[1]: "tls.expiring" is a code the tester never reports`,
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("lint worse lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if n := strings.Count(r.stdout, "\n"); r.code != exitFailure || n != 4 {
+		t.Errorf("lint worse = %d with %d lines, want %d and 4:\n%s", r.code, n, exitFailure, r.stdout)
+	}
 }
 
 // TestCopyWorkflow is the README's "Add a scenario of your own" for every
