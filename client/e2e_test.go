@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // e2eCase is one scripted server and the diagnosis the tester must give.
@@ -47,7 +49,7 @@ func runCase(t *testing.T, c e2eCase) *Report {
 		IdleHold:    20 * time.Millisecond,
 	}
 	if c.quick {
-		o.PhaseTimeouts = map[string]time.Duration{c.phase: 250 * time.Millisecond}
+		o.PhaseTimeouts = map[phase.Phase]time.Duration{phase.Phase(c.phase): 250 * time.Millisecond}
 	}
 	if c.cfg.implicit != nil {
 		o.TLS = TLSImplicit
@@ -64,6 +66,7 @@ func runCase(t *testing.T, c e2eCase) *Report {
 	if err != nil {
 		t.Fatalf("Check() error = %v", err)
 	}
+	checkPhaseNames(t, rep)
 	got := outcome{Code: rep.Diagnosis.Code, Phase: rep.Diagnosis.Phase}
 	for _, w := range rep.Warnings {
 		got.Warnings = append(got.Warnings, w.Code)
@@ -99,13 +102,13 @@ func withOpts(fs ...func(o *Options)) func(o *Options) {
 
 // probeQuickly bounds the TLS probe that follows a silent greeting, for a
 // server that answers the probe no better.
-func probeQuickly(o *Options) { o.PhaseTimeouts["tls"] = time.Second }
+func probeQuickly(o *Options) { o.PhaseTimeouts[phase.TLS] = time.Second }
 
 // writeQuickly runs the flag round-trip with a short wait for the change
 // to show, for cases where it never does.
 func writeQuickly(o *Options) {
 	o.Write = true
-	o.PhaseTimeouts = map[string]time.Duration{"flags": 2 * time.Second}
+	o.PhaseTimeouts = map[phase.Phase]time.Duration{phase.Flags: 2 * time.Second}
 }
 
 // onText is a slog handler that passes on the text of each transcript

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // greeting reads the server's first line and names what kind it is.
@@ -81,9 +83,9 @@ func greetingFailure(err error, waited time.Duration) Diagnosis {
 // deadline made short to catch a silent server must not fail the probe's
 // handshake on a loaded machine.
 func (w *walk) probeImplicitTLS(d *Diagnosis) {
-	pctx, cancel := context.WithTimeout(w.ctx, w.o.timeout("tls"))
+	pctx, cancel := context.WithTimeout(w.ctx, w.o.timeout(phase.TLS))
 	defer cancel()
-	conn, err := dialOne(pctx, w.rep.Address, w.o.timeout("connect"))
+	conn, err := dialOne(pctx, w.rep.Address, w.o.timeout(phase.Connect))
 	if err != nil {
 		return
 	}

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // TLSMode says how the tester secures the connection.
@@ -53,7 +54,7 @@ type Options struct {
 	// StepTimeout: a deadline short enough to catch a server that is slow
 	// in one phase need not bound the others, such as a TLS handshake on
 	// a loaded machine.
-	PhaseTimeouts map[string]time.Duration
+	PhaseTimeouts map[phase.Phase]time.Duration
 	Write         bool         // allow the flag round-trip and APPEND-and-delete
 	Logger        *slog.Logger // optional; receives the redacted transcript at debug level
 
@@ -133,8 +134,8 @@ func (o Options) withDefaults() (Options, error) {
 		o.StepTimeout = DefaultStepTimeout
 	}
 	for ph, d := range o.PhaseTimeouts {
-		if !slices.Contains(phases, ph) {
-			return o, fmt.Errorf("client: timeout for phase %q: no such phase (allowed: %s)", ph, strings.Join(phases, ", "))
+		if !phase.Valid(string(ph)) {
+			return o, fmt.Errorf("client: timeout for phase %q: no such phase (allowed: %s)", ph, strings.Join(phase.Names(), ", "))
 		}
 		if d <= 0 {
 			return o, fmt.Errorf("client: timeout for phase %s: %v is not a positive duration", ph, d)
@@ -144,9 +145,9 @@ func (o Options) withDefaults() (Options, error) {
 		o.ExpiryWarning = 14 * 24 * time.Hour
 	}
 	if o.SlowThreshold == 0 {
-		o.SlowThreshold = min(o.timeout("auth")/2, 3*time.Second)
+		o.SlowThreshold = min(o.timeout(phase.Auth)/2, 3*time.Second)
 	}
-	if idle := o.timeout("idle"); o.IdleHold < 0 || o.IdleHold > idle/2 {
+	if idle := o.timeout(phase.Idle); o.IdleHold < 0 || o.IdleHold > idle/2 {
 		return o, fmt.Errorf("client: IdleHold %v: want 0 up to half the idle phase's timeout (%v)", o.IdleHold, idle/2)
 	}
 	if o.Logger == nil {
@@ -155,12 +156,9 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// phases are the names Step.Phase takes, in walk order.
-var phases = []string{"connect", "tls", "greeting", "capability", "starttls", "auth", "list", "select", "fetch", "idle", "append", "flags", "delete", "logout"}
-
 // timeout is the deadline of one phase: its own, or the step timeout.
-func (o *Options) timeout(phase string) time.Duration {
-	if d, ok := o.PhaseTimeouts[phase]; ok {
+func (o *Options) timeout(ph phase.Phase) time.Duration {
+	if d, ok := o.PhaseTimeouts[ph]; ok {
 		return d
 	}
 	return o.StepTimeout

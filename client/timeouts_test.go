@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // TestPhaseTimeoutsOptions: a phase timeout names a phase of the walk and
@@ -14,11 +16,11 @@ func TestPhaseTimeoutsOptions(t *testing.T) {
 		opts    Options
 		wantErr string // "" for none
 	}{
-		{"one phase", Options{PhaseTimeouts: map[string]time.Duration{"greeting": time.Second}}, ""},
-		{"unknown phase", Options{PhaseTimeouts: map[string]time.Duration{"login": time.Second}}, `phase "login": no such phase`},
-		{"zero", Options{PhaseTimeouts: map[string]time.Duration{"auth": 0}}, "not a positive duration"},
-		{"hold within the idle bound", Options{StepTimeout: time.Second, IdleHold: 2 * time.Second, PhaseTimeouts: map[string]time.Duration{"idle": 4 * time.Second}}, ""},
-		{"hold past the idle bound", Options{IdleHold: 2 * time.Second, PhaseTimeouts: map[string]time.Duration{"idle": time.Second}}, "half the idle phase's timeout"},
+		{"one phase", Options{PhaseTimeouts: map[phase.Phase]time.Duration{"greeting": time.Second}}, ""},
+		{"unknown phase", Options{PhaseTimeouts: map[phase.Phase]time.Duration{"login": time.Second}}, `phase "login": no such phase`},
+		{"zero", Options{PhaseTimeouts: map[phase.Phase]time.Duration{"auth": 0}}, "not a positive duration"},
+		{"hold within the idle bound", Options{StepTimeout: time.Second, IdleHold: 2 * time.Second, PhaseTimeouts: map[phase.Phase]time.Duration{"idle": 4 * time.Second}}, ""},
+		{"hold past the idle bound", Options{IdleHold: 2 * time.Second, PhaseTimeouts: map[phase.Phase]time.Duration{"idle": time.Second}}, "half the idle phase's timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,7 +37,7 @@ func TestPhaseTimeoutsOptions(t *testing.T) {
 						t.Errorf("timeout(%s) = %v, want %v", ph, got, d)
 					}
 				}
-				if got := o.timeout("connect"); got != o.StepTimeout {
+				if got := o.timeout(phase.Connect); got != o.StepTimeout {
 					t.Errorf("timeout(connect) = %v, want the step timeout %v", got, o.StepTimeout)
 				}
 			}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // TestClientTimeouts: [client] timeouts bound single phases by the
@@ -43,7 +45,7 @@ func TestClientTimeouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]time.Duration{"greeting": time.Second, "tls": 20 * time.Second}, sc.Client.Timeouts); diff != "" {
+	if diff := cmp.Diff(map[phase.Phase]time.Duration{phase.Greeting: time.Second, phase.TLS: 20 * time.Second}, sc.Client.Timeouts); diff != "" {
 		t.Errorf("timeouts (-want +got):\n%s", diff)
 	}
 }
