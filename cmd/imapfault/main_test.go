@@ -4,7 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -190,7 +194,7 @@ func TestServe(t *testing.T) {
 		t.Fatalf("no line from serve: %v (stderr %q)", err, errb.String())
 	}
 	go io.Copy(io.Discard, pr)
-	m := regexp.MustCompile(`on (127\.0\.0\.1:\d+) tls=starttls user=alice password="correct horse battery staple" ca=(\S+)`).FindStringSubmatch(line)
+	m := regexp.MustCompile(`on (localhost:\d+) tls=starttls user=alice password="correct horse battery staple" ca=(\S+)`).FindStringSubmatch(line)
 	if m == nil || m[2] != caFile {
 		t.Fatalf("serve line = %q", line)
 	}
@@ -215,6 +219,69 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop after the signal")
+	}
+	if _, err := os.Stat(caFile); err != nil {
+		t.Errorf("the CA file the user asked for is gone after the stop: %v", err)
+	}
+}
+
+// TestServeNamesLocalhostAndCleansUp: serve names the server localhost,
+// which its certificate is valid for (mbsync and fetchmail check the name
+// they were given), and removes the temporary folder it wrote the CA to
+// once stopped.
+func TestServeNamesLocalhostAndCleansUp(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var errb bytes.Buffer
+	e := &env{stdout: pw, stderr: &errb, getenv: func(string) string { return "" }}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, e, []string{"serve"})
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no line from serve: %v (stderr %q)", err, errb.String())
+	}
+	go io.Copy(io.Discard, pr)
+	m := regexp.MustCompile(`on (localhost:\d+) tls=starttls .* ca=(\S+)`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("serve line = %q, want localhost:PORT and a CA file", line)
+	}
+	pem, err := os.ReadFile(m[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	conn, err := net.DialTimeout("tcp", m[1], 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	r.ReadString('\n')
+	conn.Write([]byte("a STARTTLS\r\n"))
+	if l, _ := r.ReadString('\n'); !strings.HasPrefix(l, "a OK") {
+		t.Fatalf("STARTTLS: %q", l)
+	}
+	host, _, _ := net.SplitHostPort(m[1])
+	if err := tls.Client(conn, &tls.Config{ServerName: host, RootCAs: pool}).Handshake(); err != nil {
+		t.Errorf("TLS to %s with the printed CA: %v", m[1], err)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("serve exited %d, stderr %q", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop after the signal")
+	}
+	if _, err := os.Stat(filepath.Dir(m[2])); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the CA's temporary folder is still there after the stop: %v", err)
 	}
 }
 

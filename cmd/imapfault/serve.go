@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -45,12 +46,14 @@ func runServe(ctx context.Context, e *env, args []string) int {
 
 	caPath := ""
 	if certs := srv.Certs(); certs != nil {
-		if caPath, err = writeCA(*caOut, certs.CAPEM()); err != nil {
+		var cleanup func()
+		if caPath, cleanup, err = writeCA(*caOut, certs.CAPEM()); err != nil {
 			errorf(e, "writing the CA certificate: %v", err)
 			return exitFailure
 		}
+		defer cleanup()
 	}
-	fmt.Fprintln(e.stdout, serveLine(sc, srv.Addr(), caPath))
+	fmt.Fprintln(e.stdout, serveLine(sc, clientAddr(srv.Addr()), caPath))
 	<-ctx.Done()
 	fmt.Fprintln(e.stderr, "imapfault: shutting down")
 	return exitOK
@@ -69,13 +72,34 @@ func serveLine(sc *scenarios.Scenario, addr, caPath string) string {
 	return line
 }
 
-func writeCA(path string, pem []byte) (string, error) {
+// clientAddr is the address to give clients: on loopback, localhost and
+// the port, since the certificate names localhost and clients that check
+// it (mbsync, fetchmail) compare it with the name they were given, not
+// with an address.
+func clientAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return addr
+	}
+	return net.JoinHostPort("localhost", port)
+}
+
+// writeCA writes the CA certificate to path, or to a new temporary folder
+// when path is empty; cleanup removes that folder (a path the user chose
+// is theirs to keep).
+func writeCA(path string, pem []byte) (string, func(), error) {
+	cleanup := func() {}
 	if path == "" {
 		dir, err := os.MkdirTemp("", "imapfault-")
 		if err != nil {
-			return "", err
+			return "", cleanup, err
 		}
+		cleanup = func() { os.RemoveAll(dir) }
 		path = filepath.Join(dir, "ca.pem")
 	}
-	return path, os.WriteFile(path, pem, 0o644)
+	if err := os.WriteFile(path, pem, 0o644); err != nil {
+		cleanup()
+		return "", func() {}, err
+	}
+	return path, cleanup, nil
 }
