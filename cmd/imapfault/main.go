@@ -21,7 +21,7 @@ Usage:
   imapfault serve [--scenario NAME|FILE] [--listen ADDR] [-v]
   imapfault scenarios [show NAME | export NAME [DIR]]
   imapfault lint FILE...
-  imapfault check [flags] HOST[:PORT]
+  imapfault check [flags] HOST[:PORT] | imap[s]://HOST[:PORT]
   imapfault version
 
 Examples:
@@ -33,7 +33,8 @@ Examples:
   imapfault scenarios export healthy mine/       # also copies its message files
   imapfault lint mine.toml
 
-Run "imapfault COMMAND -h" for a command's flags.
+Flags may come before or after the arguments. Run "imapfault COMMAND -h"
+for a command's flags.
 `
 
 // Exit codes follow the monitoring-plugins convention so that check can be
@@ -121,9 +122,11 @@ func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
 }
 
 // parseFlags parses args and returns the exit code to use when parsing did
-// not succeed (help asked for, or a bad flag).
+// not succeed (help asked for, or a bad flag). Flags may come before,
+// between or after the positional arguments ("verify mine.toml --json");
+// "--" ends the flags.
 func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	err := fs.Parse(args)
+	err := parseInterspersed(fs, args)
 	switch {
 	case err == nil:
 		return 0, true
@@ -132,6 +135,29 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	default:
 		return exitUsage, false
 	}
+}
+
+// parseInterspersed is fs.Parse, which stops at the first positional
+// argument, resumed after each one; fs.Args() then holds the positional
+// arguments in order. Every command parses its flags through it.
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // version is set with -ldflags "-X main.version=v1.2.3" by release builds.
