@@ -27,7 +27,9 @@ Without --user the walk stops after CAPABILITY/STARTTLS (a reachability probe).
 The password comes from $IMAPFAULT_PASSWORD, --password-file or a prompt on a
 terminal; an OAuth token from $IMAPFAULT_TOKEN or --token-file.
 JSON durations are in milliseconds (fields ending in _ms).
-Exit status: 0 ok, 1 warning, 2 failure, 3 usage or internal error.
+Exit status: 0 ok, 1 warning, 2 failure, 3 unknown: a usage or internal
+error, or the check was interrupted (diagnosis check.canceled), as the
+monitoring-plugins convention has it.
 
 Examples:
   IMAPFAULT_PASSWORD=secret imapfault check --user alice mail.example.com
@@ -212,7 +214,9 @@ func promptSecret(e *env, tty *os.File, prompt string) (string, error) {
 func exitCode(rep *client.Report) int {
 	switch {
 	case rep.Diagnosis.Code == client.CodeCheckCanceled:
-		return exitUsage
+		// Interrupted: the server's state is UNKNOWN, as monitoring
+		// plugins say, in every output mode.
+		return exitUnknown
 	case !rep.OK():
 		return exitFailure
 	case len(rep.Warnings) > 0:
@@ -276,7 +280,7 @@ func nagiosLine(rep *client.Report) string {
 	case exitFailure:
 		status = "CRITICAL"
 		text = d.Code + " in " + d.Phase + ": " + d.Evidence
-	case exitUsage:
+	case exitUnknown:
 		status = "UNKNOWN"
 		text = d.Code + ": " + d.Evidence
 	}

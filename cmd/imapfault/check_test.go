@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -332,5 +334,46 @@ func TestFlagsAfterArguments(t *testing.T) {
 	}
 	if r := runCmd(t, nil, "scenarios", "show", "healthy", "--bogus"); r.code != exitUsage || !strings.Contains(r.stderr, "-bogus") {
 		t.Errorf("scenarios show healthy --bogus = %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestInterruptedExitsUnknown: Ctrl-C during check (in every output mode)
+// and during verify exits 3, UNKNOWN in the monitoring-plugins convention,
+// with check.canceled in check's report.
+func TestInterruptedExitsUnknown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, mode := range [][]string{nil, {"--json"}, {"--nagios"}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			cancel() // Ctrl-C while the check waits for the greeting
+			accepted <- c
+		}()
+		var out, errb bytes.Buffer
+		e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+		code := run(ctx, e, append(append([]string{"check", "--timeout", "20s"}, mode...), ln.Addr().String()))
+		if c, ok := <-accepted; ok {
+			c.Close()
+		}
+		cancel()
+		if code != exitUnknown || !strings.Contains(out.String(), "check.canceled") {
+			t.Errorf("check %v interrupted = %d, %q; want %d with check.canceled", mode, code, out.String(), exitUnknown)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	if code := run(ctx, e, []string{"verify", "healthy"}); code != exitUnknown || !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("verify interrupted = %d, %q; want %d", code, errb.String(), exitUnknown)
 	}
 }

@@ -33,17 +33,22 @@ Examples:
   imapfault scenarios export healthy mine/       # also copies its message files
   imapfault lint mine.toml
 
-Flags may come before or after the arguments. Run "imapfault COMMAND -h"
+Exit status: 0 ok, 1 warning, 2 failure, 3 unknown (usage error, internal
+error, or interrupted). Flags may come before or after the arguments. Run "imapfault COMMAND -h"
 for a command's flags.
 `
 
 // Exit codes follow the monitoring-plugins convention so that check can be
 // used as a Nagios/Icinga plugin; the other commands use the same numbers.
+// 3 is UNKNOWN: the outcome is not known, because the command line was
+// wrong, something failed inside, or the run was interrupted (Ctrl-C
+// during check or verify; for serve, Ctrl-C is the normal stop).
 const (
 	exitOK      = 0
 	exitWarning = 1
 	exitFailure = 2
-	exitUsage   = 3
+	exitUnknown = 3
+	exitUsage   = exitUnknown
 )
 
 // env is what a command may touch of the outside world; tests substitute it.

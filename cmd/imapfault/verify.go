@@ -61,6 +61,11 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	passed, failed := verify.Summary(results)
+	if ctx.Err() != nil {
+		// Scenarios cut short did not fail: their outcome is unknown.
+		errorf(e, "interrupted: %d of %d scenarios finished", n, len(scs))
+		return exitUnknown
+	}
 	if *jsonOut {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
