@@ -141,7 +141,14 @@ func ExpectCodes(sc *scenarios.Scenario, report scenarios.Report) {
 // One verifies a single scenario.
 func One(ctx context.Context, sc *scenarios.Scenario, opts Options) Result {
 	start := time.Now()
-	res := Result{Scenario: sc.Name, Source: sc.Source, Want: want(sc.Expect)}
+	res := Result{Scenario: sc.Name, Source: sc.Source}
+	// A scenario built in Go gets the defaults of a file ([client]
+	// trust_ca, [expect] diagnosis) before anything reads them.
+	if err := sc.Validate(); err != nil {
+		res.Err = err
+		return res
+	}
+	res.Want = want(sc.Expect)
 	if err := CheckCodes(sc); err != nil {
 		res.Err = err
 		return res

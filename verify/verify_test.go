@@ -133,3 +133,18 @@ func TestMismatch(t *testing.T) {
 		})
 	}
 }
+
+// TestGoBuiltScenario: a scenario built in Go, never validated, is
+// verified like a file: its [client] and [expect] take their defaults
+// (trust the run's CA, expect ok) instead of dereferencing nil.
+func TestGoBuiltScenario(t *testing.T) {
+	sc := &scenarios.Scenario{
+		Name:   "go-built",
+		Server: scenarios.Server{TLS: scenarios.TLSImplicit},
+		Users:  []scenarios.User{{Name: "alice", Password: "pw", Mailboxes: []scenarios.Mailbox{{Name: "INBOX"}}}},
+	}
+	r := One(context.Background(), sc, Options{})
+	if r.Err != nil || !r.Pass {
+		t.Fatalf("One() = pass %v, err %v, diff:\n%s", r.Pass, r.Err, r.Diff)
+	}
+}
