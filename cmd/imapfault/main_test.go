@@ -263,7 +263,7 @@ diagnosis = "auth.failed"
 	phase := filepath.Join(dir, "phase.toml")
 	os.WriteFile(phase, []byte(strings.Replace(strings.Replace(src, "EXPIRED", "AUTHENTICATIONFAILED", 1), "[expect]", "[expect]\nphase = \"greeting\"", 1)), 0o644)
 	r = runCmd(t, nil, "verify", phase)
-	if !regexp.MustCompile(`FAIL  mine +expected phase greeting +got phase auth `).MatchString(r.stdout) {
+	if !regexp.MustCompile(`FAIL  mine +expected phase greeting +got phase auth `).MatchString(r.stdout) || !strings.Contains(r.stdout, "verified 1 scenario in") {
 		t.Errorf("verify with a wrong phase:\n%s", r.stdout)
 	}
 

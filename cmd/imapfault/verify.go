@@ -71,7 +71,7 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 		enc.SetIndent("", "  ")
 		enc.Encode(jsonResults(results))
 	} else {
-		fmt.Fprintf(e.stdout, "verified %d scenarios in %v\n", len(results), time.Since(start).Round(10*time.Millisecond))
+		fmt.Fprintf(e.stdout, "verified %s in %v\n", plural(len(results), "scenario"), time.Since(start).Round(10*time.Millisecond))
 		fmt.Fprintf(e.stdout, "%d passed, %d failed\n", passed, failed)
 	}
 	if *junit != "" {
