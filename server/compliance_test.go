@@ -161,3 +161,48 @@ func TestKeywordsAnnounced(t *testing.T) {
 		{conn: 1, cmd: "SELECT INBOX", want: []string{`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1 $k2 $k3)`}},
 	})
 }
+
+// TestEnvelopeGroups: ENVELOPE keeps RFC 5322 groups, empty ones too
+// (RFC 3501 7.4.2).
+func TestEnvelopeGroups(t *testing.T) {
+	msg := "Date: Thu, 15 Feb 2007 01:02:03 +0200\r\nFrom: user@domain (Real Name)\r\n" +
+		"To: group: g1@d1.org, g2@d2.org;, group2: g3@d3.org;\r\nCc: group:;, group2: (foo) ;\r\n\r\nbody\r\n"
+	runScript(t, 1, []step{
+		{cmd: appendMsg("INBOX", "", msg)},
+		{cmd: "SELECT INBOX"},
+		{cmd: "FETCH 2 ENVELOPE", want: []string{`* 2 FETCH (UID 2 ENVELOPE ("Thu, 15 Feb 2007 01:02:03 +0200" NIL (("Real Name" NIL "user" "domain")) (("Real Name" NIL "user" "domain")) (("Real Name" NIL "user" "domain")) ` +
+			`((NIL NIL "group" NIL) (NIL NIL "g1" "d1.org") (NIL NIL "g2" "d2.org") (NIL NIL NIL NIL) (NIL NIL "group2" NIL) (NIL NIL "g3" "d3.org") (NIL NIL NIL NIL)) ` +
+			`((NIL NIL "group" NIL) (NIL NIL NIL NIL) (NIL NIL "group2" NIL) (NIL NIL NIL NIL)) NIL NIL NIL))`}},
+	})
+}
+
+// TestSearchAddressComments: SEARCH FROM matches the address, not the
+// comments RFC 5322 3.4.1 allows inside it.
+func TestSearchAddressComments(t *testing.T) {
+	runScript(t, 1, []step{
+		{cmd: appendMsg("INBOX", "", "From: <user-from (comment)@ (comment) domain.org>\r\n\r\nb\r\n")},
+		{cmd: appendMsg("INBOX", "", "From: user-from@domain.org (RealFrom)\r\n\r\nb\r\n")},
+		{cmd: appendMsg("INBOX", "", "From: user-from1@domain.org, user-from2@domain.org\r\n\r\nb\r\n")},
+		{cmd: "SELECT INBOX"},
+		{cmd: "SEARCH FROM user-from@domain.org", want: []string{"* SEARCH 2 3"}},
+		{cmd: "SEARCH FROM realfrom", want: []string{"* SEARCH 3"}},
+		{cmd: "SEARCH HEADER FROM \"\"", want: []string{"* SEARCH 1 2 3 4"}},
+	})
+}
+
+// TestLsubNoselectParents: LSUB "%" lists the unsubscribed parent of a
+// subscribed mailbox as \Noselect (RFC 3501 6.3.9).
+func TestLsubNoselectParents(t *testing.T) {
+	runScript(t, 1, []step{
+		{cmd: "CREATE box/test"},
+		{cmd: "CREATE box/test2/test"},
+		{cmd: "CREATE box/test3/test3"},
+		{cmd: "CREATE box/test2"},
+		{cmd: "SUBSCRIBE box/test"},
+		{cmd: "SUBSCRIBE box/test2/test"},
+		{cmd: "SUBSCRIBE box/test3/test3"},
+		{cmd: `LSUB "" box/%`, want: []string{`* LSUB (\Subscribed) "/" "box/test"`, `* LSUB (\Noselect) "/" "box/test2"`, `* LSUB (\Noselect) "/" "box/test3"`}, not: []string{`* LSUB (\Subscribed) "/" "box/test2/test"`}},
+		{cmd: `LSUB "" box/*`, want: []string{`* LSUB (\Subscribed) "/" "box/test2/test"`}, not: []string{`* LSUB (\Noselect) "/" "box/test2"`}},
+		{cmd: `LIST "" box/%`, not: []string{`* LIST (\Noselect)*`}},
+	})
+}

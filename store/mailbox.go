@@ -221,6 +221,12 @@ func (mbox *Mailbox) rename(newName string) {
 	mbox.mutex.Unlock()
 }
 
+func (mbox *Mailbox) isSubscribed() bool {
+	mbox.mutex.Lock()
+	defer mbox.mutex.Unlock()
+	return mbox.subscribed
+}
+
 // SetSubscribed changes the subscription state of this mailbox.
 func (mbox *Mailbox) SetSubscribed(subscribed bool) {
 	mbox.mutex.Lock()

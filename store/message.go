@@ -86,7 +86,7 @@ func (msg *message) envelope() *imap.Envelope {
 	if err != nil {
 		return nil
 	}
-	return imapserver.ExtractEnvelope(header)
+	return extractEnvelope(header)
 }
 
 func (msg *message) flagList() []imap.Flag {
@@ -161,7 +161,7 @@ func (msg *message) search(seqNum uint32, recent bool, criteria *imap.SearchCrit
 	header := mail.Header{Header: msg.reader().Header}
 
 	for _, fieldCriteria := range criteria.Header {
-		if !matchHeaderFields(header.FieldsByKey(fieldCriteria.Key), fieldCriteria.Value) {
+		if !matchHeaderField(header, fieldCriteria) {
 			return false
 		}
 	}
