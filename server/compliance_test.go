@@ -206,3 +206,58 @@ func TestLsubNoselectParents(t *testing.T) {
 		{cmd: `LIST "" box/%`, not: []string{`* LIST (\Noselect)*`}},
 	})
 }
+
+// TestID: ID (RFC 2971) is advertised and answered before and after
+// login; go-imap alone answers BAD and hangs up at the next command.
+func TestID(t *testing.T) {
+	srv := NewTest(t, plainScenario(t, ""))
+	w := dialWire(t, srv.Addr())
+	if g := w.line(); !strings.Contains(g, " ID") {
+		t.Errorf("greeting does not advertise ID: %q", g)
+	}
+	exchanges := []struct{ send, want string }{
+		{"a1 ID NIL", `* ID ("name" "imapfault")|a1 OK ID completed`},
+		{`a2 ID ("name" "Thunderbird" "version" "128.0")`, `* ID ("name" "imapfault")|a2 OK ID completed`},
+		{`a3 ID ("name")`, `a3 BAD Invalid ID parameters`},
+		{"a4 LOGIN alice pw", ""},
+		{"a5 ID NIL", `* ID ("name" "imapfault")|a5 OK ID completed`},
+		// Pipelined: the replies keep the commands' order.
+		{"b1 NOOP\r\nb2 ID NIL\r\nb3 SELECT INBOX\r\nb4 ID NIL", ""},
+	}
+	for _, ex := range exchanges {
+		w.send(ex.send)
+		lines := strings.Split(ex.send, "\r\n")
+		tag := strings.Fields(lines[len(lines)-1])[0]
+		got := w.until(tag + " ")
+		if ex.want != "" && strings.Join(got, "|") != ex.want {
+			t.Errorf("%q: got %q, want %q", ex.send, strings.Join(got, "|"), ex.want)
+		}
+		if tag == "b4" {
+			var tags []string
+			for _, l := range got {
+				if !strings.HasPrefix(l, "* ") {
+					tags = append(tags, strings.Fields(l)[0])
+				}
+			}
+			if want := []string{"b1", "b2", "b3", "b4"}; !slices.Equal(tags, want) {
+				t.Errorf("pipelined tagged replies in order %q, want %q:\n%s", tags, want, strings.Join(got, "\n"))
+			}
+		}
+		if tag == "a4" && !strings.HasPrefix(got[len(got)-1], "a4 OK") {
+			t.Fatalf("LOGIN after ID: %q", got)
+		}
+	}
+}
+
+// TestListModifiedUTF7: a LIST pattern that is not modified UTF-7 matches
+// nothing (OK, as Dovecot); go-imap alone answers NO [SERVERBUG].
+func TestListModifiedUTF7(t *testing.T) {
+	runScript(t, 1, []step{
+		{cmd: `LIST "" "&"`, not: []string{"* LIST*"}},
+		{cmd: `LIST "" !#$&'+,-.0123456789:;<=>?@^_` + "`" + `|[}%*`, not: []string{"* LIST*"}},
+		{cmd: `LSUB "" "&Jjo"`},
+		{cmd: `CREATE "box/p&AOQA5A-"`},
+		{cmd: `LIST "" "box/p&AOQA5A-"`, want: []string{`* LIST () "/" "box/p&AOQA5A-"`}},
+		{cmd: `LIST "" "box/&-"`, not: []string{"* LIST*"}},
+	})
+}
