@@ -22,15 +22,17 @@ func locate(src string, md toml.MetaData) positions {
 	// The cursor only moves forward, so the lines before it are counted
 	// once, as it passes them: loading stays linear in the file's size.
 	cursor, counted, line := 0, 0, 1
+	types := &keyTypes{md: md}
 	for _, key := range md.Keys() {
 		path := ""
+		node := types
 		for i, seg := range key {
 			if path != "" {
 				path += "."
 			}
 			path += seg
-			plain := key[:i+1]
-			if md.Type(plain...) != "ArrayHash" {
+			node = node.child(key[:i+1])
+			if node.typ != "ArrayHash" {
 				continue
 			}
 			if i == len(key)-1 {
@@ -42,7 +44,7 @@ func locate(src string, md toml.MetaData) positions {
 			}
 			elem := path + "[" + strconv.Itoa(counters[path]) + "]"
 			child := key[i+1]
-			if t := md.Type(key...); i+1 == len(key)-1 && t != "Hash" && t != "ArrayHash" {
+			if i+1 == len(key)-1 && node.child(key).typ != "Hash" && node.child(key).typ != "ArrayHash" {
 				if seen[elem] == nil {
 					seen[elem] = map[string]bool{}
 				}
@@ -64,6 +66,29 @@ func locate(src string, md toml.MetaData) positions {
 		pos[path] = line
 	}
 	return pos
+}
+
+// keyTypes is a tree of the file's keys and their TOML types. md.Type
+// formats the whole key to look it up, which cost more than the rest of
+// locate; a key's type does not change from one array element to the next.
+type keyTypes struct {
+	md   toml.MetaData
+	typ  string
+	kids map[string]*keyTypes
+}
+
+// child returns the node of key, whose parent is t.
+func (t *keyTypes) child(key toml.Key) *keyTypes {
+	seg := key[len(key)-1]
+	if c, ok := t.kids[seg]; ok {
+		return c
+	}
+	if t.kids == nil {
+		t.kids = map[string]*keyTypes{}
+	}
+	c := &keyTypes{md: t.md, typ: t.md.Type(key...)}
+	t.kids[seg] = c
+	return c
 }
 
 // line returns the line of path, or of its nearest ancestor that has one.
