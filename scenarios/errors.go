@@ -56,6 +56,8 @@ type collector struct {
 	// skip holds paths already reported whole, whose keys need no
 	// unknown-key error of their own.
 	skip map[string]bool
+	// broken holds the paths whose values failed to decode.
+	broken map[string]bool
 	// Indexes of pos, made when first needed, so that a file with many
 	// tables or many errors is not searched once per error or per table.
 	children map[string][]string // indexed path -> its keys, in file order
@@ -67,6 +69,31 @@ func (c *collector) ignore(path string) {
 		c.skip = map[string]bool{}
 	}
 	c.skip[path] = true
+}
+
+// fail reports a value that could not be decoded, and marks its path so
+// that validation, which sees a zero value there, adds no error of its own.
+func (c *collector) fail(path, format string, args ...any) {
+	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	if c.broken == nil {
+		c.broken = map[string]bool{}
+	}
+	c.broken[path] = true
+}
+
+// isBroken reports whether path or a table above it failed to decode.
+func (c *collector) isBroken(path string) bool {
+	for p := path; p != ""; {
+		if c.broken[p] {
+			return true
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return false
 }
 
 func (c *collector) ignored(path string) bool {
@@ -105,8 +132,36 @@ func (c *collector) index() {
 	}
 }
 
+// add reports a problem at path, unless its value failed to decode: that
+// is reported already, and validation saw a zero value in its place.
 func (c *collector) add(path, format string, args ...any) {
+	if c.isBroken(path) {
+		return
+	}
 	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// unknown reports a key no table has, once, with the keys allowed there.
+func (c *collector) unknown(path, key string) {
+	if c.ignored(path) {
+		return
+	}
+	for _, e := range c.errs {
+		if e.Path == path {
+			return
+		}
+	}
+	parent := stripIndexes(path)
+	if i := strings.LastIndex(parent, "."); i >= 0 {
+		parent = parent[:i]
+	} else {
+		parent = ""
+	}
+	hint := ""
+	if allowed, ok := allowedKeys[parent]; ok {
+		hint = " (allowed: " + allowed + ")"
+	}
+	c.add(path, "unknown key %q%s", key, hint)
 }
 
 func (c *collector) err() error {
