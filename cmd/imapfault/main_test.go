@@ -19,8 +19,15 @@ import (
 // Every command must leave no goroutine behind when it returns: serve's
 // server, check's sessions, verify's runs.
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		main()
+	}
 	goleak.VerifyTestMain(m)
 }
+
+// childEnv makes the test binary run main instead of the tests, so that a
+// test can signal a real imapfault process.
+const childEnv = "IMAPFAULT_TEST_RUN_MAIN"
 
 type result struct {
 	code           int
