@@ -142,7 +142,16 @@ func TestCheckSession(t *testing.T) {
 		{name: "healthy plaintext", code: CodeOK, phase: "logout", warns: plain},
 		{name: "probe only", opts: func(o *Options) { o.User = "" }, code: CodeOK, phase: "logout", warns: plain, evidence: "no --user"},
 		{name: "PREAUTH", cfg: fakeConfig{greeting: "* PREAUTH [CAPABILITY IMAP4rev1 IDLE] welcome"}, code: CodeOK, phase: "logout"},
-		{name: "greeting timeout", cfg: fakeConfig{raw: (*fconn).wait}, quick: true, opts: probeQuickly, code: CodeGreetingTimeout, phase: "greeting", evidence: "no bytes for"},
+		{name: "greeting timeout", cfg: fakeConfig{raw: (*fconn).wait}, quick: true, opts: probeQuickly, code: CodeGreetingTimeout, phase: "greeting", evidence: "so the port is not implicit TLS either"},
+		// An HTTP server waits for the client, and answers the TLS probe's
+		// ClientHello in plaintext: that evidence names it (it used to be
+		// greeting.timeout with advice to try TLS).
+		{name: "http server waiting for the client", cfg: fakeConfig{raw: func(c *fconn) {
+			if _, err := c.r.Peek(1); err != nil {
+				return // the plaintext attempt, which sends nothing
+			}
+			c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))
+		}}, quick: true, code: CodeGreetingNotIMAP, phase: "greeting", evidence: `with "HTTP/1.1 400 Bad Request": HTTP, not IMAP`},
 		{name: "greeting eof", cfg: fakeConfig{raw: func(c *fconn) {}}, code: CodeGreetingEOF, phase: "greeting"},
 		{name: "reset", cfg: fakeConfig{raw: func(c *fconn) {
 			// Reset once the tester's dial has returned: a reset that
@@ -318,7 +327,7 @@ func TestCheckTLS(t *testing.T) {
 	cases := []e2eCase{
 		{name: "implicit", cfg: fakeConfig{implicit: good}, opts: trust, code: CodeOK, phase: "logout"},
 		{name: "starttls", cfg: fakeConfig{starttls: good}, opts: trust, code: CodeOK, phase: "logout"},
-		{name: "expired", cfg: fakeConfig{implicit: ca.serverConfig(t, leafOpts{notBefore: time.Now().Add(-10 * day), notAfter: time.Now().Add(-day)})}, opts: trust, code: CodeTLSCertExpired, phase: "tls"},
+		{name: "expired", cfg: fakeConfig{implicit: ca.serverConfig(t, leafOpts{notBefore: time.Now().Add(-10 * day), notAfter: time.Now().Add(-day)})}, opts: trust, code: CodeTLSCertExpired, phase: "tls", evidence: "(1 day ago)"},
 		{name: "not yet valid", cfg: fakeConfig{implicit: ca.serverConfig(t, leafOpts{notBefore: time.Now().Add(day)})}, opts: trust, code: CodeTLSCertNotYetValid, phase: "tls"},
 		{name: "expiring", cfg: fakeConfig{implicit: ca.serverConfig(t, leafOpts{notAfter: time.Now().Add(3 * day)})}, opts: trust, code: CodeOK, phase: "logout", warns: []string{CodeTLSCertExpiring}},
 		{name: "self-signed", cfg: fakeConfig{implicit: ca.serverConfig(t, leafOpts{selfSigned: true})}, opts: trust, code: CodeTLSCertSelfSigned, phase: "tls"},

@@ -90,7 +90,13 @@ func (c *Conn) serverLine(raw []byte) error {
 		c.Drop(false)
 		return ErrDropped
 	}
-	return c.afterServerLine(r)
+	if err := c.afterServerLine(r); err != nil {
+		return err
+	}
+	if r.cmd != nil {
+		return c.flushLocal()
+	}
+	return nil
 }
 
 // sent is what the bookkeeping after a server line needs to know of it.

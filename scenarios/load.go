@@ -153,19 +153,15 @@ func (s *Scenario) Validate() error {
 	return c.err()
 }
 
-// indexed finds the indexed path of an undecoded key by its line order.
+// indexed finds the indexed path of an undecoded key: the first in line
+// order of the paths it may be.
 func (c *collector) indexed(key toml.Key) string {
 	want := key.String()
-	best := ""
-	for path := range c.pos {
-		if stripIndexes(path) == want && (best == "" || c.pos[path] < c.pos[best]) {
-			best = path
-		}
+	c.index()
+	if paths := c.byPlain[want]; len(paths) > 0 {
+		return paths[0]
 	}
-	if best == "" {
-		return want
-	}
-	return best
+	return want
 }
 
 var indexRE = regexp.MustCompile(`\[\d+\]`)
@@ -278,15 +274,8 @@ func checkExplicitZeros(c *collector, w faults.When, path string) {
 
 // topKeys returns the keys directly under an indexed path, in file order.
 func (c *collector) topKeys(prefix string) []string {
-	var keys []string
-	for p := range c.pos {
-		rest, ok := strings.CutPrefix(p, prefix+".")
-		if ok && !strings.ContainsAny(rest, ".[") {
-			keys = append(keys, rest)
-		}
-	}
-	sort.Slice(keys, func(a, b int) bool { return c.pos[prefix+"."+keys[a]] < c.pos[prefix+"."+keys[b]] })
-	return keys
+	c.index()
+	return c.children[prefix]
 }
 
 // allowedKeys is derived from the struct tags, so that it cannot drift

@@ -111,8 +111,10 @@ func New(sc *scenarios.Scenario, opts Options) (*Server, error) {
 	s.connOpts = s.connOptions()
 	s.handoff = newHandoff(s.ln.Addr())
 	s.imap = imapserver.New(&imapserver.Options{
-		NewSession:   s.newSession,
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapNamespace: {}, imap.CapUIDPlus: {}, imap.CapMove: {}, imap.CapSpecialUse: {}, imap.CapLiteralPlus: {}},
+		NewSession: s.newSession,
+		// ID is answered by the wire layer (ConnOptions.ID): go-imap does
+		// not know it.
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapNamespace: {}, imap.CapUIDPlus: {}, imap.CapMove: {}, imap.CapSpecialUse: {}, imap.CapLiteralPlus: {}, imap.Cap("ID"): {}},
 		Logger:       imapLogger{s.log},
 		InsecureAuth: true, // the wire layer enforces the scenario's TLS policy
 	})
@@ -267,6 +269,7 @@ func (s *Server) connOptions() *faults.ConnOptions {
 		Tap:               s.transcript.record,
 		Logger:            s.log,
 		Limits:            s.limits,
+		ID:                "imapfault",
 	}
 	if s.sc.Server.TLS == scenarios.TLSStartTLS {
 		o.StartTLS = s.tlsConfig
