@@ -398,24 +398,23 @@ func (c *Conn) Close() error {
 // Shutdown closes the connection as a server that is stopping does: with
 // an untagged BYE first (RFC 9051 section 7.1.5), unless the client could
 // not read it as one: before the greeting, inside a line or a literal the
-// server is writing, or while a fault holds the output (a stall, a delay
-// mid-reply), where the connection just closes. Nothing the IMAP server
-// writes after the BYE reaches the client.
+// server was writing, or on a stalled connection, which just closes.
+// Nothing the IMAP server writes after the BYE reaches the client.
 func (c *Conn) Shutdown(text string) error {
-	if c.wmu.TryLock() {
-		if c.greeted && len(c.outLine) == 0 && c.outLit == 0 && !c.isDropped() && !c.isStalled() {
-			line := []byte("* BYE " + text + "\r\n")
-			c.tap(TapEvent{Dir: DirOut, Data: line})
-			t := c.transport()
-			// A client that reads nothing cannot hold up the stop for
-			// long: the line goes to the socket buffer or not at all.
-			_ = t.SetWriteDeadline(time.Now().Add(time.Second))
-			_, _ = t.Write(line)
-		}
-		c.end()
-		_ = c.tcp.Close()
-		c.wmu.Unlock()
+	// Ending the connection first makes a fault that holds the output
+	// (a delay, a throttle, a stall) let go of it; the deadline does the
+	// same for a write to a client that reads nothing.
+	c.end()
+	t := c.transport()
+	_ = t.SetWriteDeadline(time.Now().Add(time.Second))
+	c.wmu.Lock()
+	if c.greeted && len(c.outLine) == 0 && c.outLit == 0 && !c.isDropped() && !c.isStalled() {
+		line := []byte("* BYE " + text + "\r\n")
+		c.tap(TapEvent{Dir: DirOut, Data: line})
+		_, _ = t.Write(line)
 	}
+	_ = c.tcp.Close()
+	c.wmu.Unlock()
 	return c.Close()
 }
 
