@@ -75,6 +75,7 @@ type Conn struct {
 	closeAfter   bool // a filter turned the line into a BYE
 	bytesOut     int64
 	fired        map[*armed]bool // byte-count faults already fired
+	noted        map[*armed]bool // pervasive faults already noted in the transcript
 
 	smu      sync.Mutex // state both sides share
 	raw      net.Conn   // tcp, or the TLS connection over it

@@ -3,6 +3,7 @@ package faults
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -58,7 +59,7 @@ func (c *Conn) writeLiteral(b []byte) error {
 		if err := c.rawWrite(b[:c.litLimit]); err != nil {
 			return err
 		}
-		c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: literal truncated, connection closed")})
+		c.tap(TapEvent{Dir: DirInfo, Data: []byte(fmt.Sprintf("fault: truncate: literal cut after %d bytes, connection closed", c.litLimit))})
 		c.Drop(false)
 		return ErrDropped
 	}
@@ -120,7 +121,7 @@ func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 	}
 	line := parseLine(raw, greeting, c.rewritesCaps(), c.inflightTag)
 	if line.Caps != nil {
-		if caps := c.adjustCaps(line.Caps, c.filterActive); !slices.Equal(caps, line.Caps) {
+		if caps := c.adjustCaps(line.Caps, c.filterActive, true); !slices.Equal(caps, line.Caps) {
 			line.Raw = line.withCaps(caps)
 		}
 	}
@@ -134,7 +135,11 @@ func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 		if !ok || !c.lineFilterActive(a, cmd, greeting) {
 			continue
 		}
-		out = f.FilterLine(c, &Line{Raw: out, Tag: line.Tag, Status: line.Status, Caps: line.Caps, Greeting: greeting})
+		in := out
+		out = f.FilterLine(c, &Line{Raw: in, Tag: line.Tag, Status: line.Status, Caps: line.Caps, Greeting: greeting})
+		if !bytes.Equal(in, out) {
+			c.noteActed(a)
+		}
 	}
 	c.litLimit = -1
 	if size, _, ok := literalSize(out); ok {
@@ -227,6 +232,7 @@ func (c *Conn) emitShaped(b []byte) error {
 		if !ok || !c.filterActive(a, nil) {
 			continue
 		}
+		c.noteActed(a)
 		next := write
 		write = func(b []byte) error { return s.Shape(c.life(), c, b, next) }
 	}
