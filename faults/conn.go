@@ -76,6 +76,9 @@ type Conn struct {
 	bytesOut     int64
 	fired        map[*armed]bool // byte-count faults already fired
 	noted        map[*armed]bool // pervasive faults already noted in the transcript
+	// held is the lines a hold fault keeps back; release the part of it
+	// to send before the line being written, once no hold applies.
+	held, release []byte
 
 	smu      sync.Mutex // state both sides share
 	raw      net.Conn   // tcp, or the TLS connection over it

@@ -81,6 +81,9 @@ func (c *Conn) writeLiteral(b []byte) error {
 // 4 KiB stack.
 func (c *Conn) serverLine(raw []byte) error {
 	out, r, err := c.screenLine(raw)
+	if err == nil && c.release != nil {
+		err = c.emitReleased()
+	}
 	if err != nil || len(out) == 0 {
 		return err
 	}
@@ -130,6 +133,9 @@ func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 	if line.Tag != "*" && line.Tag != "+" {
 		cmd = c.popInflight(line.Tag)
 	}
+	if c.held != nil && !c.holding(cmd) {
+		c.release, c.held = c.held, nil
+	}
 	for _, a := range c.set.armed {
 		f, ok := a.Action.(LineFilter)
 		if !ok || !c.lineFilterActive(a, cmd, greeting) {
@@ -147,6 +153,36 @@ func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 		c.litLimit = c.literalLimit(size, cmd)
 	}
 	return out, sent{cmd: cmd, status: line.Status, greeting: greeting, cont: line.Tag == "+"}, nil
+}
+
+// holding reports whether a hold fault applies to the line being sent,
+// answering cmd: held lines wait for the first line none applies to.
+func (c *Conn) holding(cmd *Command) bool {
+	for _, a := range c.set.armed {
+		if _, ok := a.Action.(*Hold); ok && c.filterMatches(a, cmd) {
+			return true
+		}
+	}
+	return false
+}
+
+// emitReleased sends the lines a hold fault kept back, one by one, so
+// that the transcript shows each where the client got it.
+func (c *Conn) emitReleased() error {
+	b := c.release
+	c.release = nil
+	c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: hold: releasing the lines held back")})
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n') + 1
+		if i == 0 {
+			i = len(b)
+		}
+		if err := c.emit(b[:i]); err != nil {
+			return err
+		}
+		b = b[i:]
+	}
+	return nil
 }
 
 // lineFilterActive reports whether a line filter acts on the line being

@@ -24,6 +24,7 @@ func TestEveryFaultLeavesATrace(t *testing.T) {
 		"delay":        {faults: "when = { command = \"NOOP\" }\ndelay = \"1ms\""},
 		"drop":         {faults: "when = { command = \"NOOP\" }\ndrop = \"fin\""},
 		"greeting":     {faults: `greeting = "Fake IMAP ready"`},
+		"hold":         {faults: "when = { command = \"SELECT\" }\nhold = '^\\* \\d+ EXISTS'"},
 		"ignore":       {faults: "when = { command = \"NOOP\" }\nignore = true"},
 		"line_endings": {faults: `line_endings = "lf"`},
 		"respond":      {faults: "when = { command = \"NOOP\" }\nrespond = \"NO not now\""},
