@@ -60,6 +60,8 @@ type walk struct {
 	permKeywords bool
 	inboxListed  bool
 	mailboxSeen  bool
+
+	capLists [][]string // every capability list seen, for naming the server
 }
 
 func (w *walk) run() {
@@ -143,8 +145,18 @@ func (w *walk) step(phase string, s *session, fn func(context.Context) (string, 
 		ctx, done = s.arm(w.ctx)
 	}
 	nWarn := len(w.warns)
+	if w.s != nil {
+		w.s.statuses = w.s.statuses[:0]
+	}
 	detail, d := fn(ctx)
 	done()
+	if d == nil {
+		switch phase {
+		case "greeting", "capability", "auth":
+			w.identify()
+		}
+		w.noteRecognisedOK(phase)
+	}
 	st := Step{Phase: phase, Duration: time.Since(start), OK: d == nil, Detail: w.red.redact(detail), Warning: len(w.warns) > nWarn}
 	if d != nil {
 		if w.interrupted() {
@@ -154,6 +166,7 @@ func (w *walk) step(phase string, s *session, fn func(context.Context) (string, 
 			}
 			*d = diag(CodeCheckCanceled, phase, fmt.Sprintf("check interrupted during %s: %v", phase, cause))
 		}
+		w.refine(phase, d)
 		d.Evidence = w.red.redact(d.Evidence)
 		if st.Detail == "" {
 			st.Detail = d.Code
