@@ -95,6 +95,9 @@ func (w *walk) run() {
 			return
 		}
 	}
+	if w.s.has("ID") && !w.step("id", w.s, w.id) {
+		return
+	}
 	if w.o.User != "" || w.preauth {
 		for _, p := range []struct {
 			phase string

@@ -126,3 +126,42 @@ func TestRefineKeepsResponseCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckSendsID: ID goes out when advertised, and the server's answer
+// reaches the report; a refusal does not fail the check, a dead
+// connection does.
+func TestCheckSendsID(t *testing.T) {
+	caps := "IMAP4rev1 IDLE LITERAL+ UIDPLUS SASL-IR AUTH=PLAIN ID"
+	plain := []string{CodeSecurityPlaintextLogin}
+	for _, tc := range []struct {
+		c    e2eCase
+		want []IDField
+	}{
+		{c: e2eCase{name: "dovecot answer", cfg: fakeConfig{caps: caps, on: map[string]func(c *fconn, tag, args string){
+			"ID": lines(`* ID ("name" "Dovecot" "version" NIL)`, "TAG OK ID completed.")}},
+			code: CodeOK, phase: "logout", warns: plain},
+			want: []IDField{{"name", "Dovecot"}, {"version", ""}}},
+		{c: e2eCase{name: "ID NIL", cfg: fakeConfig{caps: caps, on: map[string]func(c *fconn, tag, args string){
+			"ID": lines(`* ID NIL`, "TAG OK done")}}, code: CodeOK, phase: "logout", warns: plain}},
+		{c: e2eCase{name: "refused", cfg: fakeConfig{caps: caps}, code: CodeOK, phase: "logout", warns: plain}},
+		{c: e2eCase{name: "not advertised", code: CodeOK, phase: "logout", warns: plain}},
+		{c: e2eCase{name: "dropped", cfg: fakeConfig{caps: caps, on: map[string]func(c *fconn, tag, args string){
+			"ID": hangUp()}}, code: CodeConnDropped, phase: "id", warns: plain}},
+	} {
+		t.Run(tc.c.name, func(t *testing.T) {
+			rep := runCase(t, tc.c)
+			if diff := cmp.Diff(tc.want, rep.Server.ID); diff != "" {
+				t.Errorf("server.id (-want +got):\n%s", diff)
+			}
+			sent := false
+			for _, e := range rep.Transcript {
+				if strings.HasSuffix(e.Text, " ID "+clientID) {
+					sent = true
+				}
+			}
+			if advertised := tc.c.cfg.caps != ""; sent != advertised {
+				t.Errorf("ID sent = %v, want %v (advertised)", sent, advertised)
+			}
+		})
+	}
+}

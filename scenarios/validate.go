@@ -16,7 +16,7 @@ var (
 
 	specialUses  = []string{`\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`}
 	clientAuths  = []string{"login", "plain", "xoauth2", "oauthbearer"}
-	testerPhases = []string{"connect", "tls", "greeting", "capability", "starttls", "auth", "list", "select", "fetch", "idle", "flags", "append", "logout"}
+	testerPhases = []string{"connect", "tls", "greeting", "capability", "starttls", "auth", "id", "list", "select", "fetch", "idle", "flags", "append", "logout"}
 )
 
 func applyDefaults(s *Scenario) {
