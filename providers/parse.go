@@ -14,6 +14,7 @@ import (
 type file struct {
 	Product []productDef `toml:"product"`
 	Message []messageDef `toml:"message"`
+	Flavor  []flavorDef  `toml:"flavor"`
 }
 
 type productDef struct {
@@ -144,6 +145,24 @@ func Parse(name string, data []byte) (*Base, error) {
 		default:
 			b.Entries = append(b.Entries, e)
 		}
+	}
+	products := map[string]bool{}
+	for _, p := range b.Products {
+		products[p.ID] = true
+	}
+	for _, fd := range f.Flavor {
+		if seen["flavor "+fd.ID] {
+			fail(fd.ID, "flavor id must be unique")
+			continue
+		}
+		seen["flavor "+fd.ID] = true
+		if err := checkFlavor(fd, products); err != nil {
+			errs = append(errs, &Error{File: name, Line: lineOf(text, "[[flavor]]\nid = \""+fd.ID+"\""), Msg: fmt.Sprintf("flavor %q: %v", fd.ID, err)})
+			continue
+		}
+		b.Flavors = append(b.Flavors, Flavor{ID: fd.ID, Greeting: fd.Greeting, Capabilities: fd.Capabilities,
+			CapabilitiesAfterLogin: fd.CapabilitiesAfterLogin, Delimiter: fd.Delimiter, IDResponse: fd.IDResponse,
+			Folders: fd.Folders, Source: fd.Source, IDSource: fd.IDSource})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

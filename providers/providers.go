@@ -58,6 +58,7 @@ type Entry struct {
 type Base struct {
 	Products []Product
 	Entries  []Entry
+	Flavors  []Flavor
 }
 
 var defaultBase = sync.OnceValues(func() (*Base, error) { return Parse("knowledge.toml", knowledge) })
@@ -84,7 +85,8 @@ type Identification struct {
 
 // Identify names the product whose every clue matches the greeting and
 // the capability lists (any of them may hold a clue: before and after
-// login differ). Products are tried in file order, which lists the more
+// login differ). Greeting patterns see the greeting without its response
+// code. Products are tried in file order, which lists the more
 // specific before the general (Microsoft 365 before Exchange); the first
 // whose clues all match wins. It returns a zero Identification when none
 // does.
@@ -95,11 +97,12 @@ func (b *Base) Identify(greeting string, capLists ...[]string) Identification {
 			have[strings.ToUpper(c)] = true
 		}
 	}
+	text := greetingText(greeting)
 	for i := range b.Products {
 		p := &b.Products[i]
 		var ev []string
 		if p.Greeting != nil {
-			if !p.Greeting.MatchString(greeting) {
+			if !p.Greeting.MatchString(text) {
 				continue
 			}
 			ev = append(ev, fmt.Sprintf("greeting %q", clip(greeting)))
@@ -117,6 +120,23 @@ func (b *Base) Identify(greeting string, capLists ...[]string) Identification {
 		}
 	}
 	return Identification{}
+}
+
+// greetingText drops a response code from a greeting ("* OK [CAPABILITY
+// ...] text" becomes "* OK text"): servers add or omit it by
+// configuration, and a product's pattern speaks of its text.
+func greetingText(g string) string {
+	status, rest, ok := strings.Cut(g, " ")
+	if !ok || status != "*" {
+		return g
+	}
+	word, rest, _ := strings.Cut(rest, " ")
+	if strings.HasPrefix(rest, "[") {
+		if end := strings.Index(rest, "] "); end > 0 {
+			return "* " + word + " " + rest[end+2:]
+		}
+	}
+	return g
 }
 
 // Lookup returns the entries whose pattern matches a status line (tag

@@ -36,7 +36,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			src:  "name = \"x\"\ndescrption = \"typo\"\n",
-			want: []string{`bad.toml:2: descrption: unknown key "descrption" (allowed: name, description, layer, server, users, client, expect, faults)`},
+			want: []string{`bad.toml:2: descrption: unknown key "descrption" (allowed: name, description, layer, flavor, server, users, client, expect, faults)`},
 		},
 		{
 			name: "unknown nested key",
@@ -102,7 +102,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown fault",
 			src:  "name = \"x\"\n[[faults]]\nwhen = { command = \"LOGIN\" }\nrespnd = \"NO\"\n",
-			want: []string{`bad.toml:2: faults[0]: no action: a fault needs one of: ` + faults.KindNames()},
+			want: []string{`bad.toml:2: faults[0]: no action: a fault needs one of: ` + faults.KindNames() + ", known"},
 		},
 		{
 			name: "two actions in one fault",
