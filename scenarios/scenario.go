@@ -39,6 +39,7 @@ type Scenario struct {
 	Files fs.FS `toml:"-"`
 
 	cache    *seedCache // set by Parse and Validate
+	pos      positions  // the line of each key, set by Parse
 	flavored bool       // the flavour's faults and settings are in place
 }
 
