@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/imapfault/imapfault/client"
+	"github.com/imapfault/imapfault/server"
 )
 
 const testPassword = "p4ss-W0rd-secret"
@@ -249,5 +250,43 @@ func TestCheckTargets(t *testing.T) {
 		if err != nil || o.Addr != tt.addr || o.TLS != tt.mode {
 			t.Errorf("checkOptions(--tls %q, %q) = %q, %q, %v; want %q, %q", tt.tls, tt.target, o.Addr, o.TLS, err, tt.addr, tt.mode)
 		}
+	}
+}
+
+// TestCheckNamesProvider: against a server playing Gmail that asks for an
+// app password, the summary names the server with its evidence, gives the
+// likely diagnosis with the text's source and what the wire alone said,
+// and the JSON report carries server.product and the recognition.
+func TestCheckNamesProvider(t *testing.T) {
+	srv := server.NewTestBuiltin(t, "gmail-app-password-required")
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, srv.Certs().CAPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"IMAPFAULT_PASSWORD": "correct horse battery staple"}
+	args := []string{"check", "--tls", "implicit", "--ca-file", ca, "--user", "alice@example.com", "--timeout", "5s"}
+	r := runCmd(t, env, append(args, srv.Addr())...)
+	for _, want := range []string{
+		"server: Gmail (Gimap) [gmail] (from greeting \"* OK [CAPABILITY",
+		"diagnosis: auth.app_password_required (likely, recognised from the server's text) (phase auth)",
+		"recognised: gmail-app-password-required (gmail; source https://github.com/BrianLeishman/go-imap/issues/25)",
+		"wire alone: auth.failed",
+		"https://support.google.com/accounts/answer/185833",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("check output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runCmd(t, env, append(append(args, "--json"), srv.Addr())...)
+	var rep struct {
+		Server    client.ServerInfo
+		Diagnosis client.Diagnosis
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("check --json output is not JSON (%v):\n%s", err, r.stdout)
+	}
+	if rep.Server.Product != "gmail" || !rep.Diagnosis.Likely || rep.Diagnosis.Recognised == nil ||
+		rep.Diagnosis.Recognised.WireCode != client.CodeAuthFailed {
+		t.Errorf("check --json server = %+v, diagnosis = %+v; want product gmail and a likely recognised diagnosis", rep.Server, rep.Diagnosis)
 	}
 }
