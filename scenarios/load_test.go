@@ -334,6 +334,9 @@ func FuzzParse(f *testing.F) {
 		"[server.limits]\nmax_literal = 99999999999\nmax_line = -1\n",
 		"[[users]]\nname = \"a\"\npassword = \"p\"\nmailboxes = [{ name = \"INBOX\", files = [\"library:messages/*.eml\", \"library:../x\"] }]\n",
 		"[[users]]\nname = \"a\"\ntokens = [\"t\"]\n[client]\nuser = \"a\"\n[expect]\nwarnings = []\nabsent = []\n",
+		// Flavours and known messages, wrong in every way.
+		"flavor = 5\n[[faults]]\nknown = 3\n",
+		"flavor = \"courier\"\n[[faults]]\nwhen = { command = \"LOGON\" }\nknown = \"gmail-webalert\"\nwrite = \"x\"\n",
 	} {
 		f.Add([]byte(seed))
 	}
