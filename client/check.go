@@ -159,6 +159,8 @@ func (w *walk) step(ph phase.Phase, s *session, fn func(context.Context) (string
 		switch ph {
 		case phase.Greeting, phase.Capability, phase.Auth:
 			w.identify()
+		case phase.ID:
+			w.identifyByID()
 		}
 		w.noteRecognisedOK(string(ph))
 	}

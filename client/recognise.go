@@ -50,6 +50,24 @@ func (w *walk) identify() {
 	w.s.info("server recognised as %s (%s)", id.Product.Name, strings.Join(id.Evidence, ", "))
 }
 
+// identifyByID names the server from its ID answer when the greeting and
+// capabilities did not.
+func (w *walk) identifyByID() {
+	if w.rep.Server.Product != "" {
+		return
+	}
+	for _, f := range w.rep.Server.ID {
+		if !strings.EqualFold(f.Name, "name") {
+			continue
+		}
+		if id := knowledge().IdentifyByID(f.Value); id.Product != nil {
+			w.rep.Server.Product, w.rep.Server.Name, w.rep.Server.Evidence = id.Product.ID, id.Product.Name, id.Evidence
+			w.s.info("server recognised as %s (%s)", id.Product.Name, strings.Join(id.Evidence, ", "))
+		}
+		return
+	}
+}
+
 // refine sharpens a failing step's diagnosis with a provider text the
 // knowledge base recognises: the line that decided the diagnosis first,
 // then the step's other untagged NO and BAD lines (Gmail's WEBALERT

@@ -134,13 +134,14 @@ func TestCheckSendsID(t *testing.T) {
 	caps := "IMAP4rev1 IDLE LITERAL+ UIDPLUS SASL-IR AUTH=PLAIN ID"
 	plain := []string{CodeSecurityPlaintextLogin}
 	for _, tc := range []struct {
-		c    e2eCase
-		want []IDField
+		c       e2eCase
+		want    []IDField
+		product string // named by the ID answer, the greeting being anonymous
 	}{
 		{c: e2eCase{name: "dovecot answer", cfg: fakeConfig{caps: caps, on: map[string]func(c *fconn, tag, args string){
 			"ID": lines(`* ID ("name" "Dovecot" "version" NIL)`, "TAG OK ID completed.")}},
 			code: CodeOK, phase: "logout", warns: plain},
-			want: []IDField{{"name", "Dovecot"}, {"version", ""}}},
+			want: []IDField{{"name", "Dovecot"}, {"version", ""}}, product: "dovecot"},
 		{c: e2eCase{name: "ID NIL", cfg: fakeConfig{caps: caps, on: map[string]func(c *fconn, tag, args string){
 			"ID": lines(`* ID NIL`, "TAG OK done")}}, code: CodeOK, phase: "logout", warns: plain}},
 		{c: e2eCase{name: "refused", cfg: fakeConfig{caps: caps}, code: CodeOK, phase: "logout", warns: plain}},
@@ -152,6 +153,9 @@ func TestCheckSendsID(t *testing.T) {
 			rep := runCase(t, tc.c)
 			if diff := cmp.Diff(tc.want, rep.Server.ID); diff != "" {
 				t.Errorf("server.id (-want +got):\n%s", diff)
+			}
+			if rep.Server.Product != tc.product {
+				t.Errorf("server.product = %q, want %q (evidence %v)", rep.Server.Product, tc.product, rep.Server.Evidence)
 			}
 			sent := false
 			for _, e := range rep.Transcript {

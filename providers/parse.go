@@ -22,6 +22,7 @@ type productDef struct {
 	Name                string   `toml:"name"`
 	Greeting            string   `toml:"greeting"`
 	Capabilities        []string `toml:"capabilities"`
+	IDName              string   `toml:"id_name"`
 	ExampleGreeting     string   `toml:"example_greeting"`
 	ExampleCapabilities string   `toml:"example_capabilities"`
 	Source              string   `toml:"source"`
@@ -101,11 +102,19 @@ func Parse(name string, data []byte) (*Base, error) {
 			}
 			prod.Greeting = re
 		}
+		if p.IDName != "" {
+			re, err := regexp.Compile(p.IDName)
+			if err != nil {
+				fail(p.ID, "id_name: %v", err)
+				continue
+			}
+			prod.IDName = re
+		}
 		switch {
 		case p.Name == "":
 			fail(p.ID, "name is missing")
-		case prod.Greeting == nil && len(p.Capabilities) == 0:
-			fail(p.ID, "a product needs a greeting pattern or capabilities to be recognised by")
+		case prod.Greeting == nil && len(p.Capabilities) == 0 && prod.IDName == nil:
+			fail(p.ID, "a product needs a greeting pattern, capabilities or an id_name to be recognised by")
 		case checkURL(p.Source) != nil:
 			fail(p.ID, "source: %v", checkURL(p.Source))
 		case p.ExampleGreeting == "":

@@ -26,6 +26,9 @@ type Product struct {
 	Greeting *regexp.Regexp
 	// Capabilities must all be present (case-insensitively).
 	Capabilities []string
+	// IDName, when set, names the product by the "name" field of its ID
+	// answer, for a server whose greeting and capabilities say nothing.
+	IDName *regexp.Regexp
 	// ExampleGreeting and ExampleCapabilities are recorded from Source;
 	// a test proves that they identify this product.
 	ExampleGreeting     string
@@ -137,6 +140,22 @@ func greetingText(g string) string {
 		}
 	}
 	return g
+}
+
+// IdentifyByID names the product whose IDName matches the name a server
+// gave in its ID answer. It is the second evidence: the tester asks it
+// only when the greeting and capabilities named nothing.
+func (b *Base) IdentifyByID(name string) Identification {
+	if name == "" {
+		return Identification{}
+	}
+	for i := range b.Products {
+		p := &b.Products[i]
+		if p.IDName != nil && p.IDName.MatchString(name) {
+			return Identification{Product: p, Evidence: []string{fmt.Sprintf("ID name %q", clip(name))}}
+		}
+	}
+	return Identification{}
 }
 
 // Lookup returns the entries whose pattern matches a status line (tag

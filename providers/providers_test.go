@@ -113,6 +113,21 @@ func TestEntriesMatchTheirExamples(t *testing.T) {
 	}
 }
 
+// TestIdentifyByID: the ID answer names Dovecot and Gmail (roundcube
+// #5705, Google's IMAP extensions page) and nothing else.
+func TestIdentifyByID(t *testing.T) {
+	b := base(t)
+	for name, want := range map[string]string{"Dovecot": "dovecot", "GImap": "gmail", "Dovecot proxy": "", "": "", "Cyrus": ""} {
+		got := ""
+		if id := b.IdentifyByID(name); id.Product != nil {
+			got = id.Product.ID
+		}
+		if got != want {
+			t.Errorf("IdentifyByID(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
 func TestStripTag(t *testing.T) {
 	for in, want := range map[string]string{
 		"a1 NO [ALERT] x":    "NO [ALERT] x",
@@ -163,7 +178,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown provider", goodProduct + strings.Replace(goodMessage, `provider = "p"`, `provider = "q"`, 1), `provider "q" is not a product`},
 		{"bad code", goodProduct + strings.Replace(goodMessage, `"auth.failed"`, `"failed"`, 1), "is not a diagnosis code"},
 		{"bad source", goodProduct + strings.Replace(goodMessage, `"https://example.org/m"`, `"a forum"`, 1), "is not an http(s) URL"},
-		{"no clue", strings.Replace(goodProduct, "greeting = 'P ready'\n", "", 1), "needs a greeting pattern or capabilities"},
+		{"no clue", strings.Replace(goodProduct, "greeting = 'P ready'\n", "", 1), "needs a greeting pattern, capabilities or an id_name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("k.toml", []byte(tc.text))
