@@ -259,12 +259,8 @@ func TestCheckTargets(t *testing.T) {
 // and the JSON report carries server.product and the recognition.
 func TestCheckNamesProvider(t *testing.T) {
 	srv := server.NewTestBuiltin(t, "gmail-app-password-required")
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, srv.Certs().CAPEM(), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	env := map[string]string{"IMAPFAULT_PASSWORD": "correct horse battery staple"}
-	args := []string{"check", "--tls", "implicit", "--ca-file", ca, "--user", "alice@example.com", "--timeout", "5s"}
+	args := []string{"check", "--tls", "none", "--user", "alice@example.com", "--timeout", "5s"}
 	r := runCmd(t, env, append(args, srv.Addr())...)
 	for _, want := range []string{
 		"server: Gmail (Gimap) [gmail] (from greeting \"* OK [CAPABILITY",
@@ -288,5 +284,23 @@ func TestCheckNamesProvider(t *testing.T) {
 	if rep.Server.Product != "gmail" || !rep.Diagnosis.Likely || rep.Diagnosis.Recognised == nil ||
 		rep.Diagnosis.Recognised.WireCode != client.CodeAuthFailed {
 		t.Errorf("check --json server = %+v, diagnosis = %+v; want product gmail and a likely recognised diagnosis", rep.Server, rep.Diagnosis)
+	}
+}
+
+// TestProvidersCommand: the knowledge base is listed, one product is
+// shown with its texts and sources, and an unknown one is a usage error.
+func TestProvidersCommand(t *testing.T) {
+	r := runCmd(t, nil, "providers")
+	if r.code != exitOK || !strings.Contains(r.stdout, "gmail") || !strings.Contains(r.stdout, `flavor = "gmail"`) {
+		t.Errorf("providers = %d:\n%s", r.code, r.stdout)
+	}
+	r = runCmd(t, nil, "providers", "gmail")
+	if r.code != exitOK || !strings.Contains(r.stdout, "gmail-too-many-connections -> auth.too_many_connections") ||
+		!strings.Contains(r.stdout, "source: https://github.com/zone-eu/wildduck/issues/35") {
+		t.Errorf("providers gmail = %d:\n%s", r.code, r.stdout)
+	}
+	r = runCmd(t, nil, "providers", "gmial")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `no product "gmial"`) {
+		t.Errorf("providers gmial = %d, stderr %q; want a usage error", r.code, r.stderr)
 	}
 }
