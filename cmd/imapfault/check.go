@@ -243,6 +243,7 @@ func printSummary(w io.Writer, rep *client.Report) {
 		mode += ", certificate not enforced (--insecure)"
 	}
 	fmt.Fprintf(w, "imapfault check %s (TLS %s, %s)\n", rep.Target, mode, who)
+	printServer(w, rep.Server)
 	for _, st := range rep.Steps {
 		status := "ok"
 		switch {
@@ -253,11 +254,39 @@ func printSummary(w io.Writer, rep *client.Report) {
 		}
 		fmt.Fprintf(w, "  %-10s %9s  %-4s  %s\n", st.Phase, fmtDuration(st.Duration), status, st.Detail)
 	}
-	d := rep.Diagnosis
-	fmt.Fprintf(w, "diagnosis: %s (phase %s)\n  evidence: %s\n  advice:   %s\n", d.Code, d.Phase, d.Evidence, d.Advice)
+	printDiagnosis(w, "diagnosis", rep.Diagnosis)
 	for _, wd := range rep.Warnings {
-		fmt.Fprintf(w, "warning: %s (phase %s)\n  evidence: %s\n  advice:   %s\n", wd.Code, wd.Phase, wd.Evidence, wd.Advice)
+		printDiagnosis(w, "warning", wd)
 	}
+}
+
+// printServer says what the server is, with the clues, and its ID answer.
+func printServer(w io.Writer, s client.ServerInfo) {
+	if s.Product != "" {
+		fmt.Fprintf(w, "server: %s [%s] (from %s)\n", s.Name, s.Product, strings.Join(s.Evidence, ", "))
+	}
+	if len(s.ID) > 0 {
+		fields := make([]string, 0, len(s.ID))
+		for _, f := range s.ID {
+			fields = append(fields, fmt.Sprintf("%s=%q", f.Name, f.Value))
+		}
+		fmt.Fprintf(w, "server ID: %s\n", strings.Join(fields, " "))
+	}
+}
+
+func printDiagnosis(w io.Writer, kind string, d client.Diagnosis) {
+	likely := ""
+	if d.Likely {
+		likely = " (likely, recognised from the server's text)"
+	}
+	fmt.Fprintf(w, "%s: %s%s (phase %s)\n  evidence: %s\n", kind, d.Code, likely, d.Phase, d.Evidence)
+	if r := d.Recognised; r != nil {
+		fmt.Fprintf(w, "  recognised: %s (%s; source %s)\n", r.Entry, r.Provider, r.Source)
+		if r.WireCode != "" {
+			fmt.Fprintf(w, "  wire alone: %s\n", r.WireCode)
+		}
+	}
+	fmt.Fprintf(w, "  advice:   %s\n", d.Advice)
 }
 
 func fmtDuration(d time.Duration) string {

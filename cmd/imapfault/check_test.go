@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/imapfault/imapfault/client"
+	"github.com/imapfault/imapfault/server"
 )
 
 const testPassword = "p4ss-W0rd-secret"
@@ -375,5 +376,57 @@ func TestInterruptedExitsUnknown(t *testing.T) {
 	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
 	if code := run(ctx, e, []string{"verify", "healthy"}); code != exitUnknown || !strings.Contains(errb.String(), "interrupted") {
 		t.Errorf("verify interrupted = %d, %q; want %d", code, errb.String(), exitUnknown)
+	}
+}
+
+// TestCheckNamesProvider: against a server playing Gmail that asks for an
+// app password, the summary names the server with its evidence, gives the
+// likely diagnosis with the text's source and what the wire alone said,
+// and the JSON report carries server.product and the recognition.
+func TestCheckNamesProvider(t *testing.T) {
+	srv := server.NewTestBuiltin(t, "gmail-app-password-required")
+	env := map[string]string{"IMAPFAULT_PASSWORD": "correct horse battery staple"}
+	args := []string{"check", "--tls", "none", "--user", "alice@example.com", "--timeout", "5s"}
+	r := runCmd(t, env, append(args, srv.Addr())...)
+	for _, want := range []string{
+		"server: Gmail (Gimap) [gmail] (from greeting \"* OK [CAPABILITY",
+		"diagnosis: auth.app_password_required (likely, recognised from the server's text) (phase auth)",
+		"recognised: gmail-app-password-required (gmail; source https://github.com/BrianLeishman/go-imap/issues/25)",
+		"wire alone: auth.failed",
+		"https://support.google.com/accounts/answer/185833",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("check output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runCmd(t, env, append(append(args, "--json"), srv.Addr())...)
+	var rep struct {
+		Server    client.ServerInfo
+		Diagnosis client.Diagnosis
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("check --json output is not JSON (%v):\n%s", err, r.stdout)
+	}
+	if rep.Server.Product != "gmail" || !rep.Diagnosis.Likely || rep.Diagnosis.Recognised == nil ||
+		rep.Diagnosis.Recognised.WireCode != client.CodeAuthFailed {
+		t.Errorf("check --json server = %+v, diagnosis = %+v; want product gmail and a likely recognised diagnosis", rep.Server, rep.Diagnosis)
+	}
+}
+
+// TestProvidersCommand: the knowledge base is listed, one product is
+// shown with its texts and sources, and an unknown one is a usage error.
+func TestProvidersCommand(t *testing.T) {
+	r := runCmd(t, nil, "providers")
+	if r.code != exitOK || !strings.Contains(r.stdout, "gmail") || !strings.Contains(r.stdout, `flavor = "gmail"`) {
+		t.Errorf("providers = %d:\n%s", r.code, r.stdout)
+	}
+	r = runCmd(t, nil, "providers", "gmail")
+	if r.code != exitOK || !strings.Contains(r.stdout, "gmail-too-many-connections -> auth.too_many_connections") ||
+		!strings.Contains(r.stdout, "source: https://github.com/zone-eu/wildduck/issues/35") {
+		t.Errorf("providers gmail = %d:\n%s", r.code, r.stdout)
+	}
+	r = runCmd(t, nil, "providers", "gmial")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `no product "gmial"`) {
+		t.Errorf("providers gmial = %d, stderr %q; want a usage error", r.code, r.stderr)
 	}
 }

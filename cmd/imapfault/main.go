@@ -20,6 +20,7 @@ Usage:
   imapfault scenarios [show NAME | export NAME [DIR]]
   imapfault lint FILE...
   imapfault check [flags] HOST[:PORT] | imap[s]://HOST[:PORT]
+  imapfault providers [PRODUCT]
   imapfault version
 
 Examples:
@@ -66,6 +67,7 @@ type command struct {
 var commands = []command{
 	{"check", runCheck},
 	{"lint", runLint},
+	{"providers", runProviders},
 	{"scenarios", runScenarios},
 	{"serve", runServe},
 	{"verify", runVerify},
