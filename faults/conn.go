@@ -218,7 +218,7 @@ func (c *Conn) upgrade(ctx context.Context, cfg *tls.Config, under net.Conn) err
 func (c *Conn) PreAuth() bool {
 	for _, a := range c.set.armed {
 		g, ok := a.Action.(*Greeting)
-		if ok && strings.EqualFold(g.Status, "PREAUTH") && (a.When.Connection == 0 || a.When.Connection == c.n) {
+		if ok && strings.EqualFold(g.Status, "PREAUTH") && a.onConn(c.n) {
 			return true
 		}
 	}
