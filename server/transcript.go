@@ -49,6 +49,7 @@ type Transcript struct {
 	pages []*page // oldest first
 	count int     // entries in pages
 	mem   int     // bytes the pages hold
+	subs  map[*Subscription]struct{}
 }
 
 // page holds consecutive entries; text holds their bytes back to back.
@@ -104,6 +105,9 @@ func (t *Transcript) record(ev faults.TapEvent) {
 	t.count++
 	if t.live != nil {
 		t.print(p, r)
+	}
+	if len(t.subs) > 0 {
+		t.publish(p.entry(r))
 	}
 }
 
