@@ -226,4 +226,3 @@ func TestCloseConnection(t *testing.T) {
 		t.Errorf("closing an unknown connection: %v", err)
 	}
 }
-
