@@ -121,3 +121,39 @@ func number(n json.Number) any {
 	f, _ := n.Float64()
 	return f
 }
+
+// FaultTable is the inverse of ParseFault: the fault as the table a
+// scenario file (or the JSON given to ParseFault) would hold, with the
+// when keys left at their zero value left out. Durations are strings.
+func FaultTable(f faults.Fault) (map[string]any, error) {
+	var buf bytes.Buffer
+	enc := toml.NewEncoder(&buf)
+	// The action's keys first: after [when], they would belong to it.
+	if f.Action != nil {
+		if err := enc.Encode(f.Action); err != nil {
+			return nil, err
+		}
+	}
+	if err := enc.Encode(map[string]any{"when": f.When}); err != nil {
+		return nil, err
+	}
+	table := map[string]any{}
+	if _, err := toml.Decode(buf.String(), &table); err != nil {
+		return nil, err
+	}
+	when, _ := table["when"].(map[string]any)
+	for k, v := range when {
+		switch v {
+		case "", int64(0), 0.0, "0s", false:
+			delete(when, k)
+		}
+	}
+	if len(when) == 0 {
+		delete(table, "when")
+	}
+	return table, nil
+}
+
+// ValidFlag reports whether f is a flag a scenario may give a message,
+// such as \Seen or $Label1.
+func ValidFlag(f string) bool { return flagRE.MatchString(f) }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -100,4 +101,34 @@ func FuzzParseFault(f *testing.F) {
 			t.Fatalf("accepted an invalid when: %v", err)
 		}
 	})
+}
+
+// TestFaultTableRoundTrip: a fault rendered as a table parses back to
+// itself.
+func TestFaultTableRoundTrip(t *testing.T) {
+	for _, src := range []string{
+		`{"when": {"command": "LOGIN", "first": 2}, "respond": "NO [UNAVAILABLE] try later"}`,
+		`{"when": {"phase": "idle", "after": "1.5s"}, "drop": "rst"}`,
+		`{"capabilities": {"remove": ["IDLE"]}}`,
+	} {
+		f, err := ParseFault([]byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		table, err := FaultTable(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := json.Marshal(table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ParseFault(data)
+		if err != nil {
+			t.Fatalf("%s: %v", data, err)
+		}
+		if d := cmp.Diff(f, back); d != "" {
+			t.Errorf("%s round trip (-want +got):\n%s", data, d)
+		}
+	}
 }
