@@ -191,6 +191,20 @@ func (s *Server) publish(p *play) {
 // already open go on with the scenario they started with (close them with
 // CloseConnection). An invalid scenario changes nothing.
 func (s *Server) SetScenario(sc *scenarios.Scenario) error {
+	// Validate gives a scenario built in Go the defaults a file gets.
+	if err := sc.Validate(); err != nil {
+		return err
+	}
+	return s.replay(sc)
+}
+
+// Reset plays the current scenario again from the start, as SetScenario
+// does: its initial mailboxes, fault counters from zero, no live faults.
+// The scenario, validated when it was first played, is not validated
+// again: sessions read it.
+func (s *Server) Reset() error { return s.replay(s.Scenario()) }
+
+func (s *Server) replay(sc *scenarios.Scenario) error {
 	p, err := s.newPlay(sc)
 	if err != nil {
 		return err
@@ -200,10 +214,6 @@ func (s *Server) SetScenario(sc *scenarios.Scenario) error {
 	s.publish(p)
 	return nil
 }
-
-// Reset plays the current scenario again from the start, as SetScenario
-// does: its initial mailboxes, fault counters from zero, no live faults.
-func (s *Server) Reset() error { return s.SetScenario(s.Scenario()) }
 
 // AddFault arms a fault for the connections accepted from now on: its
 // When.First and When.Connection count from now. It returns the fault's
