@@ -97,7 +97,7 @@ func TestHostileInput(t *testing.T) {
 		{"unknown built-in", "PUT", "/api/scenario", `{"name": "no-such"}`, 404, `no built-in scenario "no-such"`},
 		{"unknown field in scenario request", "PUT", "/api/scenario", `{"name": "healthy", "tls": "none"}`, 400, `unknown field "tls" (allowed: name)`},
 		{"unknown fault key", "POST", "/api/faults", `{"when": {"comand": "LOGIN"}, "drop": "fin"}`, 400, `when.comand: unknown key "comand"`},
-		{"wrong type in fault", "POST", "/api/faults", `{"when": {"first": "2"}, "drop": "fin"}`, 400, "when: incompatible types"},
+		{"wrong type in fault", "POST", "/api/faults", `{"when": {"first": "2"}, "drop": "fin"}`, 400, "when.first: want an integer, got the string"},
 		{"fault not an object", "POST", "/api/faults", `"drop"`, 400, "a fault is a JSON object"},
 		{"invalid fault", "POST", "/api/faults", `{"respond": "PERHAPS"}`, 400, `respond: "PERHAPS" must start with a status`},
 		{"wrong type in user", "POST", "/api/users", `{"name": "bob", "password": 7}`, 400, `field "password": want a string, got a JSON number`},

@@ -44,10 +44,7 @@ func ParseFault(data []byte) (faults.Fault, error) {
 	c := &collector{file: faultSource, pos: locate(buf.String(), md)}
 	list := decodeFaults(c, md, raw.Faults)
 	for _, key := range md.Undecoded() {
-		path := c.indexed(key)
-		if !c.ignored(path) {
-			c.add(path, "unknown key %q%s", key[len(key)-1], allowedHint(key))
-		}
+		c.unknown(c.indexed(key), key[len(key)-1])
 	}
 	if len(c.errs) > 0 {
 		// Lines of the generated text mean nothing to the sender, and the

@@ -49,7 +49,7 @@ func TestParseFaultErrors(t *testing.T) {
 		{"no action", `{"when": {"command": "LOGIN"}}`, `when = { command = "LOGIN" }`, "no action: a fault needs one of"},
 		{"two actions", `{"respond": "NO x", "drop": "fin"}`, "respond = \"NO x\"\ndrop = \"fin\"", "drop and respond are two actions"},
 		{"unknown key in when", `{"when": {"comand": "LOGIN"}, "drop": "fin"}`, "when = { comand = \"LOGIN\" }\ndrop = \"fin\"", `when.comand: unknown key "comand" (allowed: command,`},
-		{"wrong type", `{"when": {"first": "two"}, "drop": "fin"}`, "when = { first = \"two\" }\ndrop = \"fin\"", "when: incompatible types"},
+		{"wrong type", `{"when": {"first": "two"}, "drop": "fin"}`, "when = { first = \"two\" }\ndrop = \"fin\"", "when.first: want an integer, got the string"},
 		{"null", `{"when": null, "drop": "fin"}`, "", "when: null is not a value here"},
 		{"not an object", `["respond"]`, "", "a fault is a JSON object"},
 		{"not JSON", `{"respond": `, "", "not JSON"},

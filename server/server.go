@@ -66,8 +66,15 @@ type Server struct {
 	faultID  int            // the last live fault's id
 }
 
-// New validates the scenario, seeds the store and starts listening.
+// New validates the scenario, seeds the store and starts listening. A
+// scenario built in Go needs no Validate call of its own: New gives its
+// zero fields the defaults a scenario file gets.
 func New(sc *scenarios.Scenario, opts Options) (*Server, error) {
+	// Validate is what makes the scenario's pointers (plaintext_auth,
+	// trust_ca) and enums safe to use; it is idempotent on a parsed one.
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
 	s := &Server{opts: opts, conns: map[*faults.Conn]*connState{}, sessions: map[string]int{}, certs: opts.Certs}
 	s.log = opts.Logger
 	if s.log == nil {

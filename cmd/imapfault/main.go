@@ -19,7 +19,7 @@ const usage = `imapfault: a fake IMAP server that fails on purpose, and a tester
 Usage:
   imapfault verify [NAME|FILE|GLOB...] [--json] [--junit FILE]
   imapfault serve [--scenario NAME|FILE]... [--listen ADDR] [--control ADDR] [--json] [-v]
-  imapfault scenarios [show NAME]
+  imapfault scenarios [show NAME | export NAME [DIR]]
   imapfault lint FILE...
   imapfault check [flags] HOST[:PORT]
   imapfault version
@@ -30,7 +30,8 @@ Examples:
   imapfault serve                          # the healthy scenario on 127.0.0.1
   imapfault serve --scenario login-rejected --listen 127.0.0.1:1143
   imapfault serve --json --control 127.0.0.1:8025   # drive it from a test suite (docs/control.md)
-  imapfault scenarios show healthy > mine.toml
+  imapfault scenarios show healthy > mine.toml   # works from any folder
+  imapfault scenarios export healthy mine/       # also copies its message files
   imapfault lint mine.toml
 
 Run "imapfault COMMAND -h" for a command's flags.
