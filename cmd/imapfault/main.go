@@ -22,6 +22,8 @@ Usage:
   imapfault scenarios [show NAME]
   imapfault lint FILE...
   imapfault check [flags] HOST[:PORT]
+  imapfault monitor --config FILE [--listen ADDR] [--once] [--history FILE]
+  imapfault history [--history FILE] [--last 30d] [--format text|json|csv]
   imapfault version
 
 Examples:
@@ -60,7 +62,9 @@ type command struct {
 // commands is sorted by name so that "unknown command" can list them.
 var commands = []command{
 	{"check", runCheck},
+	{"history", runHistory},
 	{"lint", runLint},
+	{"monitor", runMonitor},
 	{"scenarios", runScenarios},
 	{"serve", runServe},
 	{"verify", runVerify},
