@@ -3,13 +3,13 @@ package status
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/imapfault/imapfault/client"
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // Range is a monitoring-plugins threshold range: "10" alerts outside
@@ -85,10 +85,6 @@ type Thresholds struct {
 	CertDays Range
 }
 
-// Phases lists the step names a threshold may name, in walk order.
-var Phases = []string{"connect", "tls", "greeting", "capability", "starttls", "auth", "list", "select",
-	"fetch", "idle", "append", "flags", "delete", "logout"}
-
 // Threshold keys besides the phases.
 const (
 	KeyTotal    = "total"
@@ -116,13 +112,13 @@ func ParseThresholds(pairs map[string]string) (Thresholds, error) {
 			th.Total = r
 		case k == KeyCertDays:
 			th.CertDays = r
-		case slices.Contains(Phases, k):
+		case phase.Valid(k):
 			if th.Steps == nil {
 				th.Steps = map[string]Range{}
 			}
 			th.Steps[k] = r
 		default:
-			return Thresholds{}, fmt.Errorf("unknown threshold %q (allowed: %s, %s, %s)", k, KeyTotal, KeyCertDays, strings.Join(Phases, ", "))
+			return Thresholds{}, fmt.Errorf("unknown threshold %q (allowed: %s, %s, %s)", k, KeyTotal, KeyCertDays, strings.Join(phase.Names(), ", "))
 		}
 	}
 	return th, nil

@@ -64,9 +64,6 @@ func lintFile(path string) error {
 		_, err := monitor.ParseConfig(path, data)
 		return err
 	}
-	sc, err := scenarios.LoadFile(path)
-	if err == nil {
-		err = verify.CheckCodes(sc)
-	}
+	_, err = scenarios.LoadFile(path, verify.ExpectCodes)
 	return err
 }
