@@ -174,7 +174,7 @@ func (e *execHook) deliver(ctx context.Context, a Alert) error {
 		return err
 	}
 	cmd := exec.CommandContext(ctx, e.argv[0], e.argv[1:]...)
-	cmd.Stdin = bytes.NewReader(b)
+	cmd.Stdin = bytes.NewReader(append(b, '\n'))
 	cmd.Env = append(cmd.Environ(), "IMAPFAULT_ALERT_STATUS="+string(a.Status), "IMAPFAULT_ALERT_TARGET="+a.Target,
 		"IMAPFAULT_ALERT_CODE="+a.Code)
 	var stderr bytes.Buffer
