@@ -19,6 +19,11 @@ import (
 // Every command must leave no goroutine behind when it returns: serve's
 // server, check's sessions, verify's runs.
 func TestMain(m *testing.M) {
+	// A test that needs the command in a process of its own (to kill
+	// it) runs the test binary with this variable set.
+	if os.Getenv("IMAPFAULT_TEST_RUN_MAIN") == "1" {
+		main()
+	}
 	goleak.VerifyTestMain(m)
 }
 
