@@ -21,6 +21,8 @@ Usage:
   imapfault lint FILE...
   imapfault check [flags] HOST[:PORT] | imap[s]://HOST[:PORT]
   imapfault providers [PRODUCT]
+  imapfault monitor --config FILE [--listen ADDR] [--once] [--history FILE]
+  imapfault history [--history FILE] [--last 30d] [--format text|json|csv]
   imapfault version
 
 Examples:
@@ -67,7 +69,9 @@ type command struct {
 // commands is sorted by name so that "unknown command" can list them.
 var commands = []command{
 	{"check", runCheck},
+	{"history", runHistory},
 	{"lint", runLint},
+	{"monitor", runMonitor},
 	{"providers", runProviders},
 	{"scenarios", runScenarios},
 	{"serve", runServe},
