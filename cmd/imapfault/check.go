@@ -30,12 +30,14 @@ Exit status: 0 ok, 1 warning, 2 failure, 3 usage or internal error.
 Examples:
   IMAPFAULT_PASSWORD=secret imapfault check --user alice mail.example.com
   imapfault check --json mail.example.com:993
-  imapfault check --nagios --user alice --password-file /etc/imap.pw mail.example.com`
+  imapfault check --nagios --user alice --password-file /etc/imap.pw mail.example.com
+  imapfault check --user alice --html check.html --junit check.xml mail.example.com`
 
 // checkFlags are the parsed flags of "imapfault check".
 type checkFlags struct {
 	tls, user, passwordFile, auth, tokenFile, mailbox string
 	caFile, serverName                                string
+	htmlFile, junitFile                               string
 	timeout                                           time.Duration
 	idleHold                                          time.Duration
 	insecure, write, verbose, jsonOut, nagios         bool
@@ -59,6 +61,8 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&f.verbose, "v", false, "print the full transcript (secrets masked)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the whole report as one JSON object")
 	fs.BoolVar(&f.nagios, "nagios", false, "print one monitoring-plugins line with perfdata")
+	fs.StringVar(&f.htmlFile, "html", "", "also write the report as a self-contained HTML page to `FILE` (secrets masked)")
+	fs.StringVar(&f.junitFile, "junit", "", "also write JUnit XML to `FILE`, one test case per step")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -96,6 +100,10 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 			printTranscript(e.stdout, rep)
 		}
 		printSummary(e.stdout, rep)
+	}
+	if err := writeCheckFiles(&f, rep); err != nil {
+		errorf(e, "%v", err)
+		return exitUsage
 	}
 	return exitCode(rep)
 }

@@ -21,7 +21,7 @@ Usage:
   imapfault serve [--scenario NAME|FILE] [--listen ADDR] [-v]
   imapfault scenarios [show NAME]
   imapfault lint FILE...
-  imapfault check [flags] HOST[:PORT]
+  imapfault check [flags] HOST[:PORT] [--html FILE] [--junit FILE]
   imapfault version
 
 Examples:

@@ -15,7 +15,8 @@ import (
 
 // TestCheckOutputsHideSecrets runs check against the fake server with
 // every mechanism, accepted and refused, in every output format, and
-// looks for the password or token in any form on stdout and stderr.
+// looks for the password or token in any form on stdout and stderr and in
+// the HTML page and JUnit file it writes.
 func TestCheckOutputsHideSecrets(t *testing.T) {
 	sc, err := scenarios.Builtin("healthy")
 	if err != nil {
@@ -47,15 +48,27 @@ func TestCheckOutputsHideSecrets(t *testing.T) {
 				b64([]byte("\x00alice\x00" + secret)),
 				b64([]byte("user=alice\x01auth=Bearer " + secret + "\x01\x01")),
 			}
-			for _, format := range []string{"", "-v", "--json", "--nagios"} {
+			for _, format := range []string{"", "-v", "--json", "--nagios", "--html", "--junit"} {
 				t.Run(fmt.Sprintf("%s %v %s", auth, good, format), func(t *testing.T) {
 					t.Parallel()
 					args := []string{"check", "--user", "alice", "--auth", auth, "--ca-file", ca, "--server-name", "localhost", "--timeout", "2s"}
-					if format != "" {
+					file := filepath.Join(t.TempDir(), "out")
+					switch format {
+					case "":
+					case "--html", "--junit":
+						args = append(args, format, file)
+					default:
 						args = append(args, format)
 					}
 					r := runCmd(t, map[string]string{environ: secret}, append(args, srv.Addr())...)
 					out := r.stdout + r.stderr
+					if format == "--html" || format == "--junit" {
+						b, err := os.ReadFile(file)
+						if err != nil || len(b) == 0 {
+							t.Fatalf("check %s wrote nothing: %v", format, err)
+						}
+						out += string(b)
+					}
 					if r.code == exitUsage || out == "" {
 						t.Errorf("check = %d, %q", r.code, out)
 					}

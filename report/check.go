@@ -1,0 +1,170 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/imapfault/imapfault/client"
+)
+
+// Outcome is how a step, a check or a target fared; it names the CSS
+// class and the word a page shows for it, so colour never carries the
+// meaning alone.
+type Outcome string
+
+// The outcomes, from best to worst.
+const (
+	OutcomeOK      Outcome = "ok"
+	OutcomeWarning Outcome = "warn"
+	OutcomeFailed  Outcome = "fail"
+	OutcomeUnknown Outcome = "unknown" // no result yet, or a check that could not run
+)
+
+// Word is the outcome as a person reads it.
+func (o Outcome) Word() string {
+	switch o {
+	case OutcomeOK:
+		return "passed"
+	case OutcomeWarning:
+		return "warning"
+	case OutcomeFailed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// reportOutcome judges a whole check the way the exit code does.
+func reportOutcome(rep *client.Report) Outcome {
+	switch {
+	case rep.Diagnosis.Code == client.CodeCheckCanceled:
+		return OutcomeUnknown
+	case !rep.OK():
+		return OutcomeFailed
+	case len(rep.Warnings) > 0:
+		return OutcomeWarning
+	}
+	return OutcomeOK
+}
+
+func stepOutcome(st client.Step) Outcome {
+	switch {
+	case !st.OK:
+		return OutcomeFailed
+	case st.Warning:
+		return OutcomeWarning
+	}
+	return OutcomeOK
+}
+
+// checkPage is what the check template shows.
+type checkPage struct {
+	Head
+	Rep       *client.Report
+	Outcome   Outcome
+	Headline  string // the verdict in one line
+	Steps     []stepRow
+	Waterfall waterfall
+	Cert      *certView
+	Events    []eventRow
+	Counts    string // of the transcript's lines, by direction
+}
+
+// stepRow is one step with where it starts in the check.
+type stepRow struct {
+	client.Step
+	N       int // 1-based position
+	Start   time.Duration
+	Outcome Outcome
+	Note    string // the step's detail, or the diagnosis evidence where it failed
+}
+
+// certView is the certificate summary, with its days left counted from
+// the time of the check, so that the page says what was true then.
+type certView struct {
+	*client.TLSInfo
+	DaysLeft int
+	Outcome  Outcome
+}
+
+// eventRow is one transcript line with its direction spelled out.
+type eventRow struct {
+	client.Event
+	Class, Spoken string
+}
+
+// directions maps the transcript's direction marks onto a CSS class and
+// the words a screen reader says instead of the arrow.
+var directions = map[string]struct{ class, spoken string }{
+	"->": {"sent", "sent"},
+	"<-": {"recv", "received"},
+	"~>": {"sent", "sent inside TLS"},
+	"<~": {"recv", "received inside TLS"},
+	"==": {"note", "note"},
+	"!!": {"error", "error"},
+}
+
+// certWarnDays is how close to expiry a certificate is shown as a warning,
+// the tester's own default for tls.cert_expiring.
+const certWarnDays = 14
+
+// CheckHTML writes one check as a self-contained HTML page: the verdict
+// with its evidence and advice first, then a waterfall of the steps, the
+// TLS certificate, what the server announced, and the transcript (already
+// redacted by the tester).
+func CheckHTML(w io.Writer, rep *client.Report) error {
+	p := checkPage{Rep: rep, Outcome: reportOutcome(rep)}
+	p.Headline = headline(rep, p.Outcome)
+	p.Head = newHead(fmt.Sprintf("%s %s: %s (imapfault check)", strings.ToUpper(p.Outcome.Word()), rep.Diagnosis.Code, rep.Target), styleCSS, printJS, false)
+	var at time.Duration
+	for i, st := range rep.Steps {
+		row := stepRow{Step: st, N: i + 1, Start: at, Outcome: stepOutcome(st), Note: st.Detail}
+		if !st.OK && rep.Diagnosis.Evidence != "" && rep.Diagnosis.Evidence != st.Detail {
+			row.Note = strings.TrimSpace(st.Detail + ": " + rep.Diagnosis.Evidence)
+		}
+		p.Steps = append(p.Steps, row)
+		at += st.Duration
+	}
+	p.Waterfall = newWaterfall(p.Steps, max(at, rep.Duration))
+	if rep.TLS != nil {
+		c := &certView{TLSInfo: rep.TLS, DaysLeft: rep.TLS.DaysLeft(rep.Started), Outcome: OutcomeOK}
+		switch {
+		case c.DaysLeft < 0 || !rep.TLS.Verified:
+			c.Outcome = OutcomeFailed
+		case c.DaysLeft < certWarnDays:
+			c.Outcome = OutcomeWarning
+		}
+		p.Cert = c
+	}
+	count := map[string]int{}
+	for _, ev := range rep.Transcript {
+		d, ok := directions[ev.Dir]
+		if !ok {
+			d = directions["=="]
+		}
+		count[d.class]++
+		p.Events = append(p.Events, eventRow{Event: ev, Class: d.class, Spoken: d.spoken})
+	}
+	p.Counts = fmt.Sprintf("%d lines: %d sent, %d received, %d notes, %d errors",
+		len(rep.Transcript), count["sent"], count["recv"], count["note"], count["error"])
+	return templates.ExecuteTemplate(w, "check.tmpl", p)
+}
+
+// headline is the verdict in words, for the top of the page.
+func headline(rep *client.Report, o Outcome) string {
+	d := rep.Diagnosis
+	switch o {
+	case OutcomeFailed:
+		return fmt.Sprintf("%s in step %s", d.Code, d.Phase)
+	case OutcomeWarning:
+		codes := make([]string, len(rep.Warnings))
+		for i, w := range rep.Warnings {
+			codes[i] = w.Code
+		}
+		return "Passed, with warnings: " + strings.Join(codes, ", ")
+	case OutcomeUnknown:
+		return "Check not finished: " + d.Code
+	}
+	return "Every step passed"
+}
