@@ -68,7 +68,8 @@ type checkPage struct {
 	Waterfall waterfall
 	Cert      *certView
 	Events    []eventRow
-	Counts    string // of the transcript's lines, by direction
+	Counts    string          // of the transcript's lines, by direction
+	Ran       map[string]bool // the phases that passed, so that a count never shows from a step that did not run
 }
 
 // stepRow is one step with where it starts in the check.
@@ -114,7 +115,7 @@ const certWarnDays = 14
 // TLS certificate, what the server announced, and the transcript (already
 // redacted by the tester).
 func CheckHTML(w io.Writer, rep *client.Report) error {
-	p := checkPage{Rep: rep, Outcome: reportOutcome(rep)}
+	p := checkPage{Rep: rep, Outcome: reportOutcome(rep), Ran: map[string]bool{}}
 	p.Headline = headline(rep, p.Outcome)
 	p.Head = newHead(fmt.Sprintf("%s %s: %s (imapfault check)", strings.ToUpper(p.Outcome.Word()), rep.Diagnosis.Code, rep.Target), styleCSS, printJS, false)
 	var at time.Duration
@@ -124,6 +125,7 @@ func CheckHTML(w io.Writer, rep *client.Report) error {
 			row.Note = strings.TrimSpace(st.Detail + ": " + rep.Diagnosis.Evidence)
 		}
 		p.Steps = append(p.Steps, row)
+		p.Ran[st.Phase] = p.Ran[st.Phase] || st.OK
 		at += st.Duration
 	}
 	p.Waterfall = newWaterfall(p.Steps, max(at, rep.Duration))
@@ -146,8 +148,8 @@ func CheckHTML(w io.Writer, rep *client.Report) error {
 		count[d.class]++
 		p.Events = append(p.Events, eventRow{Event: ev, Class: d.class, Spoken: d.spoken})
 	}
-	p.Counts = fmt.Sprintf("%d lines: %d sent, %d received, %d notes, %d errors",
-		len(rep.Transcript), count["sent"], count["recv"], count["note"], count["error"])
+	p.Counts = fmt.Sprintf("%s: %d sent, %d received, %s, %s", plural(len(rep.Transcript), "line"),
+		count["sent"], count["recv"], plural(count["note"], "note"), plural(count["error"], "error"))
 	return templates.ExecuteTemplate(w, "check.tmpl", p)
 }
 

@@ -95,3 +95,11 @@ func niceStep(span float64, n int) float64 {
 	}
 	return 10 * p
 }
+
+// plural counts things in English: "1 error", "2 errors".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
