@@ -7,62 +7,35 @@ import (
 	"time"
 
 	"github.com/imapfault/imapfault/client"
+	"github.com/imapfault/imapfault/status"
 )
 
-// Outcome is how a step, a check or a target fared; it names the CSS
-// class and the word a page shows for it, so colour never carries the
-// meaning alone.
-type Outcome string
-
-// The outcomes, from best to worst.
-const (
-	OutcomeOK      Outcome = "ok"
-	OutcomeWarning Outcome = "warn"
-	OutcomeFailed  Outcome = "fail"
-	OutcomeUnknown Outcome = "unknown" // no result yet, or a check that could not run
-)
-
-// Word is the outcome as a person reads it.
-func (o Outcome) Word() string {
-	switch o {
-	case OutcomeOK:
-		return "passed"
-	case OutcomeWarning:
-		return "warning"
-	case OutcomeFailed:
-		return "failed"
-	}
-	return "unknown"
+// words are the states as a page shows them beside their colour, so that
+// colour never carries the meaning alone; a check that failed is "failed"
+// to the person reading, "critical" to the monitoring system.
+var words = map[status.State]string{
+	status.OK:       "passed",
+	status.Warning:  "warning",
+	status.Critical: "failed",
+	status.Unknown:  "unknown",
 }
 
-// reportOutcome judges a whole check the way the exit code does.
-func reportOutcome(rep *client.Report) Outcome {
-	switch {
-	case rep.Diagnosis.Code == client.CodeCheckCanceled:
-		return OutcomeUnknown
-	case !rep.OK():
-		return OutcomeFailed
-	case len(rep.Warnings) > 0:
-		return OutcomeWarning
-	}
-	return OutcomeOK
-}
-
-func stepOutcome(st client.Step) Outcome {
+// stepState judges one step as status judges a check.
+func stepState(st client.Step) status.State {
 	switch {
 	case !st.OK:
-		return OutcomeFailed
+		return status.Critical
 	case st.Warning:
-		return OutcomeWarning
+		return status.Warning
 	}
-	return OutcomeOK
+	return status.OK
 }
 
 // checkPage is what the check template shows.
 type checkPage struct {
 	Head
 	Rep       *client.Report
-	Outcome   Outcome
+	State     status.State
 	Headline  string // the verdict in one line
 	Steps     []stepRow
 	Waterfall waterfall
@@ -75,10 +48,10 @@ type checkPage struct {
 // stepRow is one step with where it starts in the check.
 type stepRow struct {
 	client.Step
-	N       int // 1-based position
-	Start   time.Duration
-	Outcome Outcome
-	Note    string // the step's detail, or the diagnosis evidence where it failed
+	N     int // 1-based position
+	Start time.Duration
+	State status.State
+	Note  string // the step's detail, or the diagnosis evidence where it failed
 }
 
 // certView is the certificate summary, with its days left counted from
@@ -86,7 +59,7 @@ type stepRow struct {
 type certView struct {
 	*client.TLSInfo
 	DaysLeft int
-	Outcome  Outcome
+	State    status.State
 }
 
 // eventRow is one transcript line with its direction spelled out.
@@ -115,12 +88,12 @@ const certWarnDays = 14
 // TLS certificate, what the server announced, and the transcript (already
 // redacted by the tester).
 func CheckHTML(w io.Writer, rep *client.Report) error {
-	p := checkPage{Rep: rep, Outcome: reportOutcome(rep), Ran: map[string]bool{}}
-	p.Headline = headline(rep, p.Outcome)
-	p.Head = newHead(fmt.Sprintf("%s %s: %s (imapfault check)", strings.ToUpper(p.Outcome.Word()), rep.Diagnosis.Code, rep.Target), styleCSS, printJS, false)
+	p := checkPage{Rep: rep, State: status.Of(rep), Ran: map[string]bool{}}
+	p.Headline = headline(rep, p.State)
+	p.Head = newHead(fmt.Sprintf("%s %s: %s (imapfault check)", strings.ToUpper(words[p.State]), rep.Diagnosis.Code, rep.Target), styleCSS, printJS, false)
 	var at time.Duration
 	for i, st := range rep.Steps {
-		row := stepRow{Step: st, N: i + 1, Start: at, Outcome: stepOutcome(st), Note: st.Detail}
+		row := stepRow{Step: st, N: i + 1, Start: at, State: stepState(st), Note: st.Detail}
 		if !st.OK && rep.Diagnosis.Evidence != "" && rep.Diagnosis.Evidence != st.Detail {
 			row.Note = strings.TrimSpace(st.Detail + ": " + rep.Diagnosis.Evidence)
 		}
@@ -130,12 +103,12 @@ func CheckHTML(w io.Writer, rep *client.Report) error {
 	}
 	p.Waterfall = newWaterfall(p.Steps, max(at, rep.Duration))
 	if rep.TLS != nil {
-		c := &certView{TLSInfo: rep.TLS, DaysLeft: rep.TLS.DaysLeft(rep.Started), Outcome: OutcomeOK}
+		c := &certView{TLSInfo: rep.TLS, DaysLeft: rep.TLS.DaysLeft(rep.Started), State: status.OK}
 		switch {
 		case c.DaysLeft < 0 || !rep.TLS.Verified:
-			c.Outcome = OutcomeFailed
+			c.State = status.Critical
 		case c.DaysLeft < certWarnDays:
-			c.Outcome = OutcomeWarning
+			c.State = status.Warning
 		}
 		p.Cert = c
 	}
@@ -154,18 +127,18 @@ func CheckHTML(w io.Writer, rep *client.Report) error {
 }
 
 // headline is the verdict in words, for the top of the page.
-func headline(rep *client.Report, o Outcome) string {
+func headline(rep *client.Report, s status.State) string {
 	d := rep.Diagnosis
-	switch o {
-	case OutcomeFailed:
+	switch s {
+	case status.Critical:
 		return fmt.Sprintf("%s in step %s", d.Code, d.Phase)
-	case OutcomeWarning:
+	case status.Warning:
 		codes := make([]string, len(rep.Warnings))
 		for i, w := range rep.Warnings {
 			codes[i] = w.Code
 		}
 		return "Passed, with warnings: " + strings.Join(codes, ", ")
-	case OutcomeUnknown:
+	case status.Unknown:
 		return "Check not finished: " + d.Code
 	}
 	return "Every step passed"

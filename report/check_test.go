@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"github.com/imapfault/imapfault/status"
 )
 
 func TestCheckHTMLGolden(t *testing.T) {
@@ -42,7 +44,7 @@ func TestCheckHTMLStructure(t *testing.T) {
 			if len(heads) < 2 || heads[0].Data != "h1" || text(heads[0]) != rep.Target {
 				t.Fatalf("first heading = %v, want h1 %q", heads, rep.Target)
 			}
-			if v := text(heads[1]); heads[1].Data != "h2" || !strings.Contains(v, reportOutcome(rep).Word()) ||
+			if v := text(heads[1]); heads[1].Data != "h2" || !strings.Contains(v, words[status.Of(rep)]) ||
 				(!rep.OK() && !strings.Contains(v, rep.Diagnosis.Code)) {
 				t.Errorf("second heading = %q, want the verdict with %s", v, rep.Diagnosis.Code)
 			}
@@ -57,8 +59,8 @@ func TestCheckHTMLStructure(t *testing.T) {
 			}
 			for i, bar := range bars {
 				st := rep.Steps[i]
-				if attr(bar, "data-phase") != st.Phase || !hasClass(bar, string(stepOutcome(st))) {
-					t.Errorf("bar %d = %s %q, want %s %s", i, attr(bar, "data-phase"), attr(bar, "class"), st.Phase, stepOutcome(st))
+				if attr(bar, "data-phase") != st.Phase || !hasClass(bar, stepState(st).String()) {
+					t.Errorf("bar %d = %s %q, want %s %s", i, attr(bar, "data-phase"), attr(bar, "class"), st.Phase, stepState(st))
 				}
 				if title := all(bar, tag("title")); len(title) != 1 || !strings.Contains(text(title[0]), humanDuration(st.Duration)) {
 					t.Errorf("bar %d has no <title> with its time", i)
@@ -108,12 +110,12 @@ func TestCertDaysLeft(t *testing.T) {
 		name string
 		days int
 		ok   bool
-		want Outcome
+		want status.State
 	}{
-		{"plenty", 61, true, OutcomeOK},
-		{"soon", 9, true, OutcomeWarning},
-		{"expired", -3, true, OutcomeFailed},
-		{"untrusted", 61, false, OutcomeFailed},
+		{"plenty", 61, true, status.OK},
+		{"soon", 9, true, status.Warning},
+		{"expired", -3, true, status.Critical},
+		{"untrusted", 61, false, status.Critical},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,7 +127,7 @@ func TestCertDaysLeft(t *testing.T) {
 				t.Fatal(err)
 			}
 			days := all(parse(t, b.Bytes()), func(n *html.Node) bool { return n.Data == "p" && hasClass(n, "days") })
-			if len(days) != 1 || !hasClass(days[0], string(tt.want)) {
+			if len(days) != 1 || !hasClass(days[0], tt.want.String()) {
 				t.Fatalf("days paragraph = %v, want class %s", days, tt.want)
 			}
 			want := "61 days left"

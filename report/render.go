@@ -9,6 +9,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/imapfault/imapfault/status"
 )
 
 //go:embed templates/*.tmpl
@@ -31,6 +33,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"iso":  func(t time.Time) string { return t.Format(time.RFC3339) },
 	"secs": func(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) },
 	"neg":  func(n int) int { return -n },
+	"word": func(s status.State) string { return words[s] },
 }).ParseFS(files, "templates/*.tmpl"))
 
 // Head is what every page puts in its <head>: the inline style and script

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/imapfault/imapfault/status"
 )
 
 // Geometry of the waterfall, in SVG user units (the chart scales to the
@@ -52,29 +54,29 @@ func newWaterfall(steps []stepRow, total time.Duration) waterfall {
 	for t := time.Duration(0); t <= total; t += step {
 		wf.Ticks = append(wf.Ticks, wfTick{X: wfPlotX + float64(t)*scale, Label: tickLabel(t, step)})
 	}
-	var words []string
+	var said []string
 	for i, s := range steps {
 		y := wfAxisH + float64(i)*wfRowH
 		b := wfBar{
 			Phase: s.Phase,
-			Class: string(s.Outcome),
+			Class: s.State.String(),
 			X:     wfPlotX + float64(s.Start)*scale,
 			Y:     y + (wfRowH-wfBarH)/2,
 			W:     max(float64(s.Duration)*scale, wfMinBar),
 			TextY: y + wfRowH/2,
 			Value: humanDuration(s.Duration),
 		}
-		b.Title = fmt.Sprintf("%s: %s, %s, from %s", s.Phase, b.Value, s.Outcome.Word(), humanDuration(s.Start))
+		b.Title = fmt.Sprintf("%s: %s, %s, from %s", s.Phase, b.Value, words[s.State], humanDuration(s.Start))
 		if s.Note != "" {
 			b.Title += ". " + s.Note
 		}
-		if s.Outcome != OutcomeOK {
-			b.Value += " " + s.Outcome.Word()
+		if s.State != status.OK {
+			b.Value += " " + words[s.State]
 		}
 		wf.Bars = append(wf.Bars, b)
-		words = append(words, fmt.Sprintf("%s %s %s", s.Phase, humanDuration(s.Duration), s.Outcome.Word()))
+		said = append(said, fmt.Sprintf("%s %s %s", s.Phase, humanDuration(s.Duration), words[s.State]))
 	}
-	wf.Desc = fmt.Sprintf("%d steps over %s: %s.", len(steps), humanDuration(total), strings.Join(words, "; "))
+	wf.Desc = fmt.Sprintf("%d steps over %s: %s.", len(steps), humanDuration(total), strings.Join(said, "; "))
 	return wf
 }
 
