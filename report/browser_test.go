@@ -284,3 +284,35 @@ func TestBrowserCatchesLeaks(t *testing.T) {
 		}
 	}
 }
+
+func TestBrowserAuditReport(t *testing.T) {
+	bctx := newBrowser(t)
+	a := report.QuarterAudit()
+	var b bytes.Buffer
+	if err := report.AuditHTML(&b, a); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "audit.html")
+	if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := "file://" + file
+	tb := open(t, bctx, url, func(u string) bool { return u == url })
+	if n := eval[int](t, tb, `document.querySelectorAll("svg.strip").length`); n != len(a.Targets) {
+		t.Errorf("%d timeline strips, want %d", n, len(a.Targets))
+	}
+	incidents := 0
+	for _, tg := range a.Targets {
+		incidents += len(tg.Incidents)
+	}
+	if n := eval[int](t, tb, `[...document.querySelectorAll("svg.strip rect.incident")].filter(r => r.getBoundingClientRect().width > 0).length`); n != incidents {
+		t.Errorf("%d incidents drawn, want %d", n, incidents)
+	}
+	if w := eval[float64](t, tb, `document.documentElement.scrollWidth`); w > viewW {
+		t.Errorf("page is %.0f px wide in a %d px window", w, viewW)
+	}
+	shoot(t, tb, "audit-quarter")
+	eval[bool](t, tb, `document.querySelector("section.target:nth-of-type(3)").scrollIntoView(); true`)
+	shootView(t, tb, "audit-quarter-target")
+	tb.clean(t)
+}

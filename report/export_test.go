@@ -1,6 +1,10 @@
 package report
 
-import "github.com/imapfault/imapfault/client"
+import (
+	"time"
+
+	"github.com/imapfault/imapfault/client"
+)
 
 // Fixture is a fixed report under a name, for the browser tests, which
 // live in package report_test so that they can also drive the monitor.
@@ -16,4 +20,10 @@ func Fixtures() []Fixture {
 		out[i] = Fixture{f.name, f.rep()}
 	}
 	return out
+}
+
+// QuarterAudit is the 90-day report of the browser's screenshots.
+func QuarterAudit() *Audit {
+	return NewAudit(quarterHistory(), auditStart, auditStart.AddDate(0, 0, 90), auditStart.AddDate(0, 0, 90).Add(time.Hour),
+		map[string][]Setting{"mail.example.org:143": sampleSettings})
 }

@@ -34,6 +34,12 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"secs": func(d time.Duration) string { return fmt.Sprintf("%.3f s", d.Seconds()) },
 	"neg":  func(n int) int { return -n },
 	"word": func(s status.State) string { return words[s] },
+	"day":  day,
+	// minute is a time in a table whose page says its zone once.
+	"minute": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
+	"span":   span,
+	"add":    func(a, b float64) float64 { return a + b },
+	"sub":    func(a, b float64) float64 { return a - b },
 }).ParseFS(files, "templates/*.tmpl"))
 
 // Head is what every page puts in its <head>: the inline style and script
