@@ -260,7 +260,7 @@ func TestCheckHTMLAndJUnit(t *testing.T) {
 			}
 			b, err := os.ReadFile(page)
 			if err != nil || !strings.HasPrefix(string(b), "<!DOCTYPE html>") || !strings.Contains(string(b), "<h1>"+addr+"</h1>") ||
-				!strings.Contains(string(b), "<code>"+tt.diag+"</code>") {
+				!strings.Contains(string(b), " "+tt.diag+": "+addr+" (imapfault check)</title>") {
 				t.Errorf("--html page (%v) lacks the doctype, the target or %s:\n%.600s", err, tt.diag, b)
 			}
 			x, err := os.ReadFile(junit)

@@ -22,6 +22,7 @@ Usage:
   imapfault scenarios [show NAME]
   imapfault lint FILE...
   imapfault check [flags] HOST[:PORT] [--html FILE] [--junit FILE]
+  imapfault report --history FILE --since DATE [--until DATE] [--html FILE] [--json FILE] [--csv FILE]
   imapfault version
 
 Examples:
@@ -61,6 +62,7 @@ type command struct {
 var commands = []command{
 	{"check", runCheck},
 	{"lint", runLint},
+	{"report", runReport},
 	{"scenarios", runScenarios},
 	{"serve", runServe},
 	{"verify", runVerify},
