@@ -59,6 +59,7 @@ func runCase(t *testing.T, c e2eCase) *Report {
 	if limit := 12 * o.StepTimeout; time.Since(start) > limit {
 		t.Errorf("Check() took %v, want under %v", time.Since(start), limit)
 	}
+	checkPhaseNames(t, rep)
 	got := outcome{Code: rep.Diagnosis.Code, Phase: rep.Diagnosis.Phase}
 	for _, w := range rep.Warnings {
 		got.Warnings = append(got.Warnings, w.Code)

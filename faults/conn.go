@@ -284,13 +284,27 @@ func (c *Conn) Stall() {
 	}
 	c.smu.Unlock()
 	c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: connection stalled")})
-	if !first {
+	if first {
+		c.goOwned(c.drainStalled)
+	}
+}
+
+// goOwned runs f in a goroutine that Close waits for, unless the
+// connection has ended: Close waits only once it has ended the
+// connection, so that no goroutine is admitted while it waits (a
+// WaitGroup Add concurrent with its Wait is a data race, and would leave
+// the goroutine unwaited).
+func (c *Conn) goOwned(f func()) {
+	c.smu.Lock()
+	if c.ended {
+		c.smu.Unlock()
 		return
 	}
 	c.timers.Add(1)
+	c.smu.Unlock()
 	go func() {
 		defer c.timers.Done()
-		c.drainStalled()
+		f()
 	}()
 }
 
@@ -346,7 +360,9 @@ func (c *Conn) tap(ev TapEvent) {
 	}
 }
 
-// Close closes the connection and stops its timers and stalls.
+// Close closes the connection and stops its timers and stalls. Ending
+// the connection first closes admission (goOwned), so that the wait
+// below covers every goroutine the connection started.
 func (c *Conn) Close() error {
 	c.end()
 	err := c.tcp.Close()

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -25,6 +26,19 @@ func validateClient(c *collector, s *Scenario, users map[string]*User) {
 	if u == nil {
 		c.add("client.user", "no user %q in [[users]]", cl.User)
 		return
+	}
+	// An empty secret is never what a copied scenario means: the tester
+	// would send it and report auth.failed for the wrong reason.
+	for i := range s.Users {
+		if s.Users[i].Name == cl.User && (c.isBroken(fmt.Sprintf("users[%d].password", i)) || c.isBroken(fmt.Sprintf("users[%d].tokens", i))) {
+			return // its secret is reported as undecodable
+		}
+	}
+	switch {
+	case oauthAuth(cl.Auth) && cl.Token == "":
+		c.add("client.token", "user %q has no token to log in with %s: set [client] token or give the user tokens", cl.User, strings.ToLower(cl.Auth))
+	case !oauthAuth(cl.Auth) && cl.Password == "":
+		c.add("client.password", "user %q has no password: set [client] password, or auth = \"xoauth2\" with a token", cl.User)
 	}
 	if strings.EqualFold(cl.Mailbox, "INBOX") {
 		return

@@ -31,13 +31,41 @@ const (
 )
 
 // LoadFile reads and validates a scenario file; message files resolve
-// relative to its folder.
-func LoadFile(path string) (*Scenario, error) {
+// relative to its folder. checks run after validation, their problems
+// reported with the rest.
+func LoadFile(path string, checks ...Check) (*Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, data, rootFS(filepath.Dir(path)))
+	return Parse(path, data, rootFS(filepath.Dir(path)), checks...)
+}
+
+// Report records a problem at a key of a scenario ("expect.warnings[1]"),
+// which an error gives with the key's line.
+type Report func(path, format string, args ...any)
+
+// Check is a validation that needs what this package does not know, such
+// as the tester's diagnosis codes: lint runs it with the file's own
+// checks, so that every problem is reported at once, each at its line.
+type Check func(s *Scenario, report Report)
+
+// Check runs checks on a scenario already loaded, reporting at the lines
+// it was loaded from.
+func (s *Scenario) Check(checks ...Check) error {
+	file := s.Source
+	if file == "" {
+		file = "scenario " + s.Name
+	}
+	pos := s.pos
+	if pos == nil {
+		pos = positions{}
+	}
+	c := &collector{file: file, pos: pos}
+	for _, check := range checks {
+		check(s, c.add)
+	}
+	return c.err()
 }
 
 // rootFS reads the files below a scenario's folder. Unlike os.DirFS it
@@ -58,30 +86,39 @@ func (d rootFS) Open(name string) (fs.File, error) {
 }
 
 // Parse decodes and validates a scenario. file names it in errors; files
-// resolves the message files it names (nil: it may name none).
-func Parse(file string, data []byte, files fs.FS) (*Scenario, error) {
-	var raw rawFile
-	md, err := toml.Decode(string(data), &raw)
+// resolves the message files it names (nil: it may name none); checks run
+// last, on what could be decoded, even when there were problems before.
+func Parse(file string, data []byte, files fs.FS, checks ...Check) (*Scenario, error) {
+	// Only a syntax error stops here: values are decoded key by key
+	// below, so that every wrong one is reported at once.
+	var top map[string]toml.Primitive
+	md, err := toml.Decode(string(data), &top)
 	if err != nil {
 		return nil, ErrorList{tomlError(file, err)}
 	}
 	c := &collector{file: file, pos: locate(string(data), md)}
+	if len(md.Keys()) == 0 {
+		c.add("", "the file is empty: a scenario needs at least [[users]] or [[faults]] (start from \"imapfault scenarios show healthy\")")
+		return nil, c.err()
+	}
+	var raw rawFile
+	decodeTable(c, md, top, reflect.ValueOf(&raw).Elem(), "")
 	s := &raw.Scenario
 	s.Source = file
 	s.Files = files
 	s.Faults = decodeFaults(c, md, raw.Faults)
 	for _, key := range md.Undecoded() {
-		path := c.indexed(key)
-		if c.ignored(path) {
-			continue
-		}
-		c.add(path, "unknown key %q%s", key[len(key)-1], allowedHint(key))
+		c.unknown(c.indexed(key), key[len(key)-1])
 	}
 	if s.Name == "" {
 		s.Name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	}
 	applyDefaults(s)
 	validate(c, s)
+	s.pos = c.pos
+	for _, check := range checks {
+		check(s, c.add)
+	}
 	if err := c.err(); err != nil {
 		return nil, err
 	}
@@ -161,12 +198,16 @@ func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive) []faul
 	var out []faults.Fault
 	for i, prim := range prims {
 		path := fmt.Sprintf("faults[%d]", i)
-		var when struct {
-			When faults.When `toml:"when"`
-		}
-		if err := md.PrimitiveDecode(prim, &when); err != nil {
-			c.add(path+".when", "%v", cleanTOMLError(err.Error()))
+		var tbl map[string]toml.Primitive
+		if err := md.PrimitiveDecode(prim, &tbl); err != nil {
+			c.add(path, "%v", cleanTOMLError(err.Error()))
 			continue
+		}
+		var when faults.When
+		whenOK := true
+		if p, ok := tbl["when"]; ok {
+			whenOK = decodeValue(c, md, p, reflect.ValueOf(&when).Elem(), path+".when")
+			checkExplicitZeros(c, when, path+".when")
 		}
 		var kinds []faults.Kind
 		for _, k := range c.topKeys(path) {
@@ -186,20 +227,50 @@ func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive) []faul
 			c.ignore(path)
 			continue
 		}
-		f := faults.Fault{When: when.When, Action: kinds[0].New()}
-		if err := md.PrimitiveDecode(prim, f.Action); err != nil {
-			c.add(path+"."+kinds[0].Name, "%v", cleanTOMLError(err.Error()))
-			continue
+		f := faults.Fault{When: when, Action: kinds[0].New()}
+		errs := len(c.errs)
+		decodeTable(c, md, tbl, reflect.ValueOf(f.Action).Elem(), path, "when")
+		actionOK := len(c.errs) == errs
+		if whenOK {
+			if err := f.When.Validate(); err != nil {
+				c.add(path+".when", "%v", strings.TrimPrefix(err.Error(), "when: "))
+			}
 		}
-		if err := f.When.Validate(); err != nil {
-			c.add(path+".when", "%v", strings.TrimPrefix(err.Error(), "when: "))
+		if actionOK {
+			if err := f.Action.Validate(); err != nil {
+				c.add(path+"."+kinds[0].Name, "%v", err)
+			}
 		}
-		if err := f.Action.Validate(); err != nil {
-			c.add(path+"."+kinds[0].Name, "%v", err)
+		if whenOK && actionOK {
+			out = append(out, f)
 		}
-		out = append(out, f)
 	}
 	return out
+}
+
+// checkExplicitZeros reports a when key written as zero: zero is what
+// leaving the key out means, so "nth = 0" would silently match every
+// occurrence and "probability = 0" would fire every time.
+func checkExplicitZeros(c *collector, w faults.When, path string) {
+	v := reflect.ValueOf(w)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		key := t.Field(i).Tag.Get("toml")
+		p := path + "." + key
+		if _, written := c.pos[p]; !written || !v.Field(i).IsZero() {
+			continue
+		}
+		switch key {
+		case "nth", "connection", "first":
+			c.add(p, "%s = 0 means no %s: counts start at 1 (leave the key out to match every one)", key, key)
+		case "after_bytes":
+			c.add(p, "after_bytes = 0 would be no trigger: give at least 1, or leave it out")
+		case "after", "every":
+			c.add(p, "%s = 0 would be no timer: give a positive duration such as \"3s\", or leave it out", key)
+		case "probability":
+			c.add(p, "probability = 0 would fire every time (0 means unset): give a value above 0 and at most 1, or leave it out")
+		}
+	}
 }
 
 // topKeys returns the keys directly under an indexed path, in file order.
@@ -213,14 +284,6 @@ func (c *collector) topKeys(prefix string) []string {
 	}
 	sort.Slice(keys, func(a, b int) bool { return c.pos[prefix+"."+keys[a]] < c.pos[prefix+"."+keys[b]] })
 	return keys
-}
-
-// allowedHint lists the keys a table accepts, for unknown-key errors.
-func allowedHint(key toml.Key) string {
-	if allowed, ok := allowedKeys[stripIndexes(strings.Join(key[:len(key)-1], "."))]; ok {
-		return " (allowed: " + allowed + ")"
-	}
-	return ""
 }
 
 // allowedKeys is derived from the struct tags, so that it cannot drift

@@ -35,6 +35,7 @@ type Scenario struct {
 	Files fs.FS `toml:"-"`
 
 	cache *seedCache // set by Parse and Validate
+	pos   positions  // the line of each key, set by Parse
 }
 
 type seedCache struct {

@@ -70,8 +70,15 @@ type Server struct {
 	sessions map[string]int // logged-in sessions per user
 }
 
-// New validates the scenario, seeds the store and starts listening.
+// New validates the scenario, seeds the store and starts listening. A
+// scenario built in Go needs no Validate call of its own: New gives its
+// zero fields the defaults a scenario file gets.
 func New(sc *scenarios.Scenario, opts Options) (*Server, error) {
+	// Validate is what makes the scenario's pointers (plaintext_auth,
+	// trust_ca) and enums safe to use; it is idempotent on a parsed one.
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
 	s := &Server{sc: sc, opts: opts, users: map[string]*scenarios.User{}, conns: map[*faults.Conn]struct{}{}, sessions: map[string]int{}}
 	s.log = opts.Logger
 	if s.log == nil {

@@ -182,7 +182,13 @@ func secret(e *env, envName, file, flagName, prompt string) (string, error) {
 			return "", fmt.Errorf("%s: %w", flagName, err)
 		}
 		line, _, _ := strings.Cut(string(b), "\n")
-		return strings.TrimSuffix(line, "\r"), nil
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			// Sending an empty secret would end in auth.failed, blaming
+			// the server for a file that is empty or starts with a blank line.
+			return "", fmt.Errorf("%s %s: the first line is empty: put the secret on it", flagName, file)
+		}
+		return line, nil
 	}
 	if v := e.getenv(envName); v != "" {
 		return v, nil

@@ -135,6 +135,25 @@ func TestCheckNoSecret(t *testing.T) {
 	}
 }
 
+// TestCheckEmptySecretFile: an empty --password-file or --token-file is a
+// usage error; it used to send an empty password.
+func TestCheckEmptySecretFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, content := range []string{"", "\n", "\r\nsecret\n"} {
+		file := filepath.Join(dir, "pw")
+		os.WriteFile(file, []byte(content), 0o600)
+		for _, args := range [][]string{
+			{"--password-file", file},
+			{"--auth", "xoauth2", "--token-file", file},
+		} {
+			r := runCmd(t, nil, append(append([]string{"check", "--user", "alice"}, args...), "127.0.0.1:1")...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, file+": the first line is empty") {
+				t.Errorf("check %q with %q in the file = %d, %q; want %d saying the line is empty", args, content, r.code, r.stderr, exitUsage)
+			}
+		}
+	}
+}
+
 func TestCheckExitCodes(t *testing.T) {
 	addr := miniServer(t, "IMAP4rev1 IDLE")
 	disabled := miniServer(t, "IMAP4rev1 LOGINDISABLED")

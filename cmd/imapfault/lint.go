@@ -21,10 +21,7 @@ func runLint(_ context.Context, e *env, args []string) int {
 	}
 	bad := 0
 	for _, path := range fs.Args() {
-		sc, err := scenarios.LoadFile(path)
-		if err == nil {
-			err = verify.CheckCodes(sc)
-		}
+		_, err := scenarios.LoadFile(path, verify.ExpectCodes)
 		if err != nil {
 			bad++
 			var list scenarios.ErrorList

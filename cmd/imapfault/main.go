@@ -19,7 +19,7 @@ const usage = `imapfault: a fake IMAP server that fails on purpose, and a tester
 Usage:
   imapfault verify [NAME|FILE|GLOB...] [--json] [--junit FILE]
   imapfault serve [--scenario NAME|FILE] [--listen ADDR] [-v]
-  imapfault scenarios [show NAME]
+  imapfault scenarios [show NAME | export NAME [DIR]]
   imapfault lint FILE...
   imapfault check [flags] HOST[:PORT] [--html FILE] [--junit FILE]
   imapfault report --history FILE --since DATE [--until DATE] [--html FILE] [--json FILE] [--csv FILE]
@@ -30,7 +30,8 @@ Examples:
   imapfault verify 'auth-*' mine.toml
   imapfault serve                          # the healthy scenario on 127.0.0.1
   imapfault serve --scenario login-rejected --listen 127.0.0.1:1143
-  imapfault scenarios show healthy > mine.toml
+  imapfault scenarios show healthy > mine.toml   # works from any folder
+  imapfault scenarios export healthy mine/       # also copies its message files
   imapfault lint mine.toml
 
 Run "imapfault COMMAND -h" for a command's flags.
