@@ -183,13 +183,13 @@ func TestDocsExampleLints(t *testing.T) {
 	}
 }
 
-// startServe runs serve with args as a user would and returns its one
+// serveHuman runs serve with args as a user would and returns its first
 // line, and stop, which stops it as Ctrl-C does and checks it exits 0.
-func startServe(t *testing.T, args ...string) (line string, stop func()) {
+func serveHuman(t *testing.T, args ...string) (line string, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	var errb bytes.Buffer // read only once serve returned
+	var errb syncBuf
 	e := &env{stdout: pw, stderr: &errb, getenv: func(string) string { return "" }}
 	done := make(chan int, 1)
 	go func() {
@@ -221,7 +221,7 @@ func startServe(t *testing.T, args ...string) (line string, stop func()) {
 // to it and stops it as Ctrl-C does.
 func TestServe(t *testing.T) {
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	line, stop := startServe(t, "--listen", "127.0.0.1:0", "--ca-out", caFile)
+	line, stop := serveHuman(t, "--listen", "127.0.0.1:0", "--ca-out", caFile)
 	m := regexp.MustCompile(`on (localhost:\d+) tls=starttls user=alice password="correct horse battery staple" ca=(\S+)`).FindStringSubmatch(line)
 	if m == nil || m[2] != caFile {
 		stop()
@@ -252,7 +252,7 @@ func TestServe(t *testing.T) {
 // they were given), and removes the temporary folder it wrote the CA to
 // once stopped.
 func TestServeNamesLocalhostAndCleansUp(t *testing.T) {
-	line, stop := startServe(t)
+	line, stop := serveHuman(t)
 	m := regexp.MustCompile(`on (localhost:\d+) tls=starttls .* ca=(\S+)`).FindStringSubmatch(line)
 	if m == nil {
 		stop()
