@@ -266,39 +266,6 @@ func TestCheckTargets(t *testing.T) {
 	}
 }
 
-func TestCheckThresholds(t *testing.T) {
-	disabled := miniServer(t, "IMAP4rev1 LOGINDISABLED")
-	tests := []struct {
-		name string
-		args []string
-		code int
-		out  string
-	}{
-		{"within", []string{"--warning", "total=60", "--critical", "total=120"}, exitOK, "diagnosis: ok"},
-		{"warning on total", []string{"--warning", "total=@0:60"}, exitWarning, "threshold (warning): total "},
-		{"critical wins", []string{"--warning", "total=@0:60", "--critical", "connect=@0:60"}, exitFailure, "threshold (critical): connect "},
-		{"nagios perfdata", []string{"--nagios", "--warning", "total=@0:60,greeting=5"}, exitWarning, "IMAP WARNING - threshold: total"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := runCmd(t, nil, append(append([]string{"check", "--timeout", "2s", "--tls", "none"}, tt.args...), disabled)...)
-			if r.code != tt.code || !strings.Contains(r.stdout, tt.out) {
-				t.Errorf("check %q = %d, want %d with %q; stdout:\n%s\nstderr:\n%s", tt.args, r.code, tt.code, tt.out, r.stdout, r.stderr)
-			}
-		})
-	}
-	r := runCmd(t, nil, "check", "--nagios", "--tls", "none", "--warning", "greeting=5", "--critical", "total=9", disabled)
-	if !strings.Contains(r.stdout, ";5;;0") || !strings.Contains(r.stdout, "total=") || !strings.Contains(r.stdout, ";;9;0") {
-		t.Errorf("check --nagios perfdata lacks the thresholds: %q", r.stdout)
-	}
-	for _, bad := range []string{"total", "total=x", "logn=1", "total=5:1", "total=1,total=2"} {
-		r := runCmd(t, nil, "check", "--warning", bad, disabled)
-		if r.code != exitUsage || !strings.Contains(r.stderr, "--warning") {
-			t.Errorf("check --warning %q = %d %q, want a usage error", bad, r.code, r.stderr)
-		}
-	}
-}
-
 func TestCheckTargetErrors(t *testing.T) {
 	tests := []struct {
 		flags  checkFlags
@@ -461,5 +428,38 @@ func TestProvidersCommand(t *testing.T) {
 	r = runCmd(t, nil, "providers", "gmial")
 	if r.code != exitUsage || !strings.Contains(r.stderr, `no product "gmial"`) {
 		t.Errorf("providers gmial = %d, stderr %q; want a usage error", r.code, r.stderr)
+	}
+}
+
+func TestCheckThresholds(t *testing.T) {
+	disabled := miniServer(t, "IMAP4rev1 LOGINDISABLED")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"within", []string{"--warning", "total=60", "--critical", "total=120"}, exitOK, "diagnosis: ok"},
+		{"warning on total", []string{"--warning", "total=@0:60"}, exitWarning, "threshold (warning): total "},
+		{"critical wins", []string{"--warning", "total=@0:60", "--critical", "connect=@0:60"}, exitFailure, "threshold (critical): connect "},
+		{"nagios perfdata", []string{"--nagios", "--warning", "total=@0:60,greeting=5"}, exitWarning, "IMAP WARNING - threshold: total"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCmd(t, nil, append(append([]string{"check", "--timeout", "2s", "--tls", "none"}, tt.args...), disabled)...)
+			if r.code != tt.code || !strings.Contains(r.stdout, tt.out) {
+				t.Errorf("check %q = %d, want %d with %q; stdout:\n%s\nstderr:\n%s", tt.args, r.code, tt.code, tt.out, r.stdout, r.stderr)
+			}
+		})
+	}
+	r := runCmd(t, nil, "check", "--nagios", "--tls", "none", "--warning", "greeting=5", "--critical", "total=9", disabled)
+	if !strings.Contains(r.stdout, ";5;;0") || !strings.Contains(r.stdout, "total=") || !strings.Contains(r.stdout, ";;9;0") {
+		t.Errorf("check --nagios perfdata lacks the thresholds: %q", r.stdout)
+	}
+	for _, bad := range []string{"total", "total=x", "logn=1", "total=5:1", "total=1,total=2"} {
+		r := runCmd(t, nil, "check", "--warning", bad, disabled)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "--warning") {
+			t.Errorf("check --warning %q = %d %q, want a usage error", bad, r.code, r.stderr)
+		}
 	}
 }

@@ -57,6 +57,14 @@ func runLint(_ context.Context, e *env, args []string) int {
 	return exitOK
 }
 
+// plural renders n things: "1 scenario", "87 scenarios".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
 // lintFile checks a scenario, or a monitor config (a file with [[targets]]
 // or [monitor]).
 func lintFile(path string) error {
@@ -70,12 +78,4 @@ func lintFile(path string) error {
 	}
 	_, err = scenarios.LoadFile(path, verify.ExpectCodes)
 	return err
-}
-
-// plural renders n things: "1 scenario", "87 scenarios".
-func plural(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
 }
