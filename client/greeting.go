@@ -8,6 +8,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // greeting reads the server's first line and names what kind it is.
@@ -79,11 +81,13 @@ func greetingFailure(err error, waited time.Duration) Diagnosis {
 
 // probeImplicitTLS tells a server that waits for a TLS ClientHello from a
 // hung one: after a silent plaintext greeting it tries a TLS handshake on a
-// fresh connection, bounded by the step deadline.
+// fresh connection, bounded by the tls phase's deadline: a greeting
+// deadline made short to catch a silent server must not fail the probe's
+// handshake on a loaded machine.
 func (w *walk) probeImplicitTLS(d *Diagnosis) {
-	pctx, cancel := context.WithTimeout(w.ctx, w.o.StepTimeout)
+	pctx, cancel := context.WithTimeout(w.ctx, w.o.timeout(phase.TLS))
 	defer cancel()
-	conn, err := dialOne(pctx, w.rep.Address, w.o.StepTimeout)
+	conn, err := dialOne(pctx, w.rep.Address, w.o.timeout(phase.Connect))
 	if err != nil {
 		return
 	}
