@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +42,84 @@ func BenchmarkStartStop(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkStartStopCold measures the path serve and verify pay for each
+// scenario: parse, seed (messages read and generated), listen, close.
+// BenchmarkStartStop reuses one parsed scenario, whose seeds are cached.
+func BenchmarkStartStopCold(b *testing.B) {
+	for _, name := range []string{"healthy", "expired-cert", "login-rejected"} {
+		b.Run(name, func(b *testing.B) {
+			certs, err := NewCerts()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				sc, err := scenarios.Builtin(name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				srv, err := New(sc, Options{Certs: certs})
+				if err != nil {
+					b.Fatal(err)
+				}
+				srv.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkServers starts 1,000 servers of healthy in one process, each
+// from its own parse as verify and serve do, and holds them all: time and
+// resident memory per server (issue 19: 36 s and 5.3 GiB for 1,000).
+func BenchmarkServers(b *testing.B) {
+	n := 1000
+	if testing.Short() {
+		n = 200
+	}
+	certs, err := NewCerts()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		runtime.GC()
+		before := rssBytes(b)
+		start := time.Now()
+		servers := make([]*Server, 0, n)
+		for range n {
+			sc, err := scenarios.Builtin("healthy")
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv, err := New(sc, Options{Certs: certs})
+			if err != nil {
+				b.Fatal(err)
+			}
+			servers = append(servers, srv)
+		}
+		elapsed := time.Since(start)
+		runtime.GC()
+		b.ReportMetric(float64(elapsed.Microseconds())/float64(n), "µs/server")
+		b.ReportMetric(float64(rssBytes(b)-before)/float64(n)/1024, "KiB/server")
+		for _, srv := range servers {
+			srv.Close()
+		}
+	}
+}
+
+// rssBytes is the process's resident set, from /proc.
+func rssBytes(tb testing.TB) int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		tb.Skipf("no /proc/self/statm: %v", err)
+	}
+	fields := strings.Fields(string(data))
+	pages, err := strconv.ParseInt(fields[1], 10, 64)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pages * int64(os.Getpagesize())
 }
 
 // benchServer loads one of the load generator's scenarios (plain: no TLS,
