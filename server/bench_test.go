@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -242,4 +244,59 @@ func benchIdle(b *testing.B, t bench.Target) {
 		h.Close()
 	}
 	b.ReportMetric(perConn/float64(b.N), "B/conn")
+}
+
+// BenchmarkBigMailbox runs whole-mailbox commands on a mailbox of 10,000
+// generated messages, one client: the responses of many lines each, whose
+// writes the wire layer coalesces (issue 19: FETCH 1:* (FLAGS) on 100k
+// messages took one write(2) per line).
+func BenchmarkBigMailbox(b *testing.B) {
+	sc, err := scenarios.Parse("big.toml", []byte(`name = "big"
+[[users]]
+name = "u"
+password = "p"
+mailboxes = [{ name = "INBOX", generate = { count = 10000, seed = 1 } }]
+`), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := NewTest(b, sc)
+	conn, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	r := bufio.NewReaderSize(conn, 64<<10)
+	run := func(tb testing.TB, cmd string) int {
+		if _, err := conn.Write([]byte("t " + cmd + "\r\n")); err != nil {
+			tb.Fatal(err)
+		}
+		lines := 0
+		for {
+			line, err := r.ReadSlice('\n')
+			if err != nil {
+				tb.Fatalf("%s: %v", cmd, err)
+			}
+			if bytes.HasPrefix(line, []byte("t ")) {
+				if !bytes.HasPrefix(line, []byte("t OK")) {
+					tb.Fatalf("%s: %q", cmd, line)
+				}
+				return lines
+			}
+			lines++
+		}
+	}
+	if _, err := r.ReadSlice('\n'); err != nil {
+		b.Fatal(err)
+	}
+	run(b, "LOGIN u p")
+	run(b, "SELECT INBOX")
+	for _, cmd := range []string{"FETCH 1:* (FLAGS)", "UID SEARCH ALL", "SEARCH UNSEEN"} {
+		b.Run(strings.ReplaceAll(cmd, " ", "_"), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				run(b, cmd)
+			}
+		})
+	}
 }
