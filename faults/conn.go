@@ -73,6 +73,14 @@ type Conn struct {
 	closeAfter   bool // a filter turned the line into a BYE
 	bytesOut     int64
 	fired        map[*armed]bool // byte-count faults already fired
+	// held is the output held back to go out with the rest of its
+	// response (coalesce.go); hold says that the next raw write may join
+	// it, litHold the same for the literal being written and the rest of
+	// its line, which litRest marks.
+	held    *[]byte
+	hold    bool
+	litHold bool
+	litRest bool
 
 	smu      sync.Mutex // state both sides share
 	raw      net.Conn   // tcp, or the TLS connection over it

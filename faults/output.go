@@ -22,6 +22,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 				return 0, err
 			}
 			c.outLit -= n
+			c.litRest = c.outLit == 0
 			p = p[n:]
 			continue
 		}
@@ -59,13 +60,22 @@ func (c *Conn) writeLiteral(b []byte) error {
 			return err
 		}
 		c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: literal truncated, connection closed")})
-		c.Drop(false)
+		c.dropAfterWrite()
 		return ErrDropped
 	}
 	if c.litLimit >= 0 {
 		c.litLimit -= int64(len(b))
 	}
+	c.hold = c.litHold
 	return c.rawWrite(b)
+}
+
+// dropAfterWrite closes the connection once what is held back is sent.
+func (c *Conn) dropAfterWrite() {
+	if c.held != nil {
+		_ = c.flushHeld(nil)
+	}
+	c.Drop(false)
 }
 
 // serverLine applies the transport policy and the faults to one line of
@@ -81,13 +91,14 @@ func (c *Conn) writeLiteral(b []byte) error {
 func (c *Conn) serverLine(raw []byte) error {
 	out, r, err := c.screenLine(raw)
 	if err != nil || len(out) == 0 {
+		c.hold = false
 		return err
 	}
 	if err := c.emit(out); err != nil {
 		return err
 	}
 	if c.closeAfter {
-		c.Drop(false)
+		c.dropAfterWrite()
 		return ErrDropped
 	}
 	return c.afterServerLine(r)
@@ -131,9 +142,14 @@ func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 		out = f.FilterLine(c, &Line{Raw: out, Tag: line.Tag, Status: line.Status, Caps: line.Caps, Greeting: greeting})
 	}
 	c.litLimit = -1
+	c.hold = c.holds(line.Tag, line.Status, greeting)
+	if c.litRest {
+		c.hold, c.litRest = c.litHold, false
+	}
 	if size, _, ok := literalSize(out); ok {
 		c.outLit = size
 		c.litLimit = c.literalLimit(size, cmd)
+		c.litHold = c.hold
 	}
 	return out, sent{cmd: cmd, status: line.Status, greeting: greeting, cont: line.Tag == "+"}, nil
 }
@@ -227,8 +243,17 @@ func (c *Conn) emitShaped(b []byte) error {
 	return write(b)
 }
 
-// rawWrite writes to the socket and fires the byte-count faults.
+// rawWrite writes to the socket and fires the byte-count faults; a line
+// that may wait for the rest of its response is held back instead
+// (coalesce.go), and what is held back goes first.
 func (c *Conn) rawWrite(b []byte) error {
+	if c.hold {
+		c.hold = false
+		return c.queue(b)
+	}
+	if c.held != nil {
+		return c.flushHeld(b)
+	}
 	if c.set.countBytes {
 		var err error
 		if b, err = c.fireAtBytes(b); err != nil {
