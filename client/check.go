@@ -63,6 +63,8 @@ type walk struct {
 	permKeywords bool
 	inboxListed  bool
 	mailboxSeen  bool
+
+	capLists [][]string // every capability list seen, for naming the server
 }
 
 func (w *walk) run() {
@@ -95,6 +97,9 @@ func (w *walk) run() {
 		if !w.step(phase.Auth, w.s, w.auth) {
 			return
 		}
+	}
+	if w.s.has("ID") && !w.step(phase.ID, w.s, w.id) {
+		return
 	}
 	if w.o.User != "" || w.preauth {
 		for _, p := range []struct {
@@ -146,8 +151,20 @@ func (w *walk) step(ph phase.Phase, s *session, fn func(context.Context) (string
 		ctx, done = s.arm(w.ctx, ph)
 	}
 	nWarn := len(w.warns)
+	if w.s != nil {
+		w.s.statuses = w.s.statuses[:0]
+	}
 	detail, d := fn(ctx)
 	done()
+	if d == nil {
+		switch ph {
+		case phase.Greeting, phase.Capability, phase.Auth:
+			w.identify()
+		case phase.ID:
+			w.identifyByID()
+		}
+		w.noteRecognisedOK(string(ph))
+	}
 	st := Step{Phase: string(ph), Duration: time.Since(start), OK: d == nil, Detail: w.red.redact(detail), Warning: len(w.warns) > nWarn}
 	if d != nil {
 		if w.interrupted() {
@@ -157,6 +174,7 @@ func (w *walk) step(ph phase.Phase, s *session, fn func(context.Context) (string
 			}
 			*d = diag(CodeCheckCanceled, string(ph), fmt.Sprintf("check interrupted during %s: %v", ph, cause))
 		}
+		w.refine(string(ph), d)
 		d.Evidence = w.red.redact(d.Evidence)
 		if st.Detail == "" {
 			st.Detail = d.Code

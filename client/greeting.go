@@ -32,7 +32,7 @@ func (w *walk) greeting(ctx context.Context) (string, *Diagnosis) {
 // readGreeting reads and classifies the greeting of s.
 func readGreeting(s *session) (*Diagnosis, bool) {
 	start := time.Now()
-	resp, err := s.r.readResponse()
+	resp, err := s.read()
 	if err != nil {
 		d := greetingFailure(err, time.Since(start))
 		return &d, false

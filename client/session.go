@@ -32,7 +32,14 @@ type session struct {
 	lastLine string
 	bye      *response
 	deadline time.Time // of the current step
+	// statuses are the status responses (OK, NO, BAD, BYE, tagged or
+	// not) of the current step, for recognising provider texts; bounded.
+	statuses []*response
 }
+
+// maxStatuses bounds the status responses a step keeps: a step's own
+// commands are few, and only the last ones decide a diagnosis.
+const maxStatuses = 16
 
 func newSession(id int, opts *Options, tr *transcript, red *redactor, c net.Conn) *session {
 	s := &session{id: id, opts: opts, tr: tr, red: red, tagP: string(rune('a' + id - 1))}
@@ -173,6 +180,12 @@ func (s *session) read() (*response, error) {
 			return nil, &byeError{resp: s.bye}
 		}
 		return nil, err
+	}
+	if resp.Status != "" {
+		if len(s.statuses) == maxStatuses {
+			s.statuses = append(s.statuses[:0], s.statuses[1:]...)
+		}
+		s.statuses = append(s.statuses, resp)
 	}
 	return resp, nil
 }

@@ -25,6 +25,8 @@ type Command struct {
 	Tag  string
 	Name string // upper case; "UID FETCH" for UID commands
 	N    int    // how many times Name has been seen on this connection
+
+	reply []byte // the wire layer's own reply, waiting its turn (local.go)
 }
 
 // Event is the occasion an EventAction runs at.

@@ -101,7 +101,13 @@ func (c *Conn) serverLine(raw []byte) error {
 		c.dropAfterWrite()
 		return ErrDropped
 	}
-	return c.afterServerLine(r)
+	if err := c.afterServerLine(r); err != nil {
+		return err
+	}
+	if r.cmd != nil {
+		return c.flushLocal()
+	}
+	return nil
 }
 
 // sent is what the bookkeeping after a server line needs to know of it.
@@ -280,7 +286,7 @@ func (c *Conn) fireAtBytes(b []byte) ([]byte, error) {
 	for _, a := range c.set.armed {
 		w := a.When
 		act, ok := a.Action.(EventAction)
-		if !ok || w.Point() != PointBytes || c.fired[a] || (w.Connection > 0 && w.Connection != c.n) {
+		if !ok || w.Point() != PointBytes || c.fired[a] || !a.onConn(c.n) {
 			continue
 		}
 		if c.bytesOut+int64(len(b)) < w.AfterBytes {

@@ -111,7 +111,11 @@ func TestDovecot(t *testing.T) {
 		}
 	})
 	t.Run("healthy implicit TLS", func(t *testing.T) {
-		check(t, login(d.TLS, client.TLSImplicit), client.CodeOK, "logout")
+		rep := check(t, login(d.TLS, client.TLSImplicit), client.CodeOK, "logout")
+		// The real thing is recognised from its greeting, and answers ID.
+		if rep.Server.Product != "dovecot" || len(rep.Server.ID) == 0 || rep.Server.ID[0] != (client.IDField{Name: "name", Value: "Dovecot"}) {
+			t.Errorf("server = %+v, want product dovecot and ID name Dovecot", rep.Server)
+		}
 	})
 	t.Run("idle", func(t *testing.T) {
 		rep := check(t, login(d.TLS, client.TLSImplicit), client.CodeOK, "logout")

@@ -22,7 +22,11 @@ type Scenario struct {
 	// Layer names what the scenario exercises, for listings: tcp, tls,
 	// greeting, capabilities, starttls, auth, mailbox, fetch, flags, idle,
 	// syntax, or none.
-	Layer  string         `toml:"layer"`
+	Layer string `toml:"layer"`
+	// Flavor makes the server play a provider or server software from the
+	// providers knowledge base (gmail, outlook, dovecot...): its greeting,
+	// capabilities, ID answer, delimiter and folders.
+	Flavor string         `toml:"flavor"`
 	Server Server         `toml:"server"`
 	Users  []User         `toml:"users"`
 	Faults []faults.Fault `toml:"-"`
@@ -36,8 +40,9 @@ type Scenario struct {
 	// scenario's own folder. Nil for scenarios built in code with no files.
 	Files fs.FS `toml:"-"`
 
-	cache *seedCache // set by Parse and Validate
-	pos   positions  // the line of each key, set by Parse
+	cache    *seedCache // set by Parse and Validate
+	pos      positions  // the line of each key, set by Parse
+	flavored bool       // the flavour's faults and settings are in place
 }
 
 type seedCache struct {
