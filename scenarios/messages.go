@@ -12,12 +12,11 @@ import (
 	"github.com/imapfault/imapfault/internal/mailgen"
 )
 
-// Seed is one message to put in a mailbox when the server starts.
-type Seed struct {
-	Raw   []byte
-	Date  time.Time
-	Flags []string
-}
+// Seed is one message to put in a mailbox when the server starts: its
+// RFC 5322 text (CRLF), internal date and flags. It is mailgen's Message,
+// so that a mailbox of generated messages alone is seeded from the shared
+// set itself, with no copy per scenario.
+type Seed = mailgen.Message
 
 // Seeds returns the messages of a mailbox in the order they are appended:
 // files, then inline messages, then generated ones. now, to the hour,
@@ -77,9 +76,10 @@ func (s *Scenario) loadSeeds(m *Mailbox, now time.Time) ([]Seed, *mailgen.Set, e
 	var keep *mailgen.Set
 	if g := m.Generate; g != nil {
 		keep = mailgen.Shared(g.Count, g.Seed, now)
-		for _, gm := range keep.Messages {
-			out = append(out, Seed{Raw: gm.Raw, Date: gm.Date, Flags: gm.Flags})
+		if out == nil {
+			return keep.Messages, keep, nil
 		}
+		out = append(out, keep.Messages...)
 	}
 	return out, keep, nil
 }
