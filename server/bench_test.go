@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/imapfault/imapfault/bench"
+	"github.com/imapfault/imapfault/internal/dovecot"
 	"github.com/imapfault/imapfault/scenarios"
 )
 
@@ -259,9 +261,13 @@ func benchIdle(b *testing.B, t bench.Target) {
 }
 
 // BenchmarkBigMailbox runs whole-mailbox commands on a mailbox of 10,000
-// generated messages, one client: the responses of many lines each, whose
+// generated messages, one client, against imapfault and, side by side,
+// Debian's Dovecot holding the same messages in a Maildir (skipped when it
+// is not installed). These responses have a line per message, whose
 // writes the wire layer coalesces (issue 19: FETCH 1:* (FLAGS) on 100k
-// messages took one write(2) per line).
+// messages took one write(2) per line). Dovecot's copies carry no flags,
+// so SEARCH UNSEEN matches every message there and 3% here: compare that
+// row with care.
 func BenchmarkBigMailbox(b *testing.B) {
 	sc, err := scenarios.Parse("big.toml", []byte(`name = "big"
 [[users]]
@@ -273,43 +279,76 @@ mailboxes = [{ name = "INBOX", generate = { count = 10000, seed = 1 } }]
 		b.Fatal(err)
 	}
 	srv := NewTest(b, sc)
-	conn, err := net.Dial("tcp", srv.Addr())
+	targets := []struct{ name, addr string }{{"imapfault", srv.Addr()}}
+	seeds, err := sc.Seeds(&sc.Users[0].Mailboxes[0], time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer conn.Close()
-	r := bufio.NewReaderSize(conn, 64<<10)
-	run := func(tb testing.TB, cmd string) int {
-		if _, err := conn.Write([]byte("t " + cmd + "\r\n")); err != nil {
-			tb.Fatal(err)
-		}
-		lines := 0
-		for {
-			line, err := r.ReadSlice('\n')
-			if err != nil {
-				tb.Fatalf("%s: %v", cmd, err)
-			}
-			if bytes.HasPrefix(line, []byte("t ")) {
-				if !bytes.HasPrefix(line, []byte("t OK")) {
-					tb.Fatalf("%s: %q", cmd, line)
-				}
-				return lines
-			}
-			lines++
-		}
+	raws := make([][]byte, len(seeds))
+	for i, sd := range seeds {
+		raws[i] = sd.Raw
 	}
-	if _, err := r.ReadSlice('\n'); err != nil {
-		b.Fatal(err)
+	d, err := dovecot.Start(b.Context(), b.TempDir(), dovecot.Options{User: "u", Password: "p", Messages: raws})
+	if err != nil {
+		b.Logf("no Dovecot column: %v", err)
+	} else {
+		defer d.Stop()
+		targets = append(targets, struct{ name, addr string }{"dovecot", d.Plain})
 	}
-	run(b, "LOGIN u p")
-	run(b, "SELECT INBOX")
+	sessions := make([]*bigSession, len(targets))
+	for i, t := range targets {
+		sessions[i] = openBigSession(b, t.addr)
+		defer sessions[i].conn.Close()
+	}
 	for _, cmd := range []string{"FETCH 1:* (FLAGS)", "UID SEARCH ALL", "SEARCH UNSEEN"} {
-		b.Run(strings.ReplaceAll(cmd, " ", "_"), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				run(b, cmd)
+		for i, t := range targets {
+			b.Run(strings.ReplaceAll(cmd, " ", "_")+"/"+t.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					sessions[i].run(b, cmd)
+				}
+			})
+		}
+	}
+}
+
+// bigSession is one logged-in client with INBOX selected.
+type bigSession struct {
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+func openBigSession(tb testing.TB, addr string) *bigSession {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &bigSession{conn: conn, r: bufio.NewReaderSize(conn, 64<<10)}
+	conn.SetDeadline(time.Now().Add(5 * time.Minute))
+	if _, err := s.r.ReadSlice('\n'); err != nil {
+		tb.Fatal(err)
+	}
+	s.run(tb, "LOGIN u p")
+	s.run(tb, "SELECT INBOX") // Dovecot builds its index here, not in the loop
+	return s
+}
+
+// run sends one command and reads up to its tagged OK.
+func (s *bigSession) run(tb testing.TB, cmd string) {
+	if _, err := s.conn.Write([]byte("t " + cmd + "\r\n")); err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		line, err := s.r.ReadSlice('\n')
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			tb.Fatalf("%s: %v", cmd, err)
+		}
+		if bytes.HasPrefix(line, []byte("t ")) {
+			if !bytes.HasPrefix(line, []byte("t OK")) {
+				tb.Fatalf("%s: %q", cmd, line)
 			}
-		})
+			return
+		}
 	}
 }
 
