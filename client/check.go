@@ -11,8 +11,9 @@ import (
 
 // Check walks the server at opts.Addr phase by phase and reports what it
 // found. The error is only for invalid Options: every failure of the
-// server is a Diagnosis in the Report. Each phase is bounded by
-// opts.StepTimeout, so the whole check is bounded by a small multiple of it.
+// server is a Diagnosis in the Report. Each phase is bounded by its
+// timeout (opts.PhaseTimeouts, else opts.StepTimeout), so the whole check
+// is bounded by a small multiple of them.
 func Check(ctx context.Context, opts Options) (*Report, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -132,7 +133,7 @@ func (w *walk) run() {
 // removeTestMessage tries to delete the test message after a failed flag
 // round-trip, outside the walk: its outcome changes no diagnosis.
 func (w *walk) removeTestMessage() {
-	ctx, done := w.s.arm(w.ctx)
+	ctx, done := w.s.arm(w.ctx, phase.Delete)
 	defer done()
 	if detail, d := w.deleteMessage(ctx); d != nil {
 		w.s.info("could not delete the test message: %s", d.Evidence)
@@ -147,7 +148,7 @@ func (w *walk) step(ph phase.Phase, s *session, fn func(context.Context) (string
 	start := time.Now()
 	ctx, done := w.ctx, func() {}
 	if s != nil {
-		ctx, done = s.arm(w.ctx)
+		ctx, done = s.arm(w.ctx, ph)
 	}
 	nWarn := len(w.warns)
 	if w.s != nil {

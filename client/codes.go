@@ -2,7 +2,7 @@ package client
 
 import "slices"
 
-// Diagnosis codes, from the taxonomy in DESIGN.md. The tester adds some:
+// Diagnosis codes, from the taxonomy in docs/design.md. The tester adds some:
 // auth.slow, protocol.bare_lf, protocol.no_imap4rev1,
 // protocol.expunge_in_fetch, fetch.size_mismatch and
 // mailbox.no_permanent_flags are warnings, never

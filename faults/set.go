@@ -79,6 +79,9 @@ type ConnOptions struct {
 	// Limits bound the client's lines, literals and command rate; a zero
 	// field is no limit. The connection counts are the server's business.
 	Limits Limits
+	// ID, when set, is the server's name in the wire layer's answer to
+	// ID (RFC 2971), which the server must then advertise (local.go).
+	ID string
 }
 
 // AtConnect reports whether a fault acts on a just-accepted connection:

@@ -143,7 +143,21 @@ func skipMissing(t *testing.T, client, msg string) {
 	t.Helper()
 	r := record(t, client, &fake{sc: &scenarios.Scenario{Name: "(all)"}}, "installed")
 	r.got = msg
-	t.Skip(msg)
+	missing(t, msg)
+}
+
+// requireEnv, set to 1 (as CI does), makes a missing peer fail its tests
+// instead of skipping them: a CI run that tested nothing must not pass.
+const requireEnv = "IMAPFAULT_INTEROP_REQUIRE"
+
+// missing ends a test whose peer is not installed: a skip locally, a
+// failure when requireEnv is set.
+func missing(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv(requireEnv) == "1" {
+		t.Fatalf("%s (%s=1: every peer must be present)", msg, requireEnv)
+	}
+	t.Skipf("%s (set %s=1 to fail instead)", msg, requireEnv)
 }
 
 // ran is what a client process did.

@@ -29,7 +29,7 @@ func startDovecot(t *testing.T, o dovecot.Options) *dovecot.Dovecot {
 		"Date: " + time.Now().Add(-2*time.Hour).Format(time.RFC1123Z) + "\r\nMessage-ID: <interop-1@example.com>\r\n\r\nHello Alice.\r\n")}
 	d, err := dovecot.Start(t.Context(), t.TempDir(), o)
 	if errors.Is(err, dovecot.ErrUnavailable) {
-		t.Skipf("%v (or run make interop as root)", err)
+		missing(t, fmt.Sprintf("%v (or run make interop as root)", err))
 	}
 	if err != nil {
 		t.Fatal(err)

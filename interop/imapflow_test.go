@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imapfault/imapfault/server"
 )
 
 // imapflowArgs is the JSON argument of interop/node/client.mjs.
@@ -143,21 +145,13 @@ func TestImapflow(t *testing.T) {
 	}
 }
 
-// waitIdling waits until the server has answered an IDLE with "+".
+// waitIdling waits until the server has answered an IDLE with "+" (go-imap
+// says "+ idling", and "+" alone to literals and SASL).
 func waitIdling(t *testing.T, f *fake) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		idle := false
-		for _, e := range f.Transcript() {
-			switch {
-			case e.Dir == "<-" && strings.HasSuffix(e.Text, " IDLE"):
-				idle = true
-			case idle && e.Dir == "->" && strings.HasPrefix(e.Text, "+"):
-				return
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := f.WaitTranscript(ctx, func(e server.Entry) bool { return e.Dir == "->" && e.Text == "+ idling" }); err != nil {
+		t.Fatal("the server never answered IDLE with a continuation")
 	}
-	t.Fatal("the server never answered IDLE with a continuation")
 }

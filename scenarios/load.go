@@ -24,9 +24,12 @@ type rawFile struct {
 	Faults []toml.Primitive `toml:"faults"`
 }
 
-// Defaults a scenario gets for what it leaves out.
+// Defaults a scenario gets for what it leaves out. The client timeout is
+// the tester's own default: a scenario that needs a phase to time out
+// quickly says so for that phase ([client] timeouts), so that the other
+// phases keep a bound that holds on a loaded machine.
 const (
-	DefaultClientTimeout = 2 * time.Second
+	DefaultClientTimeout = 10 * time.Second
 	DefaultMailbox       = "INBOX"
 )
 
@@ -152,19 +155,15 @@ func (s *Scenario) Validate() error {
 	return c.err()
 }
 
-// indexed finds the indexed path of an undecoded key by its line order.
+// indexed finds the indexed path of an undecoded key: the first in line
+// order of the paths it may be.
 func (c *collector) indexed(key toml.Key) string {
 	want := key.String()
-	best := ""
-	for path := range c.pos {
-		if stripIndexes(path) == want && (best == "" || c.pos[path] < c.pos[best]) {
-			best = path
-		}
+	c.index()
+	if paths := c.byPlain[want]; len(paths) > 0 {
+		return paths[0]
 	}
-	if best == "" {
-		return want
-	}
-	return best
+	return want
 }
 
 var indexRE = regexp.MustCompile(`\[\d+\]`)
@@ -300,15 +299,8 @@ func checkExplicitZeros(c *collector, w faults.When, path string) {
 
 // topKeys returns the keys directly under an indexed path, in file order.
 func (c *collector) topKeys(prefix string) []string {
-	var keys []string
-	for p := range c.pos {
-		rest, ok := strings.CutPrefix(p, prefix+".")
-		if ok && !strings.ContainsAny(rest, ".[") {
-			keys = append(keys, rest)
-		}
-	}
-	sort.Slice(keys, func(a, b int) bool { return c.pos[prefix+"."+keys[a]] < c.pos[prefix+"."+keys[b]] })
-	return keys
+	c.index()
+	return c.children[prefix]
 }
 
 // allowedKeys is derived from the struct tags, so that it cannot drift

@@ -198,18 +198,19 @@ func One(ctx context.Context, sc *scenarios.Scenario, opts Options) Result {
 func clientOptions(sc *scenarios.Scenario, srv *server.Server) client.Options {
 	c := sc.Client
 	o := client.Options{
-		Addr:        srv.Addr(),
-		TLS:         client.TLSMode(c.TLS),
-		ServerName:  c.ServerName,
-		Insecure:    c.Insecure,
-		User:        c.User,
-		Password:    c.Password,
-		Token:       c.Token,
-		Auth:        c.Auth,
-		Mailbox:     c.Mailbox,
-		StepTimeout: c.Timeout,
-		IdleHold:    c.IdleHold,
-		Write:       c.Write,
+		Addr:          srv.Addr(),
+		TLS:           client.TLSMode(c.TLS),
+		ServerName:    c.ServerName,
+		Insecure:      c.Insecure,
+		User:          c.User,
+		Password:      c.Password,
+		Token:         c.Token,
+		Auth:          c.Auth,
+		Mailbox:       c.Mailbox,
+		StepTimeout:   c.Timeout,
+		PhaseTimeouts: c.Timeouts,
+		IdleHold:      c.IdleHold,
+		Write:         c.Write,
 	}
 	if *c.TrustCA {
 		o.RootCAs = srv.CAPool()

@@ -16,16 +16,20 @@ import (
 	"github.com/imapfault/imapfault/client"
 )
 
-const checkSynopsis = `[flags] HOST[:PORT]
+const checkSynopsis = `[flags] HOST[:PORT] | imap://HOST[:PORT] | imaps://HOST[:PORT]
 
 Walks an IMAP server phase by phase (connect, TLS, greeting, CAPABILITY,
 STARTTLS, login, LIST, SELECT, FETCH, IDLE, LOGOUT) and names what is wrong.
 Port 993 implies --tls implicit; any other port (default 143) --tls starttls.
+imaps:// is implicit TLS (default port 993), imap:// plain or STARTTLS
+(default port 143); imap://alice@HOST is --user alice.
 Without --user the walk stops after CAPABILITY/STARTTLS (a reachability probe).
 The password comes from $IMAPFAULT_PASSWORD, --password-file or a prompt on a
 terminal; an OAuth token from $IMAPFAULT_TOKEN or --token-file.
 JSON durations are in milliseconds (fields ending in _ms).
-Exit status: 0 ok, 1 warning, 2 failure, 3 usage or internal error.
+Exit status: 0 ok, 1 warning, 2 failure, 3 unknown: a usage or internal
+error, or the check was interrupted (diagnosis check.canceled), as the
+monitoring-plugins convention has it.
 
 Examples:
   IMAPFAULT_PASSWORD=secret imapfault check --user alice mail.example.com
@@ -63,7 +67,7 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() != 1 {
-		errorf(e, "check needs exactly one HOST[:PORT], got %d arguments", fs.NArg())
+		errorf(e, "check needs exactly one target (%s), got %d arguments", targetForms, fs.NArg())
 		hintf(e, "imapfault check --user alice mail.example.com")
 		return exitUsage
 	}
@@ -101,7 +105,7 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 }
 
 // checkOptions turns the flags and the target into client options.
-func checkOptions(e *env, f *checkFlags, target string) (client.Options, error) {
+func checkOptions(e *env, f *checkFlags, arg string) (client.Options, error) {
 	opts := client.Options{
 		TLS:         client.TLSMode(f.tls),
 		User:        f.user,
@@ -124,20 +128,22 @@ func checkOptions(e *env, f *checkFlags, target string) (client.Options, error) 
 	if f.timeout <= 0 {
 		return opts, fmt.Errorf("--timeout %v: want a positive duration", f.timeout)
 	}
-	host, port, err := net.SplitHostPort(target)
+	t, err := parseTarget(arg, opts.TLS)
 	if err != nil {
-		host = strings.TrimSuffix(strings.TrimPrefix(target, "["), "]")
-		port = "143"
-		if opts.TLS == client.TLSImplicit {
-			port = "993"
-		}
+		return opts, err
 	}
-	if host == "" {
-		return opts, fmt.Errorf("target %q: empty host", target)
-	}
-	opts.Addr = net.JoinHostPort(host, port)
+	opts.Addr = net.JoinHostPort(t.host, t.port)
 	if opts.TLS == "" {
-		opts.TLS = client.DefaultTLSMode(port)
+		opts.TLS = t.tls
+	}
+	if opts.TLS == "" {
+		opts.TLS = client.DefaultTLSMode(t.port)
+	}
+	switch {
+	case t.user != "" && opts.User == "":
+		opts.User = t.user
+	case t.user != "" && opts.User != t.user:
+		return opts, fmt.Errorf("target %q names user %q, but --user %q was given", arg, t.user, opts.User)
 	}
 	if f.caFile != "" {
 		pem, err := os.ReadFile(f.caFile)
@@ -208,7 +214,9 @@ func promptSecret(e *env, tty *os.File, prompt string) (string, error) {
 func exitCode(rep *client.Report) int {
 	switch {
 	case rep.Diagnosis.Code == client.CodeCheckCanceled:
-		return exitUsage
+		// Interrupted: the server's state is UNKNOWN, as monitoring
+		// plugins say, in every output mode.
+		return exitUnknown
 	case !rep.OK():
 		return exitFailure
 	case len(rep.Warnings) > 0:
@@ -301,7 +309,7 @@ func nagiosLine(rep *client.Report) string {
 	case exitFailure:
 		status = "CRITICAL"
 		text = d.Code + " in " + d.Phase + ": " + d.Evidence
-	case exitUsage:
+	case exitUnknown:
 		status = "UNKNOWN"
 		text = d.Code + ": " + d.Evidence
 	}
