@@ -127,7 +127,9 @@ func (w *walk) refine(phase string, d *Diagnosis) {
 	w.s.info("recognised %s text %q (%s): %s", e.Provider, clip(line), e.ID, e.Source)
 }
 
-// recognisedAdvice puts the provider's advice first, then the code's own.
+// recognisedAdvice is the entry's meaning and advice with the provider's
+// help page, marked "likely" when the text changed the code; when the wire
+// evidence overruled the text, it is the code's own advice, the text noted.
 func recognisedAdvice(d *Diagnosis, e *providers.Entry) string {
 	var b strings.Builder
 	if d.Recognised.Overruled {
