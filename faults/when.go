@@ -96,6 +96,11 @@ type whenTrigger struct {
 // narrowing are the keys that narrow any trigger.
 var narrowing = []string{"connection", "first", "probability", "seed"}
 
+// whileKeys are the keys an action that is not an EventAction (a line
+// filter, a write shaper, capabilities, tls) heeds: it applies to every
+// line, write or handshake while its When holds, so no trigger times it.
+var whileKeys = []string{"command", "nth", "phase", "connection", "first", "probability", "seed"}
+
 // setKeys returns the TOML names of the keys w sets, in declaration order.
 func (w When) setKeys() []string {
 	var keys []string
@@ -210,6 +215,27 @@ func (w When) Validate() error {
 	return err
 }
 
+// ValidateFor is Validate for the action w belongs to: an action that is
+// not an EventAction heeds only whileKeys, and any other key would be
+// ignored.
+func (w When) ValidateFor(a Action) error {
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	if _, ok := a.(interface{ commandOnly() }); ok && (w.Command == "" || w.Reply != "") {
+		return fmt.Errorf("when.command: %s acts on a command as it arrives: set when.command, without reply", a.Kind())
+	}
+	if _, ok := a.(EventAction); ok || a == nil {
+		return nil
+	}
+	for _, k := range w.setKeys() {
+		if !contains(whileKeys, k) {
+			return fmt.Errorf("when.%s: has no effect on %s, which applies while its when holds (it takes %s)", k, a.Kind(), strings.Join(whileKeys, ", "))
+		}
+	}
+	return nil
+}
+
 // imapCommands are the command names a client can send: IMAP4rev1 and
 // IMAP4rev2 (RFC 3501, RFC 9051) and the extensions go-imap's server
 // answers or a client commonly tries. when.command must be one of them,
@@ -269,17 +295,25 @@ func (w When) matchCommand(name string) bool {
 // phase) lives in Conn.
 type armed struct {
 	Fault
+	// base is how many connections the run had numbered when the fault
+	// was armed: When.Connection counts from there.
+	base  int
 	mu    sync.Mutex
 	fired int
 	rng   *rand.Rand
 }
 
-func newArmed(f Fault) *armed {
-	a := &armed{Fault: f}
+func newArmed(f Fault, base int) *armed {
+	a := &armed{Fault: f, base: base}
 	if f.When.Probability > 0 {
 		a.rng = rand.New(rand.NewPCG(f.When.Seed, f.When.Seed^0x9e3779b97f4a7c15))
 	}
 	return a
+}
+
+// onConn reports whether When.Connection allows connection n.
+func (a *armed) onConn(n int) bool {
+	return a.When.Connection == 0 || a.When.Connection == n-a.base
 }
 
 // take decides, once all the per-connection conditions hold, whether the

@@ -16,11 +16,14 @@ const usage = `imapfault: a fake IMAP server that fails on purpose, and a tester
 
 Usage:
   imapfault verify [NAME|FILE|GLOB...] [--json] [--junit FILE]
-  imapfault serve [--scenario NAME|FILE] [--listen ADDR] [-v]
+  imapfault serve [--scenario NAME|FILE]... [--listen ADDR] [--control ADDR] [--json] [-v]
   imapfault scenarios [show NAME | export NAME [DIR]]
   imapfault lint FILE...
-  imapfault check [flags] HOST[:PORT] | imap[s]://HOST[:PORT]
+  imapfault check [flags] HOST[:PORT] | imap[s]://HOST[:PORT] [--html FILE] [--junit FILE]
   imapfault providers [PRODUCT]
+  imapfault monitor --config FILE [--listen ADDR] [--once] [--history FILE]
+  imapfault history [--history FILE] [--last 30d] [--format text|json|csv]
+  imapfault report --history FILE --since DATE [--until DATE] [--html FILE] [--json FILE] [--csv FILE]
   imapfault version
 
 Examples:
@@ -28,6 +31,7 @@ Examples:
   imapfault verify 'auth-*' mine.toml
   imapfault serve                          # the healthy scenario on 127.0.0.1
   imapfault serve --scenario login-rejected --listen 127.0.0.1:1143
+  imapfault serve --json --control 127.0.0.1:8025   # drive it from a test suite (docs/control.md)
   imapfault scenarios show healthy > mine.toml   # works from any folder
   imapfault scenarios export healthy mine/       # also copies its message files
   imapfault lint mine.toml
@@ -66,8 +70,11 @@ type command struct {
 // commands is sorted by name so that "unknown command" can list them.
 var commands = []command{
 	{"check", runCheck},
+	{"history", runHistory},
 	{"lint", runLint},
+	{"monitor", runMonitor},
 	{"providers", runProviders},
+	{"report", runReport},
 	{"scenarios", runScenarios},
 	{"serve", runServe},
 	{"verify", runVerify},
