@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // Check walks the server at opts.Addr phase by phase and reports what it
 // found. The error is only for invalid Options: every failure of the
-// server is a Diagnosis in the Report. Each phase is bounded by
-// opts.StepTimeout, so the whole check is bounded by a small multiple of it.
+// server is a Diagnosis in the Report. Each phase is bounded by its
+// timeout (opts.PhaseTimeouts, else opts.StepTimeout), so the whole check
+// is bounded by a small multiple of them.
 func Check(ctx context.Context, opts Options) (*Report, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -60,6 +63,8 @@ type walk struct {
 	permKeywords bool
 	inboxListed  bool
 	mailboxSeen  bool
+
+	capLists [][]string // every capability list seen, for naming the server
 }
 
 func (w *walk) run() {
@@ -70,62 +75,65 @@ func (w *walk) run() {
 			w.s.close()
 		}
 	}()
-	if !w.step("connect", nil, w.connect) {
+	if !w.step(phase.Connect, nil, w.connect) {
 		return
 	}
-	if w.o.TLS == TLSImplicit && !w.step("tls", w.s, w.tlsStep) {
+	if w.o.TLS == TLSImplicit && !w.step(phase.TLS, w.s, w.tlsStep) {
 		return
 	}
-	if !w.step("greeting", w.s, w.greeting) {
+	if !w.step(phase.Greeting, w.s, w.greeting) {
 		return
 	}
-	if !w.step("capability", w.s, w.capability) {
+	if !w.step(phase.Capability, w.s, w.capability) {
 		return
 	}
 	if w.o.TLS == TLSStartTLS {
-		if !w.step("starttls", w.s, w.starttls) || !w.step("tls", w.s, w.tlsStep) || !w.step("capability", w.s, w.capability) {
+		if !w.step(phase.StartTLS, w.s, w.starttls) || !w.step(phase.TLS, w.s, w.tlsStep) || !w.step(phase.Capability, w.s, w.capability) {
 			return
 		}
 	}
 	w.plaintextWarning()
 	if w.o.User != "" && !w.preauth {
-		if !w.step("auth", w.s, w.auth) {
+		if !w.step(phase.Auth, w.s, w.auth) {
 			return
 		}
 	}
+	if w.s.has("ID") && !w.step(phase.ID, w.s, w.id) {
+		return
+	}
 	if w.o.User != "" || w.preauth {
 		for _, p := range []struct {
-			phase string
-			fn    func(context.Context) (string, *Diagnosis)
+			ph phase.Phase
+			fn func(context.Context) (string, *Diagnosis)
 		}{
-			{"list", w.list}, {"select", w.selectMailbox}, {"fetch", w.fetch}, {"idle", w.idle},
+			{phase.List, w.list}, {phase.Select, w.selectMailbox}, {phase.Fetch, w.fetch}, {phase.Idle, w.idle},
 		} {
-			if !w.step(p.phase, w.s, p.fn) {
+			if !w.step(p.ph, w.s, p.fn) {
 				return
 			}
 		}
 		// The flag round-trip works on the test message, so that --write
 		// never touches a message of the user's.
 		if w.o.Write {
-			if !w.step("append", w.s, w.appendMessage) {
+			if !w.step(phase.Append, w.s, w.appendMessage) {
 				return
 			}
-			if !w.step("flags", nil, w.flags) {
+			if !w.step(phase.Flags, nil, w.flags) {
 				w.removeTestMessage()
 				return
 			}
-			if !w.step("delete", w.s, w.deleteMessage) {
+			if !w.step(phase.Delete, w.s, w.deleteMessage) {
 				return
 			}
 		}
 	}
-	w.step("logout", w.s, w.logout)
+	w.step(phase.Logout, w.s, w.logout)
 }
 
 // removeTestMessage tries to delete the test message after a failed flag
 // round-trip, outside the walk: its outcome changes no diagnosis.
 func (w *walk) removeTestMessage() {
-	ctx, done := w.s.arm(w.ctx)
+	ctx, done := w.s.arm(w.ctx, phase.Delete)
 	defer done()
 	if detail, d := w.deleteMessage(ctx); d != nil {
 		w.s.info("could not delete the test message: %s", d.Evidence)
@@ -136,24 +144,37 @@ func (w *walk) removeTestMessage() {
 
 // step runs one phase under its deadline and records its outcome. A nil
 // session means the phase bounds its own waits (connect).
-func (w *walk) step(phase string, s *session, fn func(context.Context) (string, *Diagnosis)) bool {
+func (w *walk) step(ph phase.Phase, s *session, fn func(context.Context) (string, *Diagnosis)) bool {
 	start := time.Now()
 	ctx, done := w.ctx, func() {}
 	if s != nil {
-		ctx, done = s.arm(w.ctx)
+		ctx, done = s.arm(w.ctx, ph)
 	}
 	nWarn := len(w.warns)
+	if w.s != nil {
+		w.s.statuses = w.s.statuses[:0]
+	}
 	detail, d := fn(ctx)
 	done()
-	st := Step{Phase: phase, Duration: time.Since(start), OK: d == nil, Detail: w.red.redact(detail), Warning: len(w.warns) > nWarn}
+	if d == nil {
+		switch ph {
+		case phase.Greeting, phase.Capability, phase.Auth:
+			w.identify()
+		case phase.ID:
+			w.identifyByID()
+		}
+		w.noteRecognisedOK(string(ph))
+	}
+	st := Step{Phase: string(ph), Duration: time.Since(start), OK: d == nil, Detail: w.red.redact(detail), Warning: len(w.warns) > nWarn}
 	if d != nil {
 		if w.interrupted() {
 			cause := context.Cause(w.ctx)
 			if cause == nil {
 				cause = context.DeadlineExceeded
 			}
-			*d = diag(CodeCheckCanceled, phase, fmt.Sprintf("check interrupted during %s: %v", phase, cause))
+			*d = diag(CodeCheckCanceled, string(ph), fmt.Sprintf("check interrupted during %s: %v", ph, cause))
 		}
+		w.refine(string(ph), d)
 		d.Evidence = w.red.redact(d.Evidence)
 		if st.Detail == "" {
 			st.Detail = d.Code

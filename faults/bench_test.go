@@ -40,8 +40,8 @@ var selectCycle = struct {
 // past its greeting.
 func newGreetedConn(tb testing.TB) *Conn {
 	set, err := NewSet([]Fault{
-		{When: When{Command: "NEVERSENT"}, Action: &Respond{Respond: "NO never"}},
-		{When: When{Command: "NEVERSENT"}, Action: &Delay{Delay: time.Second}},
+		{When: When{Command: "RENAME"}, Action: &Respond{Respond: "NO never"}},
+		{When: When{Command: "RENAME"}, Action: &Delay{Delay: time.Second}},
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -63,14 +63,18 @@ type Conn struct {
 	cmdBytes int // bytes of the current command's lines so far
 	rate     limiter
 
-	wmu        sync.Mutex // the server-to-client side
-	outLine    []byte
-	outLit     int64
-	litLimit   int64 // bytes of the current literal allowed before a drop
-	greeted    bool
-	closeAfter bool // a filter turned the line into a BYE
-	bytesOut   int64
-	fired      map[*armed]bool // byte-count faults already fired
+	wmu      sync.Mutex // the server-to-client side
+	outLine  []byte
+	outLit   int64
+	litLimit int64 // bytes of the current literal allowed before a drop
+	greeted  bool
+	// greetDecided is set once the greeting faults are decided; greetFired
+	// holds those that act (PreAuth needs to know before the greeting).
+	greetDecided bool
+	greetFired   []*armed
+	closeAfter   bool // a filter turned the line into a BYE
+	bytesOut     int64
+	fired        map[*armed]bool // byte-count faults already fired
 
 	smu      sync.Mutex // state both sides share
 	raw      net.Conn   // tcp, or the TLS connection over it
@@ -216,15 +220,34 @@ func (c *Conn) upgrade(ctx context.Context, cfg *tls.Config, under net.Conn) err
 
 // PreAuth reports whether a greeting fault makes this connection start
 // authenticated (a PREAUTH greeting), which the IMAP server must know
-// before it greets.
+// before it greets. It decides the greeting faults then, by the same
+// matching as every other fault, and the greeting line keeps to that
+// decision.
 func (c *Conn) PreAuth() bool {
-	for _, a := range c.set.armed {
-		g, ok := a.Action.(*Greeting)
-		if ok && strings.EqualFold(g.Status, "PREAUTH") && (a.When.Connection == 0 || a.When.Connection == c.n) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	for _, a := range c.greetingFaults() {
+		if strings.EqualFold(a.Action.(*Greeting).Status, "PREAUTH") {
 			return true
 		}
 	}
 	return false
+}
+
+// greetingFaults decides once which greeting faults act on this
+// connection's greeting, in the greeting phase. The caller holds wmu.
+func (c *Conn) greetingFaults() []*armed {
+	if c.greetDecided {
+		return c.greetFired
+	}
+	c.greetDecided = true
+	c.setPhase(phaseGreeting)
+	for _, a := range c.set.armed {
+		if _, ok := a.Action.(*Greeting); ok && c.filterActive(a, nil) {
+			c.greetFired = append(c.greetFired, a)
+		}
+	}
+	return c.greetFired
 }
 
 // TLS reports whether the connection is encrypted now.
@@ -286,13 +309,27 @@ func (c *Conn) Stall() {
 	}
 	c.smu.Unlock()
 	c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: connection stalled")})
-	if !first {
+	if first {
+		c.goOwned(c.drainStalled)
+	}
+}
+
+// goOwned runs f in a goroutine that Close waits for, unless the
+// connection has ended: Close waits only once it has ended the
+// connection, so that no goroutine is admitted while it waits (a
+// WaitGroup Add concurrent with its Wait is a data race, and would leave
+// the goroutine unwaited).
+func (c *Conn) goOwned(f func()) {
+	c.smu.Lock()
+	if c.ended {
+		c.smu.Unlock()
 		return
 	}
 	c.timers.Add(1)
+	c.smu.Unlock()
 	go func() {
 		defer c.timers.Done()
-		c.drainStalled()
+		f()
 	}()
 }
 
@@ -348,7 +385,9 @@ func (c *Conn) tap(ev TapEvent) {
 	}
 }
 
-// Close closes the connection and stops its timers and stalls.
+// Close closes the connection and stops its timers and stalls. Ending
+// the connection first closes admission (goOwned), so that the wait
+// below covers every goroutine the connection started.
 func (c *Conn) Close() error {
 	c.end()
 	err := c.tcp.Close()

@@ -132,11 +132,7 @@ func (c *Conn) armTimers(p phase) {
 		if from != p.String() {
 			continue
 		}
-		c.timers.Add(1)
-		go func() {
-			defer c.timers.Done()
-			c.runTimer(a, act, epoch)
-		}()
+		c.goOwned(func() { c.runTimer(a, act, epoch) })
 	}
 }
 

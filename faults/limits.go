@@ -44,6 +44,15 @@ const MaxCommandSize = 50 << 10
 // those itself.
 const bufferedLiteralMax = 4096
 
+// The largest values a limit may take: past them a limit protects
+// nothing (a literal of gigabytes held in memory, more connections than a
+// process has descriptors) and is most likely a typo.
+const (
+	maxLiteralLimit     = 1 << 30
+	maxConnectionsLimit = 100000
+	maxCommandRate      = 1000000
+)
+
 // DefaultLimits are generous for any mail client and test suite, and keep
 // a hostile client from holding more than about a gigabyte of memory.
 var DefaultLimits = Limits{
@@ -74,26 +83,31 @@ func (l Limits) Or(d Limits) Limits {
 	return l
 }
 
-// Validate reports a limit that cannot work, naming its key.
+// Validate reports every limit that cannot work, one per line, each
+// naming its key.
 func (l Limits) Validate() error {
+	var errs []error
 	for _, f := range []struct {
-		key string
-		v   int64
+		key  string
+		v    int64
+		max  int64
+		why  string
+		unit string
 	}{
-		{"max_line", int64(l.MaxLine)},
-		{"max_literal", l.MaxLiteral},
-		{"max_connections", int64(l.MaxConnections)},
-		{"max_connections_per_user", int64(l.MaxConnectionsPerUser)},
-		{"commands_per_second", int64(l.CommandsPerSecond)},
+		{"max_line", int64(l.MaxLine), MaxCommandSize, ", go-imap's own bound on a command", "bytes"},
+		{"max_literal", l.MaxLiteral, maxLiteralLimit, "", "bytes"},
+		{"max_connections", int64(l.MaxConnections), maxConnectionsLimit, "", "connections"},
+		{"max_connections_per_user", int64(l.MaxConnectionsPerUser), maxConnectionsLimit, "", "sessions"},
+		{"commands_per_second", int64(l.CommandsPerSecond), maxCommandRate, "", "commands"},
 	} {
-		if f.v < 0 {
-			return fmt.Errorf("%s: %d is negative", f.key, f.v)
+		switch {
+		case f.v < 0:
+			errs = append(errs, fmt.Errorf("%s: %d is negative (allowed: 1 to %d %s; 0 or absent: the default)", f.key, f.v, f.max, f.unit))
+		case f.v > f.max:
+			errs = append(errs, fmt.Errorf("%s: %d is above %d%s (allowed: 1 to %d %s; 0 or absent: the default)", f.key, f.v, f.max, f.why, f.max, f.unit))
 		}
 	}
-	if l.MaxLine > MaxCommandSize {
-		return fmt.Errorf("max_line: %d is above %d, go-imap's own bound on a command", l.MaxLine, MaxCommandSize)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // limiter is one connection's command budget: a token bucket that refills

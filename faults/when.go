@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/imapfault/imapfault/internal/spell"
 )
 
 // Phases a session moves through, as When.Phase names them.
@@ -68,7 +70,88 @@ const (
 	PointBytes
 )
 
-// Point returns where an event action with this When runs.
+// whenTriggers are the ways a When says when an event action fires, and
+// the only combinations of keys it accepts: the keys of at most one
+// trigger (none: at connect), each with the keys that refine it, plus
+// connection, first, probability and seed, which narrow any trigger.
+// Validate rejects every other combination, so that no key is silently
+// ignored and Point never has to choose between two triggers.
+var whenTriggers = []whenTrigger{
+	{keys: []string{"command"}, refine: []string{"nth", "reply", "phase"}, point: PointCommand,
+		what: "at a command (nth, reply and phase narrow it)"},
+	{keys: []string{"after_bytes"}, point: PointBytes,
+		what: "once the server has sent after_bytes bytes"},
+	{keys: []string{"after", "every"}, refine: []string{"phase"}, point: PointTimer,
+		what: "on a timer (after, every), from the connection or from entering phase"},
+	{keys: []string{"phase"}, point: PointPhase,
+		what: "on entering phase"},
+}
+
+type whenTrigger struct {
+	keys, refine []string
+	point        Point
+	what         string
+}
+
+// narrowing are the keys that narrow any trigger.
+var narrowing = []string{"connection", "first", "probability", "seed"}
+
+// setKeys returns the TOML names of the keys w sets, in declaration order.
+func (w When) setKeys() []string {
+	var keys []string
+	for _, k := range []struct {
+		name string
+		set  bool
+	}{
+		{"command", w.Command != ""}, {"nth", w.Nth != 0}, {"reply", w.Reply != ""},
+		{"connection", w.Connection != 0}, {"first", w.First != 0}, {"phase", w.Phase != ""},
+		{"after_bytes", w.AfterBytes != 0}, {"after", w.After != 0}, {"every", w.Every != 0},
+		{"probability", w.Probability != 0}, {"seed", w.Seed != 0},
+	} {
+		if k.set {
+			keys = append(keys, k.name)
+		}
+	}
+	return keys
+}
+
+// trigger returns the trigger w's keys name, or nil for none (connect).
+// Command comes first, and phase is a trigger of its own only alone.
+func (w When) trigger() (*whenTrigger, error) {
+	keys := w.setKeys()
+	var found []*whenTrigger
+	var named []string
+	for i := range whenTriggers {
+		t := &whenTriggers[i]
+		for _, k := range t.keys {
+			if contains(keys, k) && !(k == "phase" && len(found) > 0) {
+				found = append(found, t)
+				named = append(named, k)
+				break
+			}
+		}
+	}
+	if len(found) > 1 {
+		var alts []string
+		for _, t := range whenTriggers {
+			alts = append(alts, t.what)
+		}
+		return nil, fmt.Errorf("when: %s and %s are two triggers, and a fault fires at one: %s", named[0], named[1], strings.Join(alts, "; or "))
+	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	t := found[0]
+	for _, k := range keys {
+		if !contains(t.keys, k) && !contains(t.refine, k) && !contains(narrowing, k) {
+			return nil, fmt.Errorf("when.%s: has no effect beside %s (a fault that fires %s takes %s)", k, named[0], t.what, strings.Join(append(append(append([]string{}, t.keys...), t.refine...), narrowing...), ", "))
+		}
+	}
+	return t, nil
+}
+
+// Point returns where an event action with this When runs. It relies on
+// Validate having rejected a When with two triggers (see whenTriggers).
 func (w When) Point() Point {
 	switch {
 	case w.Command != "" && w.Reply != "":
@@ -102,6 +185,9 @@ func (w When) Validate() error {
 	if w.Nth > 0 && w.Command == "" {
 		return fmt.Errorf("when.nth: counts occurrences of a command; set when.command too")
 	}
+	if w.Seed != 0 && w.Probability == 0 {
+		return fmt.Errorf("when.seed: seeds the draw for probability; set when.probability too")
+	}
 	if w.Reply != "" {
 		if w.Command == "" {
 			return fmt.Errorf("when.reply: needs when.command (the command whose reply it waits for)")
@@ -115,10 +201,45 @@ func (w When) Validate() error {
 	if w.Probability < 0 || w.Probability > 1 {
 		return fmt.Errorf("when.probability: %v is outside 0..1", w.Probability)
 	}
-	if w.Command != "" && strings.ContainsAny(w.Command, "\r\n") {
-		return fmt.Errorf("when.command: must be a command name such as LOGIN")
+	if w.Command != "" {
+		if err := checkCommand(w.Command); err != nil {
+			return err
+		}
 	}
-	return nil
+	_, err := w.trigger()
+	return err
+}
+
+// imapCommands are the command names a client can send: IMAP4rev1 and
+// IMAP4rev2 (RFC 3501, RFC 9051) and the extensions go-imap's server
+// answers or a client commonly tries. when.command must be one of them,
+// or one with a UID prefix, so that a typo cannot make a fault that
+// never fires.
+var imapCommands = []string{
+	"APPEND", "AUTHENTICATE", "CAPABILITY", "CHECK", "CLOSE", "COMPRESS", "COPY", "CREATE", "DELETE",
+	"ENABLE", "EXAMINE", "EXPUNGE", "FETCH", "GETACL", "GETMETADATA", "GETQUOTA", "GETQUOTAROOT", "ID",
+	"IDLE", "LIST", "LISTRIGHTS", "LOGIN", "LOGOUT", "LSUB", "MOVE", "MYRIGHTS", "NAMESPACE", "NOOP",
+	"RENAME", "SEARCH", "SELECT", "SETACL", "SETMETADATA", "SETQUOTA", "SORT", "STARTTLS", "STATUS",
+	"STORE", "SUBSCRIBE", "THREAD", "UNAUTHENTICATE", "UNSELECT", "UNSUBSCRIBE",
+}
+
+// uidCommands may follow "UID ".
+var uidCommands = []string{"COPY", "EXPUNGE", "FETCH", "MOVE", "SEARCH", "SORT", "STORE", "THREAD"}
+
+func checkCommand(cmd string) error {
+	name := strings.ToUpper(cmd)
+	list := imapCommands
+	if rest, ok := strings.CutPrefix(name, "UID "); ok {
+		name, list = rest, uidCommands
+	}
+	if contains(list, name) {
+		return nil
+	}
+	hint := ""
+	if near := spell.Closest(name, list); near != "" {
+		hint = fmt.Sprintf("did you mean %s? ", strings.TrimSuffix(strings.ToUpper(cmd), name)+near)
+	}
+	return fmt.Errorf("when.command: %q is not an IMAP command: %s(allowed: %s, and UID %s)", cmd, hint, strings.Join(imapCommands, " "), strings.Join(uidCommands, ", UID "))
 }
 
 func contains(list []string, s string) bool {

@@ -41,11 +41,51 @@ func TestWhenValidate(t *testing.T) {
 		{When{Command: "LOGIN", Reply: "YES"}, "not a tagged status"},
 		{When{Probability: 1.5}, "outside 0..1"},
 		{When{After: -time.Second}, "must not be negative"},
+		// Two triggers: Point used to pick one and ignore the other.
+		{When{Command: "LOGIN", After: 5 * time.Second, AfterBytes: 10}, "command and after_bytes are two triggers"},
+		{When{Command: "LOGIN", Every: time.Second}, "command and every are two triggers"},
+		{When{AfterBytes: 10, After: time.Second}, "after_bytes and after are two triggers"},
+		{When{AfterBytes: 10, Phase: PhaseIdle}, "when.phase: has no effect beside after_bytes"},
+		{When{Command: "LOGIN", Phase: PhaseNotAuthenticated, Nth: 1, Connection: 2, First: 1, Probability: 0.5, Seed: 3}, ""},
+		{When{Phase: PhaseIdle, Every: time.Second, First: 2}, ""},
+		{When{Seed: 7}, "set when.probability too"},
+		// Command names are IMAP's, with a hint for a typo.
+		{When{Command: "FECTH"}, `"FECTH" is not an IMAP command: did you mean FETCH?`},
+		{When{Command: "uid fecth"}, `did you mean UID FETCH?`},
+		{When{Command: "UID LOGIN"}, "is not an IMAP command"},
+		{When{Command: "XYZZY"}, "is not an IMAP command: (allowed: APPEND"},
+		{When{Command: "uid fetch"}, ""},
+		{When{Command: "LOGIN\r\n"}, "is not an IMAP command"},
 	}
 	for _, tt := range tests {
 		err := tt.w.Validate()
 		if (err == nil) != (tt.want == "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("%+v.Validate() = %v, want %q", tt.w, err, tt.want)
+		}
+	}
+}
+
+// TestWhenTriggersMatchPoint ties the table of valid combinations to
+// Point: each trigger's keys lead Point to the trigger's point, so that
+// the two cannot drift apart.
+func TestWhenTriggersMatchPoint(t *testing.T) {
+	set := map[string]func(w *When){
+		"command":     func(w *When) { w.Command = "LOGIN" },
+		"after_bytes": func(w *When) { w.AfterBytes = 1 },
+		"after":       func(w *When) { w.After = time.Second },
+		"every":       func(w *When) { w.Every = time.Second },
+		"phase":       func(w *When) { w.Phase = PhaseIdle },
+	}
+	for _, tr := range whenTriggers {
+		for _, k := range tr.keys {
+			var w When
+			set[k](&w)
+			if err := w.Validate(); err != nil {
+				t.Errorf("when { %s } does not validate: %v", k, err)
+			}
+			if got := w.Point(); got != tr.point {
+				t.Errorf("when { %s }.Point() = %v, want %v as whenTriggers says", k, got, tr.point)
+			}
 		}
 	}
 }

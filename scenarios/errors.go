@@ -55,22 +55,113 @@ type collector struct {
 	errs ErrorList
 	// skip holds paths already reported whole, whose keys need no
 	// unknown-key error of their own.
-	skip []string
+	skip map[string]bool
+	// broken holds the paths whose values failed to decode.
+	broken map[string]bool
+	// Indexes of pos, made when first needed, so that a file with many
+	// tables or many errors is not searched once per error or per table.
+	children map[string][]string // indexed path -> its keys, in file order
+	byPlain  map[string][]string // path without indexes -> paths, in file order
 }
 
-func (c *collector) ignore(path string) { c.skip = append(c.skip, path) }
+func (c *collector) ignore(path string) {
+	if c.skip == nil {
+		c.skip = map[string]bool{}
+	}
+	c.skip[path] = true
+}
 
-func (c *collector) ignored(path string) bool {
-	for _, s := range c.skip {
-		if path == s || strings.HasPrefix(path, s+".") {
+// fail reports a value that could not be decoded, and marks its path so
+// that validation, which sees a zero value there, adds no error of its own.
+func (c *collector) fail(path, format string, args ...any) {
+	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	if c.broken == nil {
+		c.broken = map[string]bool{}
+	}
+	c.broken[path] = true
+}
+
+// isBroken reports whether path or a table above it failed to decode.
+func (c *collector) isBroken(path string) bool {
+	for p := path; p != ""; {
+		if c.broken[p] {
 			return true
 		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
 	}
 	return false
 }
 
+func (c *collector) ignored(path string) bool {
+	for p := path; len(c.skip) > 0; {
+		if c.skip[p] {
+			return true
+		}
+		i := strings.LastIndexByte(p, '.')
+		if i < 0 {
+			return false
+		}
+		p = p[:i]
+	}
+	return false
+}
+
+// index makes the indexes of pos.
+func (c *collector) index() {
+	if c.children != nil {
+		return
+	}
+	c.children = map[string][]string{}
+	c.byPlain = map[string][]string{}
+	for p := range c.pos {
+		plain := stripIndexes(p)
+		c.byPlain[plain] = append(c.byPlain[plain], p)
+		if i := strings.LastIndexByte(p, '.'); i >= 0 && !strings.Contains(p[i+1:], "[") {
+			c.children[p[:i]] = append(c.children[p[:i]], p[i+1:])
+		}
+	}
+	for parent, keys := range c.children {
+		sort.Slice(keys, func(a, b int) bool { return c.pos[parent+"."+keys[a]] < c.pos[parent+"."+keys[b]] })
+	}
+	for _, paths := range c.byPlain {
+		sort.Slice(paths, func(a, b int) bool { return c.pos[paths[a]] < c.pos[paths[b]] })
+	}
+}
+
+// add reports a problem at path, unless its value failed to decode: that
+// is reported already, and validation saw a zero value in its place.
 func (c *collector) add(path, format string, args ...any) {
+	if c.isBroken(path) {
+		return
+	}
 	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// unknown reports a key no table has, once, with the keys allowed there.
+func (c *collector) unknown(path, key string) {
+	if c.ignored(path) {
+		return
+	}
+	for _, e := range c.errs {
+		if e.Path == path {
+			return
+		}
+	}
+	parent := stripIndexes(path)
+	if i := strings.LastIndex(parent, "."); i >= 0 {
+		parent = parent[:i]
+	} else {
+		parent = ""
+	}
+	hint := ""
+	if allowed, ok := allowedKeys[parent]; ok {
+		hint = " (allowed: " + allowed + ")"
+	}
+	c.add(path, "unknown key %q%s", key, hint)
 }
 
 func (c *collector) err() error {

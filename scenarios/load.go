@@ -24,20 +24,51 @@ type rawFile struct {
 	Faults []toml.Primitive `toml:"faults"`
 }
 
-// Defaults a scenario gets for what it leaves out.
+// Defaults a scenario gets for what it leaves out. The client timeout is
+// the tester's own default: a scenario that needs a phase to time out
+// quickly says so for that phase ([client] timeouts), so that the other
+// phases keep a bound that holds on a loaded machine.
 const (
-	DefaultClientTimeout = 2 * time.Second
+	DefaultClientTimeout = 10 * time.Second
 	DefaultMailbox       = "INBOX"
 )
 
 // LoadFile reads and validates a scenario file; message files resolve
-// relative to its folder.
-func LoadFile(path string) (*Scenario, error) {
+// relative to its folder. checks run after validation, their problems
+// reported with the rest.
+func LoadFile(path string, checks ...Check) (*Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, data, rootFS(filepath.Dir(path)))
+	return Parse(path, data, rootFS(filepath.Dir(path)), checks...)
+}
+
+// Report records a problem at a key of a scenario ("expect.warnings[1]"),
+// which an error gives with the key's line.
+type Report func(path, format string, args ...any)
+
+// Check is a validation that needs what this package does not know, such
+// as the tester's diagnosis codes: lint runs it with the file's own
+// checks, so that every problem is reported at once, each at its line.
+type Check func(s *Scenario, report Report)
+
+// Check runs checks on a scenario already loaded, reporting at the lines
+// it was loaded from.
+func (s *Scenario) Check(checks ...Check) error {
+	file := s.Source
+	if file == "" {
+		file = "scenario " + s.Name
+	}
+	pos := s.pos
+	if pos == nil {
+		pos = positions{}
+	}
+	c := &collector{file: file, pos: pos}
+	for _, check := range checks {
+		check(s, c.add)
+	}
+	return c.err()
 }
 
 // rootFS reads the files below a scenario's folder. Unlike os.DirFS it
@@ -58,30 +89,40 @@ func (d rootFS) Open(name string) (fs.File, error) {
 }
 
 // Parse decodes and validates a scenario. file names it in errors; files
-// resolves the message files it names (nil: it may name none).
-func Parse(file string, data []byte, files fs.FS) (*Scenario, error) {
-	var raw rawFile
-	md, err := toml.Decode(string(data), &raw)
+// resolves the message files it names (nil: it may name none); checks run
+// last, on what could be decoded, even when there were problems before.
+func Parse(file string, data []byte, files fs.FS, checks ...Check) (*Scenario, error) {
+	// Only a syntax error stops here: values are decoded key by key
+	// below, so that every wrong one is reported at once.
+	var top map[string]toml.Primitive
+	md, err := toml.Decode(string(data), &top)
 	if err != nil {
 		return nil, ErrorList{tomlError(file, err)}
 	}
 	c := &collector{file: file, pos: locate(string(data), md)}
+	if len(md.Keys()) == 0 {
+		c.add("", "the file is empty: a scenario needs at least [[users]] or [[faults]] (start from \"imapfault scenarios show healthy\")")
+		return nil, c.err()
+	}
+	var raw rawFile
+	decodeTable(c, md, top, reflect.ValueOf(&raw).Elem(), "")
 	s := &raw.Scenario
 	s.Source = file
 	s.Files = files
-	s.Faults = decodeFaults(c, md, raw.Faults)
+	s.Faults = decodeFaults(c, md, raw.Faults, s)
 	for _, key := range md.Undecoded() {
-		path := c.indexed(key)
-		if c.ignored(path) {
-			continue
-		}
-		c.add(path, "unknown key %q%s", key[len(key)-1], allowedHint(key))
+		c.unknown(c.indexed(key), key[len(key)-1])
 	}
 	if s.Name == "" {
 		s.Name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	}
+	applyFlavor(c, s)
 	applyDefaults(s)
 	validate(c, s)
+	s.pos = c.pos
+	for _, check := range checks {
+		check(s, c.add)
+	}
 	if err := c.err(); err != nil {
 		return nil, err
 	}
@@ -96,6 +137,7 @@ func (s *Scenario) Validate() error {
 		file = "scenario " + s.Name
 	}
 	c := &collector{file: file, pos: positions{}}
+	applyFlavor(c, s)
 	applyDefaults(s)
 	validate(c, s)
 	for i, f := range s.Faults {
@@ -113,19 +155,15 @@ func (s *Scenario) Validate() error {
 	return c.err()
 }
 
-// indexed finds the indexed path of an undecoded key by its line order.
+// indexed finds the indexed path of an undecoded key: the first in line
+// order of the paths it may be.
 func (c *collector) indexed(key toml.Key) string {
 	want := key.String()
-	best := ""
-	for path := range c.pos {
-		if stripIndexes(path) == want && (best == "" || c.pos[path] < c.pos[best]) {
-			best = path
-		}
+	c.index()
+	if paths := c.byPlain[want]; len(paths) > 0 {
+		return paths[0]
 	}
-	if best == "" {
-		return want
-	}
-	return best
+	return want
 }
 
 var indexRE = regexp.MustCompile(`\[\d+\]`)
@@ -157,27 +195,54 @@ func tomlError(file string, err error) *Error {
 
 // decodeFaults turns each [[faults]] table into a faults.Fault: "when"
 // says where, and exactly one other key names the action.
-func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive) []faults.Fault {
+func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive, s *Scenario) []faults.Fault {
 	var out []faults.Fault
 	for i, prim := range prims {
 		path := fmt.Sprintf("faults[%d]", i)
-		var when struct {
-			When faults.When `toml:"when"`
-		}
-		if err := md.PrimitiveDecode(prim, &when); err != nil {
-			c.add(path+".when", "%v", cleanTOMLError(err.Error()))
+		var tbl map[string]toml.Primitive
+		if err := md.PrimitiveDecode(prim, &tbl); err != nil {
+			c.add(path, "%v", cleanTOMLError(err.Error()))
 			continue
 		}
+		var when faults.When
+		whenOK := true
+		if p, ok := tbl["when"]; ok {
+			whenOK = decodeValue(c, md, p, reflect.ValueOf(&when).Elem(), path+".when")
+			checkExplicitZeros(c, when, path+".when")
+		}
 		var kinds []faults.Kind
+		known := false
 		for _, k := range c.topKeys(path) {
 			if kind, err := faults.LookupKind(k); err == nil {
 				kinds = append(kinds, kind)
 			}
+			known = known || k == "known"
+		}
+		if known {
+			// known = "entry" is a reply with a provider's exact text, from
+			// the providers knowledge base.
+			var id string
+			switch {
+			case len(kinds) > 0:
+				c.add(path, "known and %s are two actions: give each its own [[faults]] table", kinds[0].Name)
+				c.ignore(path)
+			case md.PrimitiveDecode(tbl["known"], &id) != nil:
+				c.add(path+".known", "must be a string naming a knowledge base message")
+			case !whenOK:
+			default:
+				if f, ok := knownFault(c, path+".known", s, when, id); ok {
+					if err := f.When.Validate(); err != nil {
+						c.add(path+".when", "%v", strings.TrimPrefix(err.Error(), "when: "))
+					}
+					out = append(out, f)
+				}
+			}
+			continue
 		}
 		sort.Slice(kinds, func(a, b int) bool { return kinds[a].Name < kinds[b].Name })
 		switch len(kinds) {
 		case 0:
-			c.add(path, "no action: a fault needs one of: %s", faults.KindNames())
+			c.add(path, "no action: a fault needs one of: %s, known", faults.KindNames())
 			c.ignore(path)
 			continue
 		case 1:
@@ -186,41 +251,56 @@ func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive) []faul
 			c.ignore(path)
 			continue
 		}
-		f := faults.Fault{When: when.When, Action: kinds[0].New()}
-		if err := md.PrimitiveDecode(prim, f.Action); err != nil {
-			c.add(path+"."+kinds[0].Name, "%v", cleanTOMLError(err.Error()))
-			continue
+		f := faults.Fault{When: when, Action: kinds[0].New()}
+		errs := len(c.errs)
+		decodeTable(c, md, tbl, reflect.ValueOf(f.Action).Elem(), path, "when")
+		actionOK := len(c.errs) == errs
+		if whenOK {
+			if err := f.When.Validate(); err != nil {
+				c.add(path+".when", "%v", strings.TrimPrefix(err.Error(), "when: "))
+			}
 		}
-		if err := f.When.Validate(); err != nil {
-			c.add(path+".when", "%v", strings.TrimPrefix(err.Error(), "when: "))
+		if actionOK {
+			if err := f.Action.Validate(); err != nil {
+				c.add(path+"."+kinds[0].Name, "%v", err)
+			}
 		}
-		if err := f.Action.Validate(); err != nil {
-			c.add(path+"."+kinds[0].Name, "%v", err)
+		if whenOK && actionOK {
+			out = append(out, f)
 		}
-		out = append(out, f)
 	}
 	return out
 }
 
-// topKeys returns the keys directly under an indexed path, in file order.
-func (c *collector) topKeys(prefix string) []string {
-	var keys []string
-	for p := range c.pos {
-		rest, ok := strings.CutPrefix(p, prefix+".")
-		if ok && !strings.ContainsAny(rest, ".[") {
-			keys = append(keys, rest)
+// checkExplicitZeros reports a when key written as zero: zero is what
+// leaving the key out means, so "nth = 0" would silently match every
+// occurrence and "probability = 0" would fire every time.
+func checkExplicitZeros(c *collector, w faults.When, path string) {
+	v := reflect.ValueOf(w)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		key := t.Field(i).Tag.Get("toml")
+		p := path + "." + key
+		if _, written := c.pos[p]; !written || !v.Field(i).IsZero() {
+			continue
+		}
+		switch key {
+		case "nth", "connection", "first":
+			c.add(p, "%s = 0 means no %s: counts start at 1 (leave the key out to match every one)", key, key)
+		case "after_bytes":
+			c.add(p, "after_bytes = 0 would be no trigger: give at least 1, or leave it out")
+		case "after", "every":
+			c.add(p, "%s = 0 would be no timer: give a positive duration such as \"3s\", or leave it out", key)
+		case "probability":
+			c.add(p, "probability = 0 would fire every time (0 means unset): give a value above 0 and at most 1, or leave it out")
 		}
 	}
-	sort.Slice(keys, func(a, b int) bool { return c.pos[prefix+"."+keys[a]] < c.pos[prefix+"."+keys[b]] })
-	return keys
 }
 
-// allowedHint lists the keys a table accepts, for unknown-key errors.
-func allowedHint(key toml.Key) string {
-	if allowed, ok := allowedKeys[stripIndexes(strings.Join(key[:len(key)-1], "."))]; ok {
-		return " (allowed: " + allowed + ")"
-	}
-	return ""
+// topKeys returns the keys directly under an indexed path, in file order.
+func (c *collector) topKeys(prefix string) []string {
+	c.index()
+	return c.children[prefix]
 }
 
 // allowedKeys is derived from the struct tags, so that it cannot drift

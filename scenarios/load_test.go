@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/imapfault/imapfault/client/phase"
 	"github.com/imapfault/imapfault/faults"
 )
 
@@ -36,7 +37,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			src:  "name = \"x\"\ndescrption = \"typo\"\n",
-			want: []string{`bad.toml:2: descrption: unknown key "descrption" (allowed: name, description, layer, server, users, client, expect, faults)`},
+			want: []string{`bad.toml:2: descrption: unknown key "descrption" (allowed: name, description, layer, flavor, server, users, client, expect, faults)`},
 		},
 		{
 			name: "unknown nested key",
@@ -46,7 +47,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "wrong type",
 			src:  "name = \"x\"\n[server]\ntls = 3\n",
-			want: []string{`bad.toml:3: server.tls: incompatible types: TOML value has type int64; destination has type string`},
+			want: []string{`bad.toml:3: server.tls: want a string, got the integer 3`},
 		},
 		{
 			name: "bad enum",
@@ -56,12 +57,22 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "bad duration",
 			src:  "name = \"x\"\n[client]\ntimeout = \"5 parsecs\"\n",
-			want: []string{`bad.toml:3: client.timeout: invalid duration: "5 parsecs"`},
+			want: []string{`bad.toml:3: client.timeout: "5 parsecs" is not a duration (a number and a unit, no space: 500ms, 3s, 1m30s, 2h)`},
 		},
 		{
 			name: "client user that does not exist",
 			src:  "name = \"x\"\n[[users]]\nname = \"alice\"\npassword = \"p\"\n[client]\nuser = \"bob\"\n",
 			want: []string{`bad.toml:6: client.user: no user "bob" in [[users]]`},
+		},
+		{
+			name: "client user with no password",
+			src:  "name = \"x\"\n[[users]]\nname = \"alice\"\ntokens = [\"t\"]\n[client]\nuser = \"alice\"\n",
+			want: []string{`bad.toml:5: client.password: user "alice" has no password: set [client] password, or auth = "xoauth2" with a token`},
+		},
+		{
+			name: "client user with no token",
+			src:  "name = \"x\"\n[[users]]\nname = \"alice\"\npassword = \"p\"\n[client]\nuser = \"alice\"\nauth = \"xoauth2\"\n",
+			want: []string{`bad.toml:5: client.token: user "alice" has no token to log in with xoauth2: set [client] token or give the user tokens`},
 		},
 		{
 			name: "client mailbox that does not exist",
@@ -82,7 +93,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "glob matching nothing",
 			src:  "name = \"x\"\n[[users]]\nname = \"a\"\npassword = \"p\"\nmailboxes = [{ name = \"INBOX\", files = [\"messages/*.msg\"] }]\n",
-			want: []string{`bad.toml:5: users[0].mailboxes[0].files[0]: "messages/*.msg" matches no file`},
+			want: []string{`bad.toml:5: users[0].mailboxes[0].files[0]: "messages/*.msg" matches no file in the scenario's folder`},
 		},
 		{
 			name: "unknown limit",
@@ -92,17 +103,17 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "negative limit",
 			src:  "name = \"x\"\n[server.limits]\nmax_line = 100\ncommands_per_second = -1\n",
-			want: []string{`bad.toml:4: server.limits.commands_per_second: -1 is negative`},
+			want: []string{`bad.toml:4: server.limits.commands_per_second: -1 is negative (allowed: 1 to 1000000 commands; 0 or absent: the default)`},
 		},
 		{
 			name: "line limit above go-imap's",
 			src:  "name = \"x\"\n[server.limits]\nmax_line = 100000\n",
-			want: []string{`bad.toml:3: server.limits.max_line: 100000 is above 51200, go-imap's own bound on a command`},
+			want: []string{`bad.toml:3: server.limits.max_line: 100000 is above 51200, go-imap's own bound on a command (allowed: 1 to 51200 bytes; 0 or absent: the default)`},
 		},
 		{
 			name: "unknown fault",
 			src:  "name = \"x\"\n[[faults]]\nwhen = { command = \"LOGIN\" }\nrespnd = \"NO\"\n",
-			want: []string{`bad.toml:2: faults[0]: no action: a fault needs one of: ` + faults.KindNames()},
+			want: []string{`bad.toml:2: faults[0]: no action: a fault needs one of: ` + faults.KindNames() + ", known"},
 		},
 		{
 			name: "two actions in one fault",
@@ -123,6 +134,52 @@ func TestParseErrors(t *testing.T) {
 			name: "unknown key beside an action",
 			src:  "name = \"x\"\n[[faults]]\ndrop = \"fin\"\nmode = \"rst\"\n",
 			want: []string{`bad.toml:4: faults[0].mode: unknown key "mode"`},
+		},
+		{
+			name: "type errors hide nothing",
+			src: "name = \"x\"\n[server]\ntls = 3\ncertificate = true\n[[users]]\nname = \"a\"\npassword = 5\n" +
+				"[client]\ntimeout = \"3 seconds\"\nidle_hold = \"1 minute\"\n[[faults]]\nwhen = { nth = \"2\" }\ndelay = 5\n[expect]\nphase = \"login\"\n",
+			want: []string{
+				`bad.toml:3: server.tls: want a string, got the integer 3`,
+				`bad.toml:4: server.certificate: want a string, got true`,
+				`bad.toml:7: users[0].password: want a string, got the integer 5`,
+				`bad.toml:9: client.timeout: "3 seconds" is not a duration: write "3s" (a number and a unit, no space: 500ms, 3s, 1m30s, 2h)`,
+				`bad.toml:10: client.idle_hold: "1 minute" is not a duration: write "1m" (a number and a unit, no space: 500ms, 3s, 1m30s, 2h)`,
+				`bad.toml:12: faults[0].when.nth: want an integer, got the string "2"`,
+				`bad.toml:13: faults[0].delay: want a duration such as "3s" or "500ms", got the integer 5 (write "5s" for seconds: a bare number would be nanoseconds)`,
+				`bad.toml:15: expect.phase: "login" is not allowed (allowed: ` + strings.Join(phase.Names(), ", ") + `)`,
+			},
+		},
+		{
+			name: "empty file",
+			src:  "# nothing yet\n\n",
+			want: []string{`bad.toml: the file is empty: a scenario needs at least [[users]] or [[faults]] (start from "imapfault scenarios show healthy")`},
+		},
+		{
+			name: "two triggers in one when",
+			src:  "name = \"x\"\n[[faults]]\nwhen = { command = \"LOGIN\", after = \"5s\", after_bytes = 10 }\ndrop = \"fin\"\n",
+			want: []string{`bad.toml:3: faults[0].when: command and after_bytes are two triggers, and a fault fires at one: at a command (nth, reply and phase narrow it); or once the server has sent after_bytes bytes; or on a timer (after, every), from the connection or from entering phase; or on entering phase`},
+		},
+		{
+			name: "a command that is no IMAP command",
+			src:  "name = \"x\"\n[[faults]]\nwhen = { command = \"FECTH\" }\ndrop = \"fin\"\n",
+			want: []string{`bad.toml:3: faults[0].when: when.command: "FECTH" is not an IMAP command: did you mean FETCH? (allowed: APPEND AUTHENTICATE CAPABILITY CHECK CLOSE COMPRESS COPY CREATE DELETE ENABLE EXAMINE EXPUNGE FETCH GETACL GETMETADATA GETQUOTA GETQUOTAROOT ID IDLE LIST LISTRIGHTS LOGIN LOGOUT LSUB MOVE MYRIGHTS NAMESPACE NOOP RENAME SEARCH SELECT SETACL SETMETADATA SETQUOTA SORT STARTTLS STATUS STORE SUBSCRIBE THREAD UNAUTHENTICATE UNSELECT UNSUBSCRIBE, and UID COPY, UID EXPUNGE, UID FETCH, UID MOVE, UID SEARCH, UID SORT, UID STORE, UID THREAD)`},
+		},
+		{
+			name: "explicit zeros in when",
+			src:  "name = \"x\"\n[[faults]]\nwhen = { command = \"LOGIN\", nth = 0, probability = 0.0 }\ndrop = \"fin\"\n",
+			want: []string{
+				`bad.toml:3: faults[0].when.nth: nth = 0 means no nth: counts start at 1 (leave the key out to match every one)`,
+				`bad.toml:3: faults[0].when.probability: probability = 0 would fire every time (0 means unset): give a value above 0 and at most 1, or leave it out`,
+			},
+		},
+		{
+			name: "absurd limit",
+			src:  "name = \"x\"\n[server.limits]\nmax_literal = 99999999999\nmax_connections = 1000000000\n",
+			want: []string{
+				`bad.toml:3: server.limits.max_literal: 99999999999 is above 1073741824 (allowed: 1 to 1073741824 bytes; 0 or absent: the default)`,
+				`bad.toml:4: server.limits.max_connections: 1000000000 is above 100000 (allowed: 1 to 100000 connections; 0 or absent: the default)`,
+			},
 		},
 		{
 			name: "several errors, in line order",
@@ -194,6 +251,48 @@ respond = "NO [UNAVAILABLE] later"
 	}
 }
 
+// TestExpectPhases: [expect] accepts every phase the tester reports, from
+// the one list in client/phase ("delete" was missing from a copy here).
+func TestExpectPhases(t *testing.T) {
+	for _, p := range phase.Names() {
+		src := "name = \"x\"\n[expect]\ndiagnosis = \"store.failed\"\nphase = \"" + p + "\"\ndurations = { " + p + " = { max = \"1s\" } }\n"
+		if _, err := Parse("x.toml", []byte(src), nil); err != nil {
+			t.Errorf("phase %q: %v", p, err)
+		}
+	}
+	_, err := Parse("x.toml", []byte("name = \"x\"\n[expect]\nphase = \"login\"\n"), nil)
+	if want := `x.toml:3: expect.phase: "login" is not allowed (allowed: ` + strings.Join(phase.Names(), ", ") + ")"; err == nil || err.Error() != want {
+		t.Errorf("Parse() = %v, want %s", err, want)
+	}
+}
+
+// TestClientSecretDefaults: a [client] user with no secret of its own logs
+// in with that user's from [[users]] (it used to send an empty password).
+func TestClientSecretDefaults(t *testing.T) {
+	users := "name = \"x\"\n[[users]]\nname = \"alice\"\npassword = \"a-pw\"\n[[users]]\nname = \"bob\"\npassword = \"b-pw\"\ntokens = [\"b-tok\", \"b-tok2\"]\n"
+	tests := []struct {
+		name, client    string
+		password, token string
+	}{
+		{"first user by default", "", "a-pw", ""},
+		{"named user", "user = \"bob\"\n", "b-pw", ""},
+		{"named user, oauth", "user = \"bob\"\nauth = \"oauthbearer\"\n", "", "b-tok"},
+		{"explicit password wins", "user = \"bob\"\npassword = \"wrong\"\n", "wrong", ""},
+		{"explicit token wins", "user = \"bob\"\nauth = \"xoauth2\"\ntoken = \"other\"\n", "", "other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc, err := Parse("x.toml", []byte(users+"[client]\n"+tt.client), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.Client.Password != tt.password || sc.Client.Token != tt.token {
+				t.Errorf("client password %q token %q; want %q, %q", sc.Client.Password, sc.Client.Token, tt.password, tt.token)
+			}
+		})
+	}
+}
+
 // TestBuiltinScenarios loads every built-in scenario; each is a subtest
 // named after its file.
 func TestBuiltinScenarios(t *testing.T) {
@@ -222,11 +321,38 @@ func FuzzParse(f *testing.F) {
 		src, _ := Source(name)
 		f.Add(src)
 	}
-	f.Add([]byte("name = \"x\"\n[[faults]]\nwhen = { command = \"LOGIN\" }\nrespond = \"NO\"\n"))
+	for _, seed := range []string{
+		"name = \"x\"\n[[faults]]\nwhen = { command = \"LOGIN\" }\nrespond = \"NO\"\n",
+		// Decoding key by key: wrong types everywhere, nested and in arrays.
+		"[server]\ntls = 3\n[[users]]\nname = 7\npassword = [1]\nmailboxes = [{ name = 1, generate = { count = \"x\" } }]\n[client]\ntimeout = \"3 seconds\"\n[expect]\ndurations = { auth = { min = 5 } }\n",
+		"",
+		"# only a comment\n",
+		"faults = 3\nusers = \"a\"\n[[expect]]\n",
+		"[[faults]]\nwhen = { command = \"LOGIN\", after = \"5s\", after_bytes = 10 }\ndrop = \"fin\"\n",
+		"[[faults]]\nwhen = { command = \"FECTH\", nth = 0, probability = 0.0, seed = 1 }\ndelay = 5\n",
+		"[[faults]]\nwhen = \"LOGIN\"\ndrop = 1\n",
+		"[server.limits]\nmax_literal = 99999999999\nmax_line = -1\n",
+		"[[users]]\nname = \"a\"\npassword = \"p\"\nmailboxes = [{ name = \"INBOX\", files = [\"library:messages/*.eml\", \"library:../x\"] }]\n",
+		"[[users]]\nname = \"a\"\ntokens = [\"t\"]\n[client]\nuser = \"a\"\n[expect]\nwarnings = []\nabsent = []\n",
+		// Flavours and known messages, wrong in every way.
+		"flavor = 5\n[[faults]]\nknown = 3\n",
+		"flavor = \"courier\"\n[[faults]]\nwhen = { command = \"LOGON\" }\nknown = \"gmail-webalert\"\nwrite = \"x\"\n",
+	} {
+		f.Add([]byte(seed))
+	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		sc, err := Parse("fuzz.toml", src, testFiles)
 		if err == nil && sc == nil {
 			t.Fatal("nil scenario without an error")
+		}
+		var list ErrorList
+		if err != nil && !errors.As(err, &list) {
+			t.Fatalf("Parse() = %T %v, want an ErrorList", err, err)
+		}
+		for _, e := range list {
+			if e.File != "fuzz.toml" || e.Msg == "" {
+				t.Errorf("error without its file or message: %+v", e)
+			}
 		}
 	})
 }

@@ -50,12 +50,13 @@ type cachedSeeds struct {
 func (s *Scenario) loadSeeds(m *Mailbox, now time.Time) ([]Seed, error) {
 	var out []Seed
 	for _, pattern := range m.Files {
-		names, err := globFS(s.Files, pattern)
+		fsys, pat := s.resolve(pattern)
+		names, err := globFS(fsys, pat)
 		if err != nil {
 			return nil, fmt.Errorf("mailbox %q: files %q: %w", m.Name, pattern, err)
 		}
 		for _, name := range names {
-			seed, err := s.fileSeed(name, now)
+			seed, err := fileSeed(fsys, name, now)
 			if err != nil {
 				return nil, fmt.Errorf("mailbox %q: %w", m.Name, err)
 			}
@@ -77,11 +78,26 @@ func (s *Scenario) loadSeeds(m *Mailbox, now time.Time) ([]Seed, error) {
 	return out, nil
 }
 
-func (s *Scenario) fileSeed(name string, now time.Time) (Seed, error) {
-	if s.Files == nil {
+// LibraryPrefix starts a message file name that resolves among the
+// built-in library's files (scenarios/library, embedded in the binary)
+// rather than in the scenario's own folder: "library:messages/01-plain.eml".
+// It lets a copy of a built-in scenario keep its messages wherever it is.
+const LibraryPrefix = "library:"
+
+// resolve returns the file system a message file name or pattern refers
+// to, and the name within it.
+func (s *Scenario) resolve(name string) (fs.FS, string) {
+	if rest, ok := strings.CutPrefix(name, LibraryPrefix); ok {
+		return library(), rest
+	}
+	return s.Files, name
+}
+
+func fileSeed(fsys fs.FS, name string, now time.Time) (Seed, error) {
+	if fsys == nil {
 		return Seed{}, fmt.Errorf("%s: the scenario has no folder to read files from", name)
 	}
-	raw, err := fs.ReadFile(s.Files, name)
+	raw, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return Seed{}, err
 	}
@@ -92,7 +108,8 @@ func (s *Scenario) inlineSeed(msg Message, now time.Time) (Seed, error) {
 	var raw []byte
 	switch {
 	case msg.File != "":
-		seed, err := s.fileSeed(msg.File, now)
+		fsys, name := s.resolve(msg.File)
+		seed, err := fileSeed(fsys, name, now)
 		if err != nil {
 			return Seed{}, err
 		}

@@ -7,6 +7,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 var (
@@ -14,9 +16,10 @@ var (
 	codeRE = regexp.MustCompile(`^[a-z_]+(\.[a-z_]+)?$`)
 	flagRE = regexp.MustCompile(`^\\?[A-Za-z0-9$_.-]+$`)
 
-	specialUses  = []string{`\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`}
-	clientAuths  = []string{"login", "plain", "xoauth2", "oauthbearer"}
-	testerPhases = []string{"connect", "tls", "greeting", "capability", "starttls", "auth", "list", "select", "fetch", "idle", "flags", "append", "logout"}
+	specialUses = []string{`\All`, `\Archive`, `\Drafts`, `\Flagged`, `\Junk`, `\Sent`, `\Trash`}
+	clientAuths = []string{"login", "plain", "xoauth2", "oauthbearer"}
+	// testerPhases are the tester's own: one list, in client/phase.
+	testerPhases = phase.Names()
 )
 
 func applyDefaults(s *Scenario) {
@@ -53,13 +56,11 @@ func applyDefaults(s *Scenario) {
 	}
 	if s.Client.User == "" && len(s.Users) > 0 {
 		s.Client.User = s.Users[0].Name
-		if s.Client.Password == "" && s.Client.Token == "" {
-			s.Client.Password = s.Users[0].Password
-		}
 	}
 	if s.Client.Auth == "" {
 		s.Client.Auth = "login"
 	}
+	defaultClientSecret(s)
 	if s.Client.Mailbox == "" {
 		s.Client.Mailbox = DefaultMailbox
 	}
@@ -73,6 +74,35 @@ func applyDefaults(s *Scenario) {
 	if s.Expect.Diagnosis == "" {
 		s.Expect.Diagnosis = "ok"
 	}
+}
+
+// defaultClientSecret gives the tester the [client] user's own secret
+// from [[users]] when [client] names none, as the docs promise: its
+// password, or for the OAuth methods its first token. A user without one
+// is reported by validateClient.
+func defaultClientSecret(s *Scenario) {
+	cl := &s.Client
+	if cl.Password != "" || cl.Token != "" {
+		return
+	}
+	for _, u := range s.Users {
+		if u.Name != cl.User {
+			continue
+		}
+		if oauthAuth(cl.Auth) {
+			if len(u.Tokens) > 0 {
+				cl.Token = u.Tokens[0]
+			}
+		} else {
+			cl.Password = u.Password
+		}
+		return
+	}
+}
+
+func oauthAuth(auth string) bool {
+	a := strings.ToLower(auth)
+	return a == "xoauth2" || a == "oauthbearer"
 }
 
 func oneOf(c *collector, p, v string, allowed []string) {
@@ -100,8 +130,10 @@ func validate(c *collector, s *Scenario) {
 		}
 	}
 	if err := s.Server.Limits.Validate(); err != nil {
-		key, msg, _ := strings.Cut(err.Error(), ": ")
-		c.add("server.limits."+key, "%s", msg)
+		for _, line := range strings.Split(err.Error(), "\n") {
+			key, msg, _ := strings.Cut(line, ": ")
+			c.add("server.limits."+key, "%s", msg)
+		}
 	}
 	users := map[string]*User{}
 	for i := range s.Users {
@@ -193,35 +225,53 @@ func validateMessage(c *collector, s *Scenario, p string, m Message) {
 // validateFile checks that a message file pattern stays inside the
 // scenario's folder and matches something.
 func validateFile(c *collector, s *Scenario, p, pattern string, glob bool) {
-	clean := path.Clean(pattern)
-	if path.IsAbs(pattern) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(pattern, `\`) {
-		c.add(p, "%q leaves the scenario's folder: name files below it with forward slashes", pattern)
+	fsys, name := s.resolve(pattern)
+	folder := "the scenario's folder"
+	if name != pattern {
+		folder = "the built-in library"
+	}
+	clean := path.Clean(name)
+	if path.IsAbs(name) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(name, `\`) {
+		c.add(p, "%q leaves %s: name files below it with forward slashes", pattern, folder)
 		return
 	}
-	if s.Files == nil {
-		c.add(p, "%q: this scenario has no folder to read files from", pattern)
+	if fsys == nil {
+		c.add(p, "%q: this scenario has no folder to read files from (the built-in messages are %q)", pattern, LibraryPrefix+"messages/*.eml")
 		return
 	}
 	matches := []string{clean}
 	if glob {
 		var err error
-		matches, err = globFS(s.Files, clean)
+		matches, err = globFS(fsys, clean)
 		switch {
 		case err != nil:
 			c.add(p, "%q: %v", pattern, err)
 			return
 		case len(matches) == 0:
-			c.add(p, "%q matches no file%s", pattern, whyNoMatch(s.Files, clean))
+			c.add(p, "%q matches no file in %s%s%s", pattern, folder, whyNoMatch(fsys, clean), libraryHint(name, pattern))
 			return
 		}
 	}
 	// A name can stay inside the folder and its file not: a symbolic link
 	// out of it is refused when opened, and reported here.
 	for _, m := range matches {
-		if _, err := fs.Stat(s.Files, m); err != nil {
-			c.add(p, "%v", err)
+		if _, err := fs.Stat(fsys, m); err != nil {
+			c.add(p, "%v%s", err, libraryHint(name, pattern))
 		}
 	}
+}
+
+// libraryHint points a relative name that matched nothing locally at the
+// built-in library when it would match there, as in a built-in scenario
+// copied without "scenarios show" or "scenarios export".
+func libraryHint(name, pattern string) string {
+	if name != pattern {
+		return ""
+	}
+	if m, _ := globFS(library(), path.Clean(name)); len(m) > 0 {
+		return fmt.Sprintf(" (the built-in library has it: write %q, or run \"imapfault scenarios export NAME DIR\" for a copy with its files)", LibraryPrefix+pattern)
+	}
+	return ""
 }
 
 // whyNoMatch says why a pattern matched nothing when the reason is not a

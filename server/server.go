@@ -70,8 +70,15 @@ type Server struct {
 	sessions map[string]int // logged-in sessions per user
 }
 
-// New validates the scenario, seeds the store and starts listening.
+// New validates the scenario, seeds the store and starts listening. A
+// scenario built in Go needs no Validate call of its own: New gives its
+// zero fields the defaults a scenario file gets.
 func New(sc *scenarios.Scenario, opts Options) (*Server, error) {
+	// Validate is what makes the scenario's pointers (plaintext_auth,
+	// trust_ca) and enums safe to use; it is idempotent on a parsed one.
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
 	s := &Server{sc: sc, opts: opts, users: map[string]*scenarios.User{}, conns: map[*faults.Conn]struct{}{}, sessions: map[string]int{}}
 	s.log = opts.Logger
 	if s.log == nil {
@@ -317,10 +324,13 @@ func (s *Server) release(user string) {
 	}
 }
 
+// forget lets a connection go, and says so in the transcript: after the
+// entry the server no longer counts it.
 func (s *Server) forget(c *faults.Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	s.transcript.record(faults.TapEvent{Conn: c.Number(), Time: time.Now(), Dir: faults.DirInfo, Data: []byte("end of connection")})
 }
 
 // sessionDone counts a session out, and forgets its connection.
@@ -374,6 +384,24 @@ func (s *Server) ClientTLSConfig() *tls.Config {
 // the last 10,000 lines, or fewer when long lines would make them take
 // more than 4 MiB.
 func (s *Server) Transcript() []Entry { return s.transcript.entries() }
+
+// WaitTranscript waits until the transcript holds an entry that match
+// accepts, and returns the first; it gives up with ctx's error. Tests use
+// it to wait for what the server did (a fault fired, a connection
+// closed) rather than sleep and hope.
+func (s *Server) WaitTranscript(ctx context.Context, match func(Entry) bool) (Entry, error) {
+	var found Entry
+	err := s.transcript.until(ctx, func() bool {
+		for _, e := range s.transcript.entries() {
+			if match(e) {
+				found = e
+				return true
+			}
+		}
+		return false
+	})
+	return found, err
+}
 
 // Close stops the server: the listener, every connection and every
 // goroutine it started. It waits up to five seconds for sessions to end.

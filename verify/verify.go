@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/imapfault/imapfault/client"
+	"github.com/imapfault/imapfault/internal/spell"
 	"github.com/imapfault/imapfault/scenarios"
 	"github.com/imapfault/imapfault/server"
 )
@@ -43,6 +45,9 @@ type Outcome struct {
 	Forbidden []string `json:"forbidden,omitempty"`
 	// Durations gives, per bounded phase, "within bounds" or what it took.
 	Durations map[string]string `json:"durations,omitempty"`
+	// Product is, for a flavoured scenario, the product the tester named:
+	// a flavour must be recognised as what it plays.
+	Product string `json:"product,omitempty"`
 }
 
 // Result is one scenario's verdict.
@@ -110,23 +115,43 @@ func Run(ctx context.Context, scs []*scenarios.Scenario, opts Options, done func
 // CheckCodes reports [expect] codes the tester never produces: a typo
 // there would otherwise only show as a failed verify.
 func CheckCodes(sc *scenarios.Scenario) error {
+	return sc.Check(ExpectCodes)
+}
+
+// ExpectCodes is the scenarios.Check behind CheckCodes, for lint to run
+// with a file's other checks: each unknown code at its own key.
+func ExpectCodes(sc *scenarios.Scenario, report scenarios.Report) {
 	known := client.Codes()
-	var unknown []string
-	for _, c := range append([]string{sc.Expect.Diagnosis}, append(sc.Expect.Warnings, sc.Expect.Absent...)...) {
-		if !slices.Contains(known, c) {
-			unknown = append(unknown, c)
+	check := func(path, code string) {
+		if slices.Contains(known, code) {
+			return
 		}
+		hint := ""
+		if near := spell.Closest(code, known); near != "" {
+			hint = "did you mean " + near + "? "
+		}
+		report(path, "%q is a code the tester never reports: %s(known: %s)", code, hint, strings.Join(known, ", "))
 	}
-	if len(unknown) > 0 {
-		return fmt.Errorf("[expect] names %s, which the tester never reports (known: %s)", strings.Join(unknown, ", "), strings.Join(known, ", "))
+	check("expect.diagnosis", sc.Expect.Diagnosis)
+	for i, w := range sc.Expect.Warnings {
+		check(fmt.Sprintf("expect.warnings[%d]", i), w)
 	}
-	return nil
+	for i, w := range sc.Expect.Absent {
+		check(fmt.Sprintf("expect.absent[%d]", i), w)
+	}
 }
 
 // One verifies a single scenario.
 func One(ctx context.Context, sc *scenarios.Scenario, opts Options) Result {
 	start := time.Now()
-	res := Result{Scenario: sc.Name, Source: sc.Source, Want: want(sc.Expect)}
+	res := Result{Scenario: sc.Name, Source: sc.Source}
+	// A scenario built in Go gets the defaults of a file ([client]
+	// trust_ca, [expect] diagnosis) before anything reads them.
+	if err := sc.Validate(); err != nil {
+		res.Err = err
+		return res
+	}
+	res.Want = want(sc.Expect)
 	if err := CheckCodes(sc); err != nil {
 		res.Err = err
 		return res
@@ -159,6 +184,9 @@ func One(ctx context.Context, sc *scenarios.Scenario, opts Options) Result {
 		return res
 	}
 	res.Got = observe(sc.Expect, report)
+	if sc.Flavor != "" {
+		res.Want.Product, res.Got.Product = sc.Flavor, report.Server.Product
+	}
 	if res.Want.Phase == "" {
 		res.Want.Phase = res.Got.Phase
 	}
@@ -170,18 +198,19 @@ func One(ctx context.Context, sc *scenarios.Scenario, opts Options) Result {
 func clientOptions(sc *scenarios.Scenario, srv *server.Server) client.Options {
 	c := sc.Client
 	o := client.Options{
-		Addr:        srv.Addr(),
-		TLS:         client.TLSMode(c.TLS),
-		ServerName:  c.ServerName,
-		Insecure:    c.Insecure,
-		User:        c.User,
-		Password:    c.Password,
-		Token:       c.Token,
-		Auth:        c.Auth,
-		Mailbox:     c.Mailbox,
-		StepTimeout: c.Timeout,
-		IdleHold:    c.IdleHold,
-		Write:       c.Write,
+		Addr:          srv.Addr(),
+		TLS:           client.TLSMode(c.TLS),
+		ServerName:    c.ServerName,
+		Insecure:      c.Insecure,
+		User:          c.User,
+		Password:      c.Password,
+		Token:         c.Token,
+		Auth:          c.Auth,
+		Mailbox:       c.Mailbox,
+		StepTimeout:   c.Timeout,
+		PhaseTimeouts: c.Timeouts,
+		IdleHold:      c.IdleHold,
+		Write:         c.Write,
 	}
 	if *c.TrustCA {
 		o.RootCAs = srv.CAPool()
@@ -190,7 +219,13 @@ func clientOptions(sc *scenarios.Scenario, srv *server.Server) client.Options {
 }
 
 func want(e scenarios.Expect) Outcome {
-	o := Outcome{Diagnosis: e.Diagnosis, Phase: e.Phase, Warnings: e.Warnings}
+	o := Outcome{Diagnosis: e.Diagnosis, Phase: e.Phase}
+	// observe lists only the warnings it finds: an empty list in [expect]
+	// ("warnings = []") must mean what no list means, not a mismatch with
+	// the nil observe builds.
+	if len(e.Warnings) > 0 {
+		o.Warnings = e.Warnings
+	}
 	if len(e.Durations) > 0 {
 		o.Durations = map[string]string{}
 		for phase := range e.Durations {
@@ -247,6 +282,30 @@ func tail(entries []server.Entry, n int) []string {
 		out[i] = e.String()
 	}
 	return out
+}
+
+// Mismatch names the first field in which want and got differ, as two
+// short texts for a one-line verdict ("phase auth" against "phase
+// greeting"), so that a failure never reads "expected X got X". Both are
+// empty when nothing differs.
+func Mismatch(want, got Outcome) (wantText, gotText string) {
+	list := func(l []string) string { return "[" + strings.Join(l, ", ") + "]" }
+	switch {
+	case want.Diagnosis != got.Diagnosis:
+		return want.Diagnosis, got.Diagnosis
+	case want.Phase != got.Phase:
+		return "phase " + want.Phase, "phase " + got.Phase
+	case !slices.Equal(want.Warnings, got.Warnings):
+		return "warnings " + list(want.Warnings), "warnings " + list(got.Warnings)
+	case len(got.Forbidden) > 0:
+		return "absent " + list(got.Forbidden), "reported " + list(got.Forbidden)
+	}
+	for _, phase := range slices.Sorted(maps.Keys(want.Durations)) {
+		if g := got.Durations[phase]; g != want.Durations[phase] {
+			return phase + " " + want.Durations[phase], phase + " " + g
+		}
+	}
+	return "", ""
 }
 
 // Summary counts passes and failures.

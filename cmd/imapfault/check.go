@@ -16,16 +16,20 @@ import (
 	"github.com/imapfault/imapfault/client"
 )
 
-const checkSynopsis = `[flags] HOST[:PORT]
+const checkSynopsis = `[flags] HOST[:PORT] | imap://HOST[:PORT] | imaps://HOST[:PORT]
 
 Walks an IMAP server phase by phase (connect, TLS, greeting, CAPABILITY,
 STARTTLS, login, LIST, SELECT, FETCH, IDLE, LOGOUT) and names what is wrong.
 Port 993 implies --tls implicit; any other port (default 143) --tls starttls.
+imaps:// is implicit TLS (default port 993), imap:// plain or STARTTLS
+(default port 143); imap://alice@HOST is --user alice.
 Without --user the walk stops after CAPABILITY/STARTTLS (a reachability probe).
 The password comes from $IMAPFAULT_PASSWORD, --password-file or a prompt on a
 terminal; an OAuth token from $IMAPFAULT_TOKEN or --token-file.
 JSON durations are in milliseconds (fields ending in _ms).
-Exit status: 0 ok, 1 warning, 2 failure, 3 usage or internal error.
+Exit status: 0 ok, 1 warning, 2 failure, 3 unknown: a usage or internal
+error, or the check was interrupted (diagnosis check.canceled), as the
+monitoring-plugins convention has it.
 
 Examples:
   IMAPFAULT_PASSWORD=secret imapfault check --user alice mail.example.com
@@ -63,7 +67,7 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() != 1 {
-		errorf(e, "check needs exactly one HOST[:PORT], got %d arguments", fs.NArg())
+		errorf(e, "check needs exactly one target (%s), got %d arguments", targetForms, fs.NArg())
 		hintf(e, "imapfault check --user alice mail.example.com")
 		return exitUsage
 	}
@@ -101,7 +105,7 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 }
 
 // checkOptions turns the flags and the target into client options.
-func checkOptions(e *env, f *checkFlags, target string) (client.Options, error) {
+func checkOptions(e *env, f *checkFlags, arg string) (client.Options, error) {
 	opts := client.Options{
 		TLS:         client.TLSMode(f.tls),
 		User:        f.user,
@@ -124,20 +128,22 @@ func checkOptions(e *env, f *checkFlags, target string) (client.Options, error) 
 	if f.timeout <= 0 {
 		return opts, fmt.Errorf("--timeout %v: want a positive duration", f.timeout)
 	}
-	host, port, err := net.SplitHostPort(target)
+	t, err := parseTarget(arg, opts.TLS)
 	if err != nil {
-		host = strings.TrimSuffix(strings.TrimPrefix(target, "["), "]")
-		port = "143"
-		if opts.TLS == client.TLSImplicit {
-			port = "993"
-		}
+		return opts, err
 	}
-	if host == "" {
-		return opts, fmt.Errorf("target %q: empty host", target)
-	}
-	opts.Addr = net.JoinHostPort(host, port)
+	opts.Addr = net.JoinHostPort(t.host, t.port)
 	if opts.TLS == "" {
-		opts.TLS = client.DefaultTLSMode(port)
+		opts.TLS = t.tls
+	}
+	if opts.TLS == "" {
+		opts.TLS = client.DefaultTLSMode(t.port)
+	}
+	switch {
+	case t.user != "" && opts.User == "":
+		opts.User = t.user
+	case t.user != "" && opts.User != t.user:
+		return opts, fmt.Errorf("target %q names user %q, but --user %q was given", arg, t.user, opts.User)
 	}
 	if f.caFile != "" {
 		pem, err := os.ReadFile(f.caFile)
@@ -174,7 +180,13 @@ func secret(e *env, envName, file, flagName, prompt string) (string, error) {
 			return "", fmt.Errorf("%s: %w", flagName, err)
 		}
 		line, _, _ := strings.Cut(string(b), "\n")
-		return strings.TrimSuffix(line, "\r"), nil
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			// Sending an empty secret would end in auth.failed, blaming
+			// the server for a file that is empty or starts with a blank line.
+			return "", fmt.Errorf("%s %s: the first line is empty: put the secret on it", flagName, file)
+		}
+		return line, nil
 	}
 	if v := e.getenv(envName); v != "" {
 		return v, nil
@@ -202,7 +214,9 @@ func promptSecret(e *env, tty *os.File, prompt string) (string, error) {
 func exitCode(rep *client.Report) int {
 	switch {
 	case rep.Diagnosis.Code == client.CodeCheckCanceled:
-		return exitUsage
+		// Interrupted: the server's state is UNKNOWN, as monitoring
+		// plugins say, in every output mode.
+		return exitUnknown
 	case !rep.OK():
 		return exitFailure
 	case len(rep.Warnings) > 0:
@@ -229,6 +243,7 @@ func printSummary(w io.Writer, rep *client.Report) {
 		mode += ", certificate not enforced (--insecure)"
 	}
 	fmt.Fprintf(w, "imapfault check %s (TLS %s, %s)\n", rep.Target, mode, who)
+	printServer(w, rep.Server)
 	for _, st := range rep.Steps {
 		status := "ok"
 		switch {
@@ -239,11 +254,39 @@ func printSummary(w io.Writer, rep *client.Report) {
 		}
 		fmt.Fprintf(w, "  %-10s %9s  %-4s  %s\n", st.Phase, fmtDuration(st.Duration), status, st.Detail)
 	}
-	d := rep.Diagnosis
-	fmt.Fprintf(w, "diagnosis: %s (phase %s)\n  evidence: %s\n  advice:   %s\n", d.Code, d.Phase, d.Evidence, d.Advice)
+	printDiagnosis(w, "diagnosis", rep.Diagnosis)
 	for _, wd := range rep.Warnings {
-		fmt.Fprintf(w, "warning: %s (phase %s)\n  evidence: %s\n  advice:   %s\n", wd.Code, wd.Phase, wd.Evidence, wd.Advice)
+		printDiagnosis(w, "warning", wd)
 	}
+}
+
+// printServer says what the server is, with the clues, and its ID answer.
+func printServer(w io.Writer, s client.ServerInfo) {
+	if s.Product != "" {
+		fmt.Fprintf(w, "server: %s [%s] (from %s)\n", s.Name, s.Product, strings.Join(s.Evidence, ", "))
+	}
+	if len(s.ID) > 0 {
+		fields := make([]string, 0, len(s.ID))
+		for _, f := range s.ID {
+			fields = append(fields, fmt.Sprintf("%s=%q", f.Name, f.Value))
+		}
+		fmt.Fprintf(w, "server ID: %s\n", strings.Join(fields, " "))
+	}
+}
+
+func printDiagnosis(w io.Writer, kind string, d client.Diagnosis) {
+	likely := ""
+	if d.Likely {
+		likely = " (likely, recognised from the server's text)"
+	}
+	fmt.Fprintf(w, "%s: %s%s (phase %s)\n  evidence: %s\n", kind, d.Code, likely, d.Phase, d.Evidence)
+	if r := d.Recognised; r != nil {
+		fmt.Fprintf(w, "  recognised: %s (%s; source %s)\n", r.Entry, r.Provider, r.Source)
+		if r.WireCode != "" {
+			fmt.Fprintf(w, "  wire alone: %s\n", r.WireCode)
+		}
+	}
+	fmt.Fprintf(w, "  advice:   %s\n", d.Advice)
 }
 
 func fmtDuration(d time.Duration) string {
@@ -266,7 +309,7 @@ func nagiosLine(rep *client.Report) string {
 	case exitFailure:
 		status = "CRITICAL"
 		text = d.Code + " in " + d.Phase + ": " + d.Evidence
-	case exitUsage:
+	case exitUnknown:
 		status = "UNKNOWN"
 		text = d.Code + ": " + d.Evidence
 	}

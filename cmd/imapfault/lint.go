@@ -21,10 +21,7 @@ func runLint(_ context.Context, e *env, args []string) int {
 	}
 	bad := 0
 	for _, path := range fs.Args() {
-		sc, err := scenarios.LoadFile(path)
-		if err == nil {
-			err = verify.CheckCodes(sc)
-		}
+		_, err := scenarios.LoadFile(path, verify.ExpectCodes)
 		if err != nil {
 			bad++
 			var list scenarios.ErrorList
@@ -40,8 +37,20 @@ func runLint(_ context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "%s: ok\n", path)
 	}
 	if bad > 0 {
-		fmt.Fprintf(e.stderr, "imapfault: %d of %d files have problems\n", bad, fs.NArg())
+		verb := "have"
+		if bad == 1 {
+			verb = "has"
+		}
+		fmt.Fprintf(e.stderr, "imapfault: %d of %s %s problems\n", bad, plural(fs.NArg(), "file"), verb)
 		return exitFailure
 	}
 	return exitOK
+}
+
+// plural renders n things: "1 scenario", "87 scenarios".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -19,8 +19,15 @@ import (
 // Every command must leave no goroutine behind when it returns: serve's
 // server, check's sessions, verify's runs.
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		main()
+	}
 	goleak.VerifyTestMain(m)
 }
+
+// childEnv makes the test binary run main instead of the tests, so that a
+// test can signal a real imapfault process.
+const childEnv = "IMAPFAULT_TEST_RUN_MAIN"
 
 type result struct {
 	code           int
@@ -51,6 +58,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--scenario", "no-such-scenario"}, exitUsage, `no built-in scenario "no-such-scenario"`},
 		{[]string{"scenarios", "show"}, exitUsage, "imapfault: hint:"},
 		{[]string{"scenarios", "show", "nope"}, exitUsage, `no built-in scenario "nope"`},
+		{[]string{"scenarios", "export", "nope", "."}, exitUsage, `no built-in scenario "nope"`},
+		{[]string{"scenarios", "export"}, exitUsage, "scenarios export NAME [DIR]"},
 		{[]string{"lint"}, exitUsage, "lint needs at least one scenario file"},
 	}
 	for _, tt := range tests {
@@ -80,8 +89,7 @@ func TestLint(t *testing.T) {
 	dir := t.TempDir()
 	shown := runCmd(t, nil, "scenarios", "show", "healthy")
 	good := filepath.Join(dir, "good.toml")
-	// The copy names no message files: they live beside the built-ins.
-	src := strings.ReplaceAll(shown.stdout, `files = ["messages/*.eml"]`, "")
+	src := shown.stdout
 	os.WriteFile(good, []byte(src), 0o644)
 	bad := filepath.Join(dir, "bad.toml")
 	os.WriteFile(bad, []byte(strings.Replace(src, `tls = "starttls"`, `tls = "ssl"`, 1)), 0o644)
@@ -92,6 +100,82 @@ func TestLint(t *testing.T) {
 	r := runCmd(t, nil, "lint", good, bad)
 	if r.code != exitFailure || !strings.Contains(r.stdout, bad+`:6: server.tls: "ssl" is not allowed`) {
 		t.Errorf("lint bad = %d, %q", r.code, r.stdout)
+	}
+
+	// Every problem at once, each at its line: a type error hides neither
+	// the rest nor an unknown [expect] code, which used to have no line.
+	worse := filepath.Join(dir, "worse.toml")
+	os.WriteFile(worse, []byte("name = \"worse\"\n[server]\ntls = 3\n[[faults]]\nwhen = { command = \"FECTH\" }\ndrop = \"fin\"\n[expect]\ndiagnosis = \"auth.faild\"\nwarnings = [\"auth.slow\", \"tls.expiring\"]\n"), 0o644)
+	r = runCmd(t, nil, "lint", worse)
+	for _, want := range []string{
+		worse + `:3: server.tls: want a string, got the integer 3`,
+		worse + `:5: faults[0].when: when.command: "FECTH" is not an IMAP command: did you mean FETCH?`,
+		worse + `:8: expect.diagnosis: "auth.faild" is a code the tester never reports: did you mean auth.failed?`,
+		worse + `:9: expect.warnings[1]: "tls.expiring" is a code the tester never reports`,
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("lint worse lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if n := strings.Count(r.stdout, "\n"); r.code != exitFailure || n != 4 {
+		t.Errorf("lint worse = %d with %d lines, want %d and 4:\n%s", r.code, n, exitFailure, r.stdout)
+	}
+}
+
+// TestCopyWorkflow is the README's "Add a scenario of your own" for every
+// built-in scenario, in a folder of the user's: what "scenarios show"
+// prints and what "scenarios export" writes both lint, and verify passes
+// on a couple of them. Linting a shown copy failed for every scenario
+// with message files.
+func TestCopyWorkflow(t *testing.T) {
+	dir := t.TempDir()
+	names := strings.Fields(regexp.MustCompile(`(?m)^(\S+)\s.*$`).ReplaceAllString(runCmd(t, nil, "scenarios").stdout, "$1"))[1:]
+	if len(names) < 10 {
+		t.Fatalf("scenarios listed %d names: %v", len(names), names)
+	}
+	var shown, exported []string
+	for _, name := range names {
+		r := runCmd(t, nil, "scenarios", "show", name)
+		file := filepath.Join(dir, "shown", name+".toml")
+		os.MkdirAll(filepath.Dir(file), 0o755)
+		if err := os.WriteFile(file, []byte(r.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		shown = append(shown, file)
+		r = runCmd(t, nil, "scenarios", "export", name, filepath.Join(dir, "exported"))
+		if r.code != exitOK || !strings.HasPrefix(r.stdout, filepath.Join(dir, "exported", name+".toml")+"\n") {
+			t.Fatalf("scenarios export %s = %d, %q, %q", name, r.code, r.stdout, r.stderr)
+		}
+		exported = append(exported, filepath.Join(dir, "exported", name+".toml"))
+	}
+	for _, files := range [][]string{shown, exported} {
+		if r := runCmd(t, nil, append([]string{"lint"}, files...)...); r.code != exitOK {
+			t.Errorf("lint of the copies = %d:\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	}
+	r := runCmd(t, nil, "verify", filepath.Join(dir, "shown", "login-rejected.toml"), filepath.Join(dir, "exported", "login-rejected.toml"),
+		filepath.Join(dir, "shown", "healthy.toml"), filepath.Join(dir, "exported", "healthy.toml"))
+	if r.code != exitOK || !strings.Contains(r.stdout, "4 passed, 0 failed") {
+		t.Errorf("verify of the copies = %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestDocsExampleLints: the complete example in docs/scenarios.md, copied
+// into a folder of its own, passes lint.
+func TestDocsExampleLints(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/scenarios.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "## A complete example\n\n```toml\n")
+	if !ok {
+		t.Fatal("no complete example in docs/scenarios.md")
+	}
+	example, _, _ := strings.Cut(rest, "```")
+	file := filepath.Join(t.TempDir(), "example.toml")
+	os.WriteFile(file, []byte(example), 0o644)
+	if r := runCmd(t, nil, "lint", file); r.code != exitOK {
+		t.Errorf("lint of the docs' example = %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 
@@ -179,6 +263,15 @@ diagnosis = "auth.failed"
 	x, err := os.ReadFile(junit)
 	if err != nil || !strings.Contains(string(x), `<testsuite name="imapfault verify" tests="1" failures="1"`) || !strings.Contains(string(x), `message="expected auth.failed, got auth.expired"`) {
 		t.Errorf("junit = %s, %v", x, err)
+	}
+
+	// Same diagnosis, wrong phase: the FAIL line says what differs rather
+	// than "expected auth.failed got auth.failed".
+	phase := filepath.Join(dir, "phase.toml")
+	os.WriteFile(phase, []byte(strings.Replace(strings.Replace(src, "EXPIRED", "AUTHENTICATIONFAILED", 1), "[expect]", "[expect]\nphase = \"greeting\"", 1)), 0o644)
+	r = runCmd(t, nil, "verify", phase)
+	if !regexp.MustCompile(`FAIL  mine +expected phase greeting +got phase auth `).MatchString(r.stdout) || !strings.Contains(r.stdout, "verified 1 scenario in") {
+		t.Errorf("verify with a wrong phase:\n%s", r.stdout)
 	}
 
 	r = runCmd(t, nil, "verify", "--json", "login-rejected")

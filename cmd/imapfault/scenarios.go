@@ -9,7 +9,7 @@ import (
 )
 
 func runScenarios(_ context.Context, e *env, args []string) int {
-	fs := newFlagSet(e, "scenarios", "[show NAME]")
+	fs := newFlagSet(e, "scenarios", "[show NAME | export NAME [DIR]]")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -17,17 +17,32 @@ func runScenarios(_ context.Context, e *env, args []string) int {
 	case fs.NArg() == 0:
 		return listScenarios(e)
 	case fs.Arg(0) == "show" && fs.NArg() == 2:
-		src, err := scenarios.Source(fs.Arg(1))
+		src, err := scenarios.Standalone(fs.Arg(1))
 		if err != nil {
 			errorf(e, "%v", err)
 			return exitUsage
 		}
 		e.stdout.Write(src)
 		return exitOK
+	case fs.Arg(0) == "export" && (fs.NArg() == 2 || fs.NArg() == 3):
+		dir := "."
+		if fs.NArg() == 3 {
+			dir = fs.Arg(2)
+		}
+		written, err := scenarios.Export(fs.Arg(1), dir)
+		if err != nil {
+			errorf(e, "%v", err)
+			return exitUsage
+		}
+		for _, f := range written {
+			fmt.Fprintln(e.stdout, f)
+		}
+		return exitOK
 	default:
 		errorf(e, "unexpected arguments %q", fs.Args())
-		hintf(e, "imapfault scenarios            lists the built-in scenarios")
-		hintf(e, "imapfault scenarios show NAME  prints one as TOML")
+		hintf(e, "imapfault scenarios                    lists the built-in scenarios")
+		hintf(e, "imapfault scenarios show NAME          prints one as TOML that works from any folder")
+		hintf(e, "imapfault scenarios export NAME [DIR]  writes NAME.toml and its message files into DIR")
 		return exitUsage
 	}
 }

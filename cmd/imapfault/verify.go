@@ -61,12 +61,17 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	passed, failed := verify.Summary(results)
+	if ctx.Err() != nil {
+		// Scenarios cut short did not fail: their outcome is unknown.
+		errorf(e, "interrupted: %d of %d scenarios finished", n, len(scs))
+		return exitUnknown
+	}
 	if *jsonOut {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(jsonResults(results))
 	} else {
-		fmt.Fprintf(e.stdout, "verified %d scenarios in %v\n", len(results), time.Since(start).Round(10*time.Millisecond))
+		fmt.Fprintf(e.stdout, "verified %s in %v\n", plural(len(results), "scenario"), time.Since(start).Round(10*time.Millisecond))
 		fmt.Fprintf(e.stdout, "%d passed, %d failed\n", passed, failed)
 	}
 	if *junit != "" {
@@ -138,11 +143,8 @@ func printResult(e *env, r verify.Result) {
 	if !r.Pass {
 		verdict = "FAIL"
 	}
-	got := r.Got.Diagnosis
-	if r.Err != nil {
-		got = "error"
-	}
-	fmt.Fprintf(e.stdout, "%s  %-28s expected %-28s got %-28s %6.2fs\n", verdict, r.Scenario, r.Want.Diagnosis, got, r.Duration.Seconds())
+	want, got := verdictTexts(r)
+	fmt.Fprintf(e.stdout, "%s  %-28s expected %-28s got %-28s %6.2fs\n", verdict, r.Scenario, want, got, r.Duration.Seconds())
 	if r.Pass {
 		return
 	}
@@ -171,6 +173,22 @@ func printResult(e *env, r verify.Result) {
 			fmt.Fprintf(e.stdout, "        %s\n", l)
 		}
 	}
+}
+
+// verdictTexts says what was expected and what came, for a verdict line:
+// the diagnoses, or on a failure with equal diagnoses the first field
+// that differs, so that a FAIL line never shows two equal values.
+func verdictTexts(r verify.Result) (want, got string) {
+	switch {
+	case r.Err != nil:
+		return r.Want.Diagnosis, "error"
+	case r.Pass:
+		return r.Want.Diagnosis, r.Got.Diagnosis
+	}
+	if w, g := verify.Mismatch(r.Want, r.Got); w != "" || g != "" {
+		return w, g
+	}
+	return r.Want.Diagnosis, r.Got.Diagnosis
 }
 
 // jsonResult is the stable JSON shape of one verdict.
@@ -232,7 +250,8 @@ func writeJUnit(file string, results []verify.Result, total time.Duration) error
 		case r.Err != nil:
 			c.Failure = &junitFailure{Message: r.Err.Error(), Body: r.Source}
 		case !r.Pass:
-			c.Failure = &junitFailure{Message: fmt.Sprintf("expected %s, got %s", r.Want.Diagnosis, r.Got.Diagnosis), Body: r.Diff}
+			want, got := verdictTexts(r)
+			c.Failure = &junitFailure{Message: fmt.Sprintf("expected %s, got %s", want, got), Body: r.Diff}
 		}
 		suite.Cases = append(suite.Cases, c)
 	}
