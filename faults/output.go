@@ -261,7 +261,7 @@ func (c *Conn) fireAtBytes(b []byte) ([]byte, error) {
 	for _, a := range c.set.armed {
 		w := a.When
 		act, ok := a.Action.(EventAction)
-		if !ok || w.Point() != PointBytes || c.fired[a] || (w.Connection > 0 && w.Connection != c.n) {
+		if !ok || w.Point() != PointBytes || c.fired[a] || !a.onConn(c.n) {
 			continue
 		}
 		if c.bytesOut+int64(len(b)) < w.AfterBytes {

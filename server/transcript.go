@@ -53,6 +53,7 @@ type Transcript struct {
 	// wake is closed by the next entry, for those waiting for one; nil
 	// while nobody waits, so that recording makes no channel.
 	wake chan struct{}
+	subs map[*Subscription]struct{}
 }
 
 // page holds consecutive entries; text holds their bytes back to back.
@@ -112,6 +113,9 @@ func (t *Transcript) record(ev faults.TapEvent) {
 	}
 	if t.live != nil {
 		t.print(p, r)
+	}
+	if len(t.subs) > 0 {
+		t.publish(p.entry(r))
 	}
 }
 

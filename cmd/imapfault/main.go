@@ -16,7 +16,7 @@ const usage = `imapfault: a fake IMAP server that fails on purpose, and a tester
 
 Usage:
   imapfault verify [NAME|FILE|GLOB...] [--json] [--junit FILE]
-  imapfault serve [--scenario NAME|FILE] [--listen ADDR] [-v]
+  imapfault serve [--scenario NAME|FILE]... [--listen ADDR] [--control ADDR] [--json] [-v]
   imapfault scenarios [show NAME | export NAME [DIR]]
   imapfault lint FILE...
   imapfault check [flags] HOST[:PORT] | imap[s]://HOST[:PORT]
@@ -28,6 +28,7 @@ Examples:
   imapfault verify 'auth-*' mine.toml
   imapfault serve                          # the healthy scenario on 127.0.0.1
   imapfault serve --scenario login-rejected --listen 127.0.0.1:1143
+  imapfault serve --json --control 127.0.0.1:8025   # drive it from a test suite (docs/control.md)
   imapfault scenarios show healthy > mine.toml   # works from any folder
   imapfault scenarios export healthy mine/       # also copies its message files
   imapfault lint mine.toml
