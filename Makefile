@@ -1,7 +1,7 @@
 GO ?= go
 FUZZTIME ?= 30s
 
-.PHONY: test vet race bench fuzz soak interop build compliance
+.PHONY: test vet race bench fuzz soak interop build browser compliance
 
 # The test command README.md and .ci/run name: vet plus the race-enabled suite,
 # then the tests that race instrumentation would distort (stack sizes).
@@ -27,11 +27,12 @@ bench: build
 # loopback. As root it installs what is missing; otherwise it says what to
 # install (the tests then skip with the same message; with
 # IMAPFAULT_INTEROP_REQUIRE=1, as .ci/run sets it, they fail instead). The
-# results table is written to docs/interop.md.
+# results table is written to docs/interop.md. Debian's prometheus (with
+# promtool) scrapes imapfault monitor and checks docs/monitor.md's rules.
 # python3 and Node.js (20 or later, for imapflow) are expected on the
 # machine; their tests skip when they are not.
-INTEROP_DEBS = curl isync fetchmail dovecot-imapd
-INTEROP_BINS = curl mbsync fetchmail dovecot
+INTEROP_DEBS = curl isync fetchmail dovecot-imapd prometheus
+INTEROP_BINS = curl mbsync fetchmail dovecot prometheus promtool
 
 interop:
 	@missing=""; \
@@ -82,15 +83,32 @@ fuzz:
 soak:
 	$(GO) test -tags soak -run '^TestSoak$$' -count=1 -timeout 5m -v ./server
 
+# Loads every page (a check's page, the audit report, the monitor's
+# dashboard) in headless Chromium driven by chromedp: no console error, no
+# request leaving the page, the charts as drawn. As root it installs
+# Debian's chromium when missing; with IMAPFAULT_INTEROP_REQUIRE=1 (CI) a
+# missing chromium fails the tests instead of skipping them. Screenshots
+# go to $(IMAPFAULT_ARTIFACTS)/browser for people to look at.
+IMAPFAULT_ARTIFACTS ?= $(CURDIR)/testdata-out
+
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		else \
+			echo "browser: chromium is missing: run 'apt-get install chromium' as root"; \
+		fi; \
+	fi
+	IMAPFAULT_ARTIFACTS=$(IMAPFAULT_ARTIFACTS) $(GO) test -tags browser -count=1 -timeout 10m -run '^TestBrowser' ./report/...
+
 # Dovecot's imaptest (compliance scripts, then stress) against a plaintext
 # copy of healthy: 0 failed groups and no stress error expected (issue 15).
 # imaptest is in neither Debian nor the Go module proxy: it builds from a
 # snapshot of github.com/dovecot/imaptest (commit 924f619, the last for
 # Dovecot 2.3) against Debian's dovecot-dev and dovecot-core (the message
-# below says how). CI cannot
-# fetch that snapshot, so CI does not run this target; run it by hand
-# with IMAPTEST=/path/to/imaptest (its tests/ folder beside it, or
-# IMAPTEST_TESTS=DIR).
+# below says how). CI cannot fetch that snapshot, so CI does not run this
+# target; run it by hand with IMAPTEST=/path/to/imaptest (its tests/
+# folder beside it, or IMAPTEST_TESTS=DIR).
 IMAPTEST ?= $(shell command -v imaptest 2>/dev/null)
 IMAPTEST_TESTS ?= $(dir $(IMAPTEST))tests
 

@@ -63,6 +63,10 @@ const (
 	CodeAuthBasicAuthDisabled   = "auth.basic_auth_disabled"
 	CodeAuthNotConnected        = "auth.not_connected"
 
+	// The monitor's: the secret could not be had before the walk began.
+	CodeAuthOAuthTokenRefreshFailed = "auth.oauth_token_refresh_failed"
+	CodeAuthSecretUnavailable       = "auth.secret_unavailable"
+
 	CodeMailboxListFailed       = "mailbox.list_failed"
 	CodeMailboxInboxMissing     = "mailbox.inbox_missing"
 	CodeMailboxSelectFailed     = "mailbox.select_failed"
@@ -147,6 +151,9 @@ var advice = map[string]string{
 	CodeAuthBasicAuthDisabled:    "The provider no longer accepts passwords (basic authentication) over IMAP: sign in with OAuth 2.0 (--auth xoauth2).",
 	CodeAuthNotConnected:         "The login was accepted but no mailbox is attached to it: the token or user does not own a mailbox there, or lacks permission to the one named.",
 
+	CodeAuthOAuthTokenRefreshFailed: "The OAuth token endpoint refused a new access token (see its error code): invalid_grant means the refresh token was revoked or expired, so authorize again; invalid_client means the client id or secret is wrong.",
+	CodeAuthSecretUnavailable:       "The monitor could not read this target's secret (environment variable, file or token command): fix the source named in the evidence.",
+
 	CodeMailboxListFailed:   "LIST failed: check the mail storage (permissions, disk) on the server.",
 	CodeMailboxInboxMissing: "The account has no INBOX: check the mail location setting and that the user's mail directory exists.",
 	CodeMailboxSelectFailed: "The mailbox cannot be selected: check its name (see LIST), its permissions, and the mail storage.",
@@ -196,3 +203,7 @@ func Codes() []string {
 	slices.Sort(out)
 	return out
 }
+
+// Advice returns what a person can do about a code ("" for an unknown
+// code), for diagnoses made outside the walk, such as the monitor's.
+func Advice(code string) string { return advice[code] }

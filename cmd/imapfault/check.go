@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/imapfault/imapfault/client"
+	"github.com/imapfault/imapfault/status"
 )
 
 const checkSynopsis = `[flags] HOST[:PORT] | imap://HOST[:PORT] | imaps://HOST[:PORT]
@@ -34,15 +35,18 @@ monitoring-plugins convention has it.
 Examples:
   IMAPFAULT_PASSWORD=secret imapfault check --user alice mail.example.com
   imapfault check --json mail.example.com:993
-  imapfault check --nagios --user alice --password-file /etc/imap.pw mail.example.com`
+  imapfault check --nagios --user alice --password-file /etc/imap.pw mail.example.com
+  imapfault check --user alice --html check.html --junit check.xml mail.example.com`
 
 // checkFlags are the parsed flags of "imapfault check".
 type checkFlags struct {
 	tls, user, passwordFile, auth, tokenFile, mailbox string
 	caFile, serverName                                string
+	htmlFile, junitFile                               string
 	timeout                                           time.Duration
 	idleHold                                          time.Duration
 	insecure, write, verbose, jsonOut, nagios         bool
+	warning, critical                                 string
 }
 
 func runCheck(ctx context.Context, e *env, args []string) int {
@@ -63,6 +67,10 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&f.verbose, "v", false, "print the full transcript (secrets masked)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the whole report as one JSON object")
 	fs.BoolVar(&f.nagios, "nagios", false, "print one monitoring-plugins line with perfdata")
+	fs.StringVar(&f.warning, "warning", "", "warn when a `KEY=RANGE` list is breached: total and step seconds, cert_days (e.g. total=5,auth=2,cert_days=30:)")
+	fs.StringVar(&f.critical, "critical", "", "fail when a `KEY=RANGE` list is breached, as --warning")
+	fs.StringVar(&f.htmlFile, "html", "", "also write the report as a self-contained HTML page to `FILE` (secrets masked)")
+	fs.StringVar(&f.junitFile, "junit", "", "also write JUnit XML to `FILE`, one test case per step")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -75,6 +83,21 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 		errorf(e, "--json and --nagios exclude each other")
 		return exitUsage
 	}
+	var th [2]status.Thresholds
+	for i, spec := range []struct{ flag, value string }{{"--warning", f.warning}, {"--critical", f.critical}} {
+		if spec.value == "" {
+			continue
+		}
+		pairs, err := status.SplitPairs(spec.value)
+		if err == nil {
+			th[i], err = status.ParseThresholds(pairs)
+		}
+		if err != nil {
+			errorf(e, "%s: %v", spec.flag, err)
+			hintf(e, "monitoring-plugins ranges: total=5 (over 5s), cert_days=30: (under 30 days), @1:2 (inside)")
+			return exitUsage
+		}
+	}
 	opts, err := checkOptions(e, &f, fs.Arg(0))
 	if err != nil {
 		errorf(e, "%v", err)
@@ -85,6 +108,8 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 		errorf(e, "%v", err)
 		return exitUsage
 	}
+	j := judged{warning: th[0], critical: th[1]}
+	j.state, j.breaches = status.Judge(rep, th[0], th[1], time.Now())
 	switch {
 	case f.jsonOut:
 		enc := json.NewEncoder(e.stdout)
@@ -94,14 +119,30 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 			return exitUsage
 		}
 	case f.nagios:
-		fmt.Fprintln(e.stdout, nagiosLine(rep))
+		fmt.Fprintln(e.stdout, nagiosLine(rep, j))
 	default:
 		if f.verbose {
 			printTranscript(e.stdout, rep)
 		}
 		printSummary(e.stdout, rep)
+		for _, b := range j.breaches {
+			fmt.Fprintf(e.stdout, "threshold (%s): %s\n", j.state, b)
+		}
 	}
-	return exitCode(rep)
+	if err := writeCheckFiles(&f, rep); err != nil {
+		errorf(e, "%v", err)
+		return exitUsage
+	}
+	return int(j.state)
+}
+
+// judged is a report's state under the --warning and --critical
+// thresholds; the state is also the exit code (0 ok, 1 warning, 2
+// critical, 3 unknown).
+type judged struct {
+	state             status.State
+	breaches          []string
+	warning, critical status.Thresholds
 }
 
 // checkOptions turns the flags and the target into client options.
@@ -210,21 +251,6 @@ func promptSecret(e *env, tty *os.File, prompt string) (string, error) {
 	return string(secret), nil
 }
 
-// exitCode maps a report onto the monitoring-plugins exit codes.
-func exitCode(rep *client.Report) int {
-	switch {
-	case rep.Diagnosis.Code == client.CodeCheckCanceled:
-		// Interrupted: the server's state is UNKNOWN, as monitoring
-		// plugins say, in every output mode.
-		return exitUnknown
-	case !rep.OK():
-		return exitFailure
-	case len(rep.Warnings) > 0:
-		return exitWarning
-	}
-	return exitOK
-}
-
 func printTranscript(w io.Writer, rep *client.Report) {
 	fmt.Fprintln(w, "Transcript (secrets masked):")
 	for _, ev := range rep.Transcript {
@@ -298,19 +324,19 @@ func fmtDuration(d time.Duration) string {
 
 // nagiosLine renders one monitoring-plugins status line with perfdata:
 // seconds per step, and the certificate's days left when TLS was used.
-func nagiosLine(rep *client.Report) string {
-	status := "OK"
+func nagiosLine(rep *client.Report, j judged) string {
+	label := strings.ToUpper(j.state.String())
 	d := rep.Diagnosis
 	text := d.Evidence
-	switch exitCode(rep) {
-	case exitWarning:
-		status, d = "WARNING", rep.Warnings[0]
+	switch {
+	case len(j.breaches) > 0:
+		text = "threshold: " + strings.Join(j.breaches, "; ")
+	case j.state == status.Warning:
+		d = rep.Warnings[0]
 		text = d.Code + ": " + d.Evidence
-	case exitFailure:
-		status = "CRITICAL"
+	case j.state == status.Critical:
 		text = d.Code + " in " + d.Phase + ": " + d.Evidence
-	case exitUnknown:
-		status = "UNKNOWN"
+	case j.state == status.Unknown:
 		text = d.Code + ": " + d.Evidence
 	}
 	text = strings.NewReplacer("|", "/", "\n", " ").Replace(text)
@@ -318,15 +344,20 @@ func nagiosLine(rep *client.Report) string {
 	seen := map[string]int{}
 	for _, st := range rep.Steps {
 		seen[st.Phase]++
-		label := st.Phase
+		name := st.Phase
 		if n := seen[st.Phase]; n > 1 {
-			label = fmt.Sprintf("%s_%d", st.Phase, n)
+			name = fmt.Sprintf("%s_%d", st.Phase, n)
 		}
-		perf = append(perf, fmt.Sprintf("%s=%.3fs;;;0", label, st.Duration.Seconds()))
+		perf = append(perf, fmt.Sprintf("%s=%.3fs;%s;%s;0", name, st.Duration.Seconds(),
+			j.warning.Steps[st.Phase].Spec, j.critical.Steps[st.Phase].Spec))
 	}
-	perf = append(perf, fmt.Sprintf("total=%.3fs;;;0", rep.Duration.Seconds()))
+	perf = append(perf, fmt.Sprintf("total=%.3fs;%s;%s;0", rep.Duration.Seconds(), j.warning.Total.Spec, j.critical.Total.Spec))
 	if rep.TLS != nil {
-		perf = append(perf, fmt.Sprintf("cert_days=%d;14;0", rep.TLS.DaysLeft(time.Now())))
+		warn, crit := j.warning.CertDays.Spec, j.critical.CertDays.Spec
+		if warn == "" && crit == "" {
+			warn, crit = "14", "0" // the tester's own tls.cert_expiring warning and expiry
+		}
+		perf = append(perf, fmt.Sprintf("cert_days=%d;%s;%s", rep.TLS.DaysLeft(time.Now()), warn, crit))
 	}
-	return fmt.Sprintf("IMAP %s - %s | %s", status, text, strings.Join(perf, " "))
+	return fmt.Sprintf("IMAP %s - %s | %s", label, text, strings.Join(perf, " "))
 }

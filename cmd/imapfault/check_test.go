@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"io"
 	"net"
 	"os"
@@ -389,7 +390,7 @@ func TestCheckNamesProvider(t *testing.T) {
 	args := []string{"check", "--tls", "none", "--user", "alice@example.com", "--timeout", "5s"}
 	r := runCmd(t, env, append(args, srv.Addr())...)
 	for _, want := range []string{
-		"server: Gmail (Gimap) [gmail] (from greeting \"* OK [CAPABILITY",
+		"server: Gmail (Gimap) [gmail] (from greeting \"* OK Gimap ready for requests",
 		"diagnosis: auth.app_password_required (likely, recognised from the server's text) (phase auth)",
 		"recognised: gmail-app-password-required (gmail; source https://github.com/BrianLeishman/go-imap/issues/25)",
 		"wire alone: auth.failed",
@@ -428,5 +429,94 @@ func TestProvidersCommand(t *testing.T) {
 	r = runCmd(t, nil, "providers", "gmial")
 	if r.code != exitUsage || !strings.Contains(r.stderr, `no product "gmial"`) {
 		t.Errorf("providers gmial = %d, stderr %q; want a usage error", r.code, r.stderr)
+	}
+}
+
+func TestCheckThresholds(t *testing.T) {
+	disabled := miniServer(t, "IMAP4rev1 LOGINDISABLED")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"within", []string{"--warning", "total=60", "--critical", "total=120"}, exitOK, "diagnosis: ok"},
+		{"warning on total", []string{"--warning", "total=@0:60"}, exitWarning, "threshold (warning): total "},
+		{"critical wins", []string{"--warning", "total=@0:60", "--critical", "connect=@0:60"}, exitFailure, "threshold (critical): connect "},
+		{"nagios perfdata", []string{"--nagios", "--warning", "total=@0:60,greeting=5"}, exitWarning, "IMAP WARNING - threshold: total"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCmd(t, nil, append(append([]string{"check", "--timeout", "2s", "--tls", "none"}, tt.args...), disabled)...)
+			if r.code != tt.code || !strings.Contains(r.stdout, tt.out) {
+				t.Errorf("check %q = %d, want %d with %q; stdout:\n%s\nstderr:\n%s", tt.args, r.code, tt.code, tt.out, r.stdout, r.stderr)
+			}
+		})
+	}
+	r := runCmd(t, nil, "check", "--nagios", "--tls", "none", "--warning", "greeting=5", "--critical", "total=9", disabled)
+	if !strings.Contains(r.stdout, ";5;;0") || !strings.Contains(r.stdout, "total=") || !strings.Contains(r.stdout, ";;9;0") {
+		t.Errorf("check --nagios perfdata lacks the thresholds: %q", r.stdout)
+	}
+	for _, bad := range []string{"total", "total=x", "logn=1", "total=5:1", "total=1,total=2"} {
+		r := runCmd(t, nil, "check", "--warning", bad, disabled)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "--warning") {
+			t.Errorf("check --warning %q = %d %q, want a usage error", bad, r.code, r.stderr)
+		}
+	}
+}
+
+// TestCheckHTMLAndJUnit writes both files for a passing and a failing
+// check and reads them as a browser and a CI system would.
+func TestCheckHTMLAndJUnit(t *testing.T) {
+	addr := miniServer(t, "IMAP4rev1 IDLE")
+	tests := []struct {
+		name     string
+		password string
+		code     int
+		failures int
+		diag     string
+	}{
+		{"ok", testPassword, exitWarning, 0, client.CodeOK},
+		{"rejected", "wrong", exitFailure, 1, client.CodeAuthFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			page, junit := filepath.Join(dir, "check.html"), filepath.Join(dir, "check.xml")
+			r := runCmd(t, map[string]string{"IMAPFAULT_PASSWORD": tt.password},
+				"check", "--tls", "none", "--user", "alice", "--timeout", "1s", "--html", page, "--junit", junit, addr)
+			if r.code != tt.code {
+				t.Fatalf("check = %d, want %d; stderr %s", r.code, tt.code, r.stderr)
+			}
+			b, err := os.ReadFile(page)
+			if err != nil || !strings.HasPrefix(string(b), "<!DOCTYPE html>") || !strings.Contains(string(b), "<h1>"+addr+"</h1>") ||
+				!strings.Contains(string(b), " "+tt.diag+": "+addr+" (imapfault check)</title>") {
+				t.Errorf("--html page (%v) lacks the doctype, the target or %s:\n%.600s", err, tt.diag, b)
+			}
+			x, err := os.ReadFile(junit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var suite junitSuite
+			if err := xml.Unmarshal(x, &suite); err != nil {
+				t.Fatalf("--junit is not XML: %v\n%s", err, x)
+			}
+			var failed []string
+			for _, c := range suite.Cases {
+				if c.Failure != nil {
+					failed = append(failed, c.Name+" "+c.Failure.Message)
+				}
+			}
+			if suite.Tests != len(suite.Cases) || suite.Tests < 3 || suite.Failures != tt.failures || len(failed) != tt.failures ||
+				(tt.failures > 0 && !strings.HasPrefix(failed[0], "auth auth.failed: ")) {
+				t.Errorf("--junit = %d tests, %d cases, %d failures %q; want one case per step and %d failure(s)",
+					suite.Tests, len(suite.Cases), suite.Failures, failed, tt.failures)
+			}
+		})
+	}
+	r := runCmd(t, nil, "check", "--tls", "none", "--timeout", "1s", "--html", filepath.Join(t.TempDir(), "no", "such", "dir.html"), addr)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--html") {
+		t.Errorf("check --html into a missing folder = %d, %q; want %d naming --html", r.code, r.stderr, exitUsage)
 	}
 }
