@@ -112,3 +112,14 @@ func FuzzFindKey(f *testing.F) {
 		}
 	})
 }
+
+// TestCRLF checks the one-pass line-ending normalisation against the two
+// replacements it stands for.
+func TestCRLF(t *testing.T) {
+	for _, in := range []string{"", "a", "a\r\nb\r\n", "a\nb\n", "\n", "\r\n\n\r\r\n", "mixed\r\nlines\nand\rcr\n"} {
+		want := strings.ReplaceAll(strings.ReplaceAll(in, "\r\n", "\n"), "\n", "\r\n")
+		if got := string(crlf([]byte(in))); got != want {
+			t.Errorf("crlf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
