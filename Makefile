@@ -29,8 +29,8 @@ bench: build
 # written to docs/interop.md.
 # python3 and Node.js (20 or later, for imapflow) are expected on the
 # machine; their tests skip when they are not.
-INTEROP_DEBS = curl isync fetchmail dovecot-imapd
-INTEROP_BINS = curl mbsync fetchmail dovecot
+INTEROP_DEBS = curl isync fetchmail dovecot-imapd python3 nodejs npm
+INTEROP_BINS = curl mbsync fetchmail dovecot python3 node npm
 
 interop:
 	@missing=""; \

@@ -143,5 +143,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	// Transcript lines are full of "->" and "<-": keep them readable.
+	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
 }

@@ -575,8 +575,12 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, t Target) error
 			if conn != 0 && e.Conn != conn {
 				continue
 			}
-			data, _ := json.Marshal(Line(e))
-			fmt.Fprintf(w, "event: line\ndata: %s\n\n", data)
+			fmt.Fprint(w, "event: line\ndata: ")
+			// The encoder ends the JSON with the newline that ends data.
+			enc := json.NewEncoder(w)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(Line(e))
+			fmt.Fprint(w, "\n")
 			flusher.Flush()
 		}
 	}
