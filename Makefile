@@ -27,8 +27,9 @@ bench: build
 # loopback. As root it installs what is missing; otherwise it says what to
 # install (the tests then skip with the same message). The results table is
 # written to docs/interop.md.
-# python3 and Node.js (20 or later, for imapflow) are expected on the
-# machine; their tests skip when they are not.
+# python3 and Node.js (20 or later, for imapflow) are installed from Debian
+# when missing; with IMAPFAULT_INTEROP_REQUIRE=1 (CI) the control API's
+# examples fail rather than skip without them.
 INTEROP_DEBS = curl isync fetchmail dovecot-imapd python3 nodejs npm
 INTEROP_BINS = curl mbsync fetchmail dovecot python3 node npm
 
