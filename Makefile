@@ -1,7 +1,7 @@
 GO ?= go
 FUZZTIME ?= 30s
 
-.PHONY: test vet race bench fuzz soak interop build
+.PHONY: test vet race bench fuzz soak interop build image
 
 # The test command README.md and .ci/run name: vet plus the race-enabled suite,
 # then the tests that race instrumentation would distort (stack sizes).
@@ -81,3 +81,17 @@ fuzz:
 # they started.
 soak:
 	$(GO) test -tags soak -run '^TestSoak$$' -count=1 -timeout 5m -v ./server
+
+# Builds the container image (Dockerfile) with podman, its build stage
+# replaced by a binary built here so that no registry is needed, and checks
+# its user, ports and healthcheck. As root it installs podman when missing;
+# with IMAPFAULT_INTEROP_REQUIRE=1 (CI) a missing podman fails the test.
+image:
+	@if ! command -v podman >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y podman; \
+		else \
+			echo "image: podman is missing: run 'apt-get install podman' as root"; \
+		fi; \
+	fi
+	$(GO) test -tags image -count=1 -run '^TestImageBuild$$' ./cmd/imapfault

@@ -22,6 +22,7 @@ Usage:
   imapfault scenarios [show NAME | export NAME [DIR]]
   imapfault lint FILE...
   imapfault check [flags] HOST[:PORT]
+  imapfault healthcheck URL
   imapfault version
 
 Examples:
@@ -62,6 +63,7 @@ type command struct {
 // commands is sorted by name so that "unknown command" can list them.
 var commands = []command{
 	{"check", runCheck},
+	{"healthcheck", runHealthcheck},
 	{"lint", runLint},
 	{"scenarios", runScenarios},
 	{"serve", runServe},
