@@ -1,7 +1,7 @@
 GO ?= go
 FUZZTIME ?= 30s
 
-.PHONY: test vet race bench fuzz soak interop build image
+.PHONY: test vet race bench fuzz soak interop build browser image
 
 # The test command README.md and .ci/run name: vet plus the race-enabled suite,
 # then the tests that race instrumentation would distort (stack sizes).
@@ -25,13 +25,14 @@ bench: build
 # Runs the tester against Debian's dovecot-imapd, and real clients (curl,
 # imaplib, mbsync, fetchmail, imapflow) against the fake server, both on
 # loopback. As root it installs what is missing; otherwise it says what to
-# install (the tests then skip with the same message). The results table is
-# written to docs/interop.md.
-# python3 and Node.js (20 or later, for imapflow) are installed from Debian
-# when missing; with IMAPFAULT_INTEROP_REQUIRE=1 (CI) the control API's
-# examples fail rather than skip without them.
-INTEROP_DEBS = curl isync fetchmail dovecot-imapd python3 nodejs npm
-INTEROP_BINS = curl mbsync fetchmail dovecot python3 node npm
+# install (the tests then skip with the same message; with
+# IMAPFAULT_INTEROP_REQUIRE=1, as .ci/run sets it, they fail instead). The
+# results table is written to docs/interop.md. Debian's prometheus (with
+# promtool) scrapes imapfault monitor and checks docs/monitor.md's rules.
+# python3 and Node.js (20 or later, for imapflow; the control API's
+# examples) are installed from Debian when missing.
+INTEROP_DEBS = curl isync fetchmail dovecot-imapd prometheus python3 nodejs npm
+INTEROP_BINS = curl mbsync fetchmail dovecot prometheus promtool python3 node npm
 
 interop:
 	@missing=""; \
@@ -40,7 +41,7 @@ interop:
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(INTEROP_DEBS); \
 		else \
-			echo "interop: missing:$$missing: run 'apt-get install $(INTEROP_DEBS)' as root"; \
+			echo "interop: missing:$$missing: run 'apt-get install $(INTEROP_DEBS)' as root; their tests skip (IMAPFAULT_INTEROP_REQUIRE=1: fail)"; \
 		fi; \
 	fi
 	@if [ ! -d interop/node/node_modules/imapflow ]; then \
@@ -95,3 +96,21 @@ image:
 		fi; \
 	fi
 	$(GO) test -tags image -count=1 -run '^TestImageBuild$$' ./cmd/imapfault
+
+# Loads every page (a check's page, the audit report, the monitor's
+# dashboard) in headless Chromium driven by chromedp: no console error, no
+# request leaving the page, the charts as drawn. As root it installs
+# Debian's chromium when missing; with IMAPFAULT_INTEROP_REQUIRE=1 (CI) a
+# missing chromium fails the tests instead of skipping them. Screenshots
+# go to $(IMAPFAULT_ARTIFACTS)/browser for people to look at.
+IMAPFAULT_ARTIFACTS ?= $(CURDIR)/testdata-out
+
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		else \
+			echo "browser: chromium is missing: run 'apt-get install chromium' as root"; \
+		fi; \
+	fi
+	IMAPFAULT_ARTIFACTS=$(IMAPFAULT_ARTIFACTS) $(GO) test -tags browser -count=1 -timeout 10m -run '^TestBrowser' ./report/...

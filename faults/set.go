@@ -33,7 +33,7 @@ func NewSet(faults []Fault) (*Set, error) {
 		if f.Action == nil {
 			return nil, fmt.Errorf("faults[%d]: no action", i)
 		}
-		if err := f.When.Validate(); err != nil {
+		if err := f.When.ValidateFor(f.Action); err != nil {
 			return nil, fmt.Errorf("faults[%d] (%s): %w", i, f.Action.Kind(), err)
 		}
 		if err := f.Action.Validate(); err != nil {
@@ -87,6 +87,9 @@ type ConnOptions struct {
 	// Limits bound the client's lines, literals and command rate; a zero
 	// field is no limit. The connection counts are the server's business.
 	Limits Limits
+	// ID, when set, is the server's name in the wire layer's answer to
+	// ID (RFC 2971), which the server must then advertise (local.go).
+	ID string
 }
 
 // AtConnect reports whether a fault acts on a just-accepted connection:

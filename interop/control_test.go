@@ -4,35 +4,11 @@ package interop
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 )
-
-// requireEnv makes a missing peer fail the test rather than skip it, as
-// CI sets it: a suite that quietly skips proves nothing.
-const requireEnv = "IMAPFAULT_INTEROP_REQUIRE"
-
-// requirePeer returns the path of bin, or skips (fails under
-// IMAPFAULT_INTEROP_REQUIRE=1) with what to install.
-func requirePeer(t *testing.T, bin, install string) string {
-	t.Helper()
-	p, err := exec.LookPath(bin)
-	if err != nil {
-		missingPeer(t, bin+" is not installed: "+install)
-	}
-	return p
-}
-
-func missingPeer(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv(requireEnv) == "1" {
-		t.Fatalf("%s (%s=1: required)", msg, requireEnv)
-	}
-	t.Skip(msg)
-}
 
 // buildImapfault builds the command for examples that run it as their
 // users do, as a separate process.
@@ -52,7 +28,7 @@ func buildImapfault(t *testing.T) string {
 // TestControlPython runs the Python example suite (standard library
 // only, unittest or pytest) against imapfault serve --control.
 func TestControlPython(t *testing.T) {
-	python := requirePeer(t, "python3", "apt-get install python3")
+	python := need(t, "python (control API)", "python3", "apt-get install python3")
 	bin := buildImapfault(t)
 	r := run(t, []string{"IMAPFAULT_BIN=" + bin}, python, "-m", "unittest", "discover", "-v", "-s", "python", "-p", "test_*.py")
 	if r.code != 0 {
@@ -64,10 +40,7 @@ func TestControlPython(t *testing.T) {
 // TestControlNode runs the Node example suite (node --test, imapflow)
 // against imapfault serve --control.
 func TestControlNode(t *testing.T) {
-	node := requirePeer(t, "node", "apt-get install nodejs npm")
-	if _, err := os.Stat(filepath.Join("node", "node_modules", "imapflow")); err != nil {
-		missingPeer(t, "imapflow is not installed: npm install --prefix interop/node")
-	}
+	node, _ := needImapflow(t)
 	bin := buildImapfault(t)
 	r := run(t, []string{"IMAPFAULT_BIN=" + bin}, node, "--test", "node/control.test.mjs")
 	if r.code != 0 {

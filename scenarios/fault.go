@@ -42,7 +42,7 @@ func ParseFault(data []byte) (faults.Fault, error) {
 		return faults.Fault{}, ErrorList{{File: faultSource, Msg: cleanTOMLError(err.Error())}}
 	}
 	c := &collector{file: faultSource, pos: locate(buf.String(), md)}
-	list := decodeFaults(c, md, raw.Faults)
+	list := decodeFaults(c, md, raw.Faults, &Scenario{}) // a live fault may name any known message
 	for _, key := range md.Undecoded() {
 		c.unknown(c.indexed(key), key[len(key)-1])
 	}

@@ -37,7 +37,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			src:  "name = \"x\"\ndescrption = \"typo\"\n",
-			want: []string{`bad.toml:2: descrption: unknown key "descrption" (allowed: name, description, layer, server, users, client, expect, faults)`},
+			want: []string{`bad.toml:2: descrption: unknown key "descrption" (allowed: name, description, layer, flavor, server, users, client, expect, faults)`},
 		},
 		{
 			name: "unknown nested key",
@@ -113,7 +113,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown fault",
 			src:  "name = \"x\"\n[[faults]]\nwhen = { command = \"LOGIN\" }\nrespnd = \"NO\"\n",
-			want: []string{`bad.toml:2: faults[0]: no action: a fault needs one of: ` + faults.KindNames()},
+			want: []string{`bad.toml:2: faults[0]: no action: a fault needs one of: ` + faults.KindNames() + ", known"},
 		},
 		{
 			name: "two actions in one fault",
@@ -159,6 +159,11 @@ func TestParseErrors(t *testing.T) {
 			name: "two triggers in one when",
 			src:  "name = \"x\"\n[[faults]]\nwhen = { command = \"LOGIN\", after = \"5s\", after_bytes = 10 }\ndrop = \"fin\"\n",
 			want: []string{`bad.toml:3: faults[0].when: command and after_bytes are two triggers, and a fault fires at one: at a command (nth, reply and phase narrow it); or once the server has sent after_bytes bytes; or on a timer (after, every), from the connection or from entering phase; or on entering phase`},
+		},
+		{
+			name: "a timer on a filter",
+			src:  "name = \"x\"\n[[faults]]\nwhen = { after = \"5s\" }\nline_endings = \"lf\"\n",
+			want: []string{`bad.toml:3: faults[0].when: when.after: has no effect on line_endings, which applies while its when holds (it takes command, nth, phase, connection, first, probability, seed)`},
 		},
 		{
 			name: "a command that is no IMAP command",
@@ -334,6 +339,9 @@ func FuzzParse(f *testing.F) {
 		"[server.limits]\nmax_literal = 99999999999\nmax_line = -1\n",
 		"[[users]]\nname = \"a\"\npassword = \"p\"\nmailboxes = [{ name = \"INBOX\", files = [\"library:messages/*.eml\", \"library:../x\"] }]\n",
 		"[[users]]\nname = \"a\"\ntokens = [\"t\"]\n[client]\nuser = \"a\"\n[expect]\nwarnings = []\nabsent = []\n",
+		// Flavours and known messages, wrong in every way.
+		"flavor = 5\n[[faults]]\nknown = 3\n",
+		"flavor = \"courier\"\n[[faults]]\nwhen = { command = \"LOGON\" }\nknown = \"gmail-webalert\"\nwrite = \"x\"\n",
 	} {
 		f.Add([]byte(seed))
 	}

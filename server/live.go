@@ -108,6 +108,7 @@ func (s *Server) newPlay(sc *scenarios.Scenario) (*play, error) {
 		Tap:               s.transcript.record,
 		Logger:            s.log,
 		Limits:            p.limits,
+		ID:                "imapfault",
 	}
 	if sc.Server.TLS == scenarios.TLSStartTLS {
 		p.connOpts.StartTLS = p.tlsConfig

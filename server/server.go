@@ -94,8 +94,10 @@ func New(sc *scenarios.Scenario, opts Options) (*Server, error) {
 	}
 	s.handoff = newHandoff(s.ln.Addr())
 	s.imap = imapserver.New(&imapserver.Options{
-		NewSession:   s.newSession,
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapNamespace: {}, imap.CapUIDPlus: {}, imap.CapMove: {}, imap.CapSpecialUse: {}, imap.CapLiteralPlus: {}},
+		NewSession: s.newSession,
+		// ID is answered by the wire layer (ConnOptions.ID): go-imap does
+		// not know it.
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapNamespace: {}, imap.CapUIDPlus: {}, imap.CapMove: {}, imap.CapSpecialUse: {}, imap.CapLiteralPlus: {}, imap.Cap("ID"): {}},
 		Logger:       imapLogger{s.log},
 		InsecureAuth: true, // the wire layer enforces the scenario's TLS policy
 	})
@@ -247,10 +249,13 @@ func (s *Server) release(user string) {
 	}
 }
 
+// forget lets a connection go, and says so in the transcript: after the
+// entry the server no longer counts it.
 func (s *Server) forget(c *faults.Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	s.transcript.record(faults.TapEvent{Conn: c.Number(), Time: time.Now(), Dir: faults.DirInfo, Data: []byte("end of connection")})
 }
 
 // sessionDone counts a session out, and forgets its connection.
@@ -314,6 +319,24 @@ func (s *Server) ClientTLSConfig() *tls.Config {
 // the last 10,000 lines, or fewer when long lines would make them take
 // more than 4 MiB.
 func (s *Server) Transcript() []Entry { return s.transcript.entries() }
+
+// WaitTranscript waits until the transcript holds an entry that match
+// accepts, and returns the first; it gives up with ctx's error. Tests use
+// it to wait for what the server did (a fault fired, a connection
+// closed) rather than sleep and hope.
+func (s *Server) WaitTranscript(ctx context.Context, match func(Entry) bool) (Entry, error) {
+	var found Entry
+	err := s.transcript.until(ctx, func() bool {
+		for _, e := range s.transcript.entries() {
+			if match(e) {
+				found = e
+				return true
+			}
+		}
+		return false
+	})
+	return found, err
+}
 
 // Close stops the server: the listener, every connection and every
 // goroutine it started. It waits up to five seconds for sessions to end.
