@@ -187,7 +187,10 @@ func (h *Handler) putScenario(w http.ResponseWriter, r *http.Request, t Target) 
 		}
 		// A scenario sent over the API has no folder: its messages are
 		// inline or generated.
-		if sc, err = scenarios.Parse("request body", data, nil); err != nil {
+		if sc, err = scenarios.Parse("request-body.toml", data, nil); err != nil {
+			return err
+		}
+		if err := boundGenerated(sc); err != nil {
 			return err
 		}
 	}
@@ -196,6 +199,26 @@ func (h *Handler) putScenario(w http.ResponseWriter, r *http.Request, t Target) 
 	}
 	h.log.Info("scenario switched", "server", t.Name, "scenario", sc.Name)
 	writeJSON(w, http.StatusOK, state(t))
+	return nil
+}
+
+// maxGenerated bounds the messages a scenario sent over the API may ask
+// the server to generate: a body of 1 MiB could otherwise ask for
+// thousands of mailboxes of 100,000 messages each and exhaust memory.
+const maxGenerated = 100000
+
+func boundGenerated(sc *scenarios.Scenario) error {
+	total := 0
+	for i, u := range sc.Users {
+		for j, m := range u.Mailboxes {
+			if m.Generate == nil {
+				continue
+			}
+			if total += m.Generate.Count; total > maxGenerated {
+				return badRequest("request-body.toml: users[%d].mailboxes[%d].generate.count: the scenario asks for more than %d generated messages in all: ask for fewer", i, j, maxGenerated)
+			}
+		}
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package controlclient
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"sort"
 	"sync"
@@ -15,11 +16,17 @@ import (
 )
 
 // BenchmarkAPIBesideClients makes control API calls (a fault added, the
-// state read, the fault removed: three calls per op) while ten IMAP
-// clients run the load generator's sessions on the same server. It
+// state read, the fault removed: three calls per op) alone and while ten
+// IMAP clients run the load generator's sessions on the same server. It
 // reports the API calls per second and the p99 of the clients' commands.
 // Targets: 1,000 calls/s, p99 under 5 ms.
 func BenchmarkAPIBesideClients(b *testing.B) {
+	for _, clients := range []int{0, 10} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { benchAPI(b, clients) })
+	}
+}
+
+func benchAPI(b *testing.B, clients int) {
 	data, err := bench.Scenarios.ReadFile("scenarios/plain.toml")
 	if err != nil {
 		b.Fatal(err)
@@ -42,7 +49,7 @@ func BenchmarkAPIBesideClients(b *testing.B) {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var wg sync.WaitGroup
-	for range 10 {
+	for range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
