@@ -563,8 +563,8 @@ const eventBuffer = 4096
 // events streams transcript lines as server-sent events: a comment
 // ": subscribed" once the subscription is in place (act only after it),
 // then one "line" event per line. A reader that lags too far gets a
-// "dropped" event and the stream ends; so does the server's shutdown,
-// with an "end" event.
+// "dropped" event and the stream ends; the server's shutdown or the
+// handler's Close ends it with an "end" event.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request, t Target) error {
 	conn, err := connFilter(r)
 	if err != nil {
@@ -584,6 +584,10 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, t Target) error
 	for {
 		select {
 		case <-r.Context().Done():
+			return nil
+		case <-h.done:
+			fmt.Fprint(w, "event: end\ndata: {}\n\n")
+			flusher.Flush()
 			return nil
 		case e, ok := <-sub.Lines():
 			if !ok {
