@@ -1,7 +1,7 @@
 GO ?= go
 FUZZTIME ?= 30s
 
-.PHONY: test vet race bench fuzz soak interop build browser compliance
+.PHONY: test vet race bench fuzz soak interop build browser compliance image
 
 # The test command README.md and .ci/run name: vet plus the race-enabled suite,
 # then the tests that race instrumentation would distort (stack sizes).
@@ -29,10 +29,10 @@ bench: build
 # IMAPFAULT_INTEROP_REQUIRE=1, as .ci/run sets it, they fail instead). The
 # results table is written to docs/interop.md. Debian's prometheus (with
 # promtool) scrapes imapfault monitor and checks docs/monitor.md's rules.
-# python3 and Node.js (20 or later, for imapflow) are expected on the
-# machine; their tests skip when they are not.
-INTEROP_DEBS = curl isync fetchmail dovecot-imapd prometheus
-INTEROP_BINS = curl mbsync fetchmail dovecot prometheus promtool
+# python3 and Node.js (20 or later, for imapflow; the control API's
+# examples) are installed from Debian when missing.
+INTEROP_DEBS = curl isync fetchmail dovecot-imapd prometheus python3 nodejs npm
+INTEROP_BINS = curl mbsync fetchmail dovecot prometheus promtool python3 node npm
 
 interop:
 	@missing=""; \
@@ -82,6 +82,20 @@ fuzz:
 # they started.
 soak:
 	$(GO) test -tags soak -run '^TestSoak$$' -count=1 -timeout 5m -v ./server
+
+# Builds the container image (Dockerfile) with podman, its build stage
+# replaced by a binary built here so that no registry is needed, and checks
+# its user, ports and healthcheck. As root it installs podman when missing;
+# with IMAPFAULT_INTEROP_REQUIRE=1 (CI) a missing podman fails the test.
+image:
+	@if ! command -v podman >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y podman; \
+		else \
+			echo "image: podman is missing: run 'apt-get install podman' as root"; \
+		fi; \
+	fi
+	$(GO) test -tags image -count=1 -run '^TestImageBuild$$' ./cmd/imapfault
 
 # Loads every page (a check's page, the audit report, the monitor's
 # dashboard) in headless Chromium driven by chromedp: no console error, no
