@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/imapfault/imapfault/internal/tomlpos"
 )
 
 // Error is one problem in a scenario file, at the key it concerns.
@@ -51,7 +53,7 @@ func (l ErrorList) Unwrap() []error {
 // collector gathers errors with their lines while a file is validated.
 type collector struct {
 	file string
-	pos  positions
+	pos  tomlpos.Positions
 	errs ErrorList
 	// skip holds paths already reported whole, whose keys need no
 	// unknown-key error of their own.
@@ -74,7 +76,7 @@ func (c *collector) ignore(path string) {
 // fail reports a value that could not be decoded, and marks its path so
 // that validation, which sees a zero value there, adds no error of its own.
 func (c *collector) fail(path, format string, args ...any) {
-	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
 	if c.broken == nil {
 		c.broken = map[string]bool{}
 	}
@@ -138,7 +140,7 @@ func (c *collector) add(path, format string, args ...any) {
 	if c.isBroken(path) {
 		return
 	}
-	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 // unknown reports a key no table has, once, with the keys allowed there.

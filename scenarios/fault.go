@@ -10,6 +10,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/imapfault/imapfault/internal/tomlpos"
+
 	"github.com/imapfault/imapfault/faults"
 )
 
@@ -41,7 +43,7 @@ func ParseFault(data []byte) (faults.Fault, error) {
 	if err != nil {
 		return faults.Fault{}, ErrorList{{File: faultSource, Msg: cleanTOMLError(err.Error())}}
 	}
-	c := &collector{file: faultSource, pos: locate(buf.String(), md)}
+	c := &collector{file: faultSource, pos: tomlpos.Locate(buf.String(), md)}
 	list := decodeFaults(c, md, raw.Faults, &Scenario{}) // a live fault may name any known message
 	for _, key := range md.Undecoded() {
 		c.unknown(c.indexed(key), key[len(key)-1])

@@ -15,6 +15,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/imapfault/imapfault/internal/tomlpos"
+
 	"github.com/imapfault/imapfault/faults"
 )
 
@@ -62,7 +64,7 @@ func (s *Scenario) Check(checks ...Check) error {
 	}
 	pos := s.pos
 	if pos == nil {
-		pos = positions{}
+		pos = tomlpos.Positions{}
 	}
 	c := &collector{file: file, pos: pos}
 	for _, check := range checks {
@@ -99,7 +101,7 @@ func Parse(file string, data []byte, files fs.FS, checks ...Check) (*Scenario, e
 	if err != nil {
 		return nil, ErrorList{tomlError(file, err)}
 	}
-	c := &collector{file: file, pos: locate(string(data), md)}
+	c := &collector{file: file, pos: tomlpos.Locate(string(data), md)}
 	if len(md.Keys()) == 0 {
 		c.add("", "the file is empty: a scenario needs at least [[users]] or [[faults]] (start from \"imapfault scenarios show healthy\")")
 		return nil, c.err()
@@ -136,7 +138,7 @@ func (s *Scenario) Validate() error {
 	if file == "" {
 		file = "scenario " + s.Name
 	}
-	c := &collector{file: file, pos: positions{}}
+	c := &collector{file: file, pos: tomlpos.Positions{}}
 	applyFlavor(c, s)
 	applyDefaults(s)
 	validate(c, s)

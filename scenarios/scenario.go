@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/imapfault/imapfault/faults"
+	"github.com/imapfault/imapfault/internal/tomlpos"
 
 	"github.com/imapfault/imapfault/client/phase"
 )
@@ -40,9 +41,9 @@ type Scenario struct {
 	// scenario's own folder. Nil for scenarios built in code with no files.
 	Files fs.FS `toml:"-"`
 
-	cache    *seedCache // set by Parse and Validate
-	pos      positions  // the line of each key, set by Parse
-	flavored bool       // the flavour's faults and settings are in place
+	cache    *seedCache        // set by Parse and Validate
+	pos      tomlpos.Positions // the line of each key, set by Parse
+	flavored bool              // the flavour's faults and settings are in place
 }
 
 type seedCache struct {
