@@ -1,7 +1,7 @@
 GO ?= go
 FUZZTIME ?= 30s
 
-.PHONY: test vet race bench fuzz soak interop build
+.PHONY: test vet race bench fuzz soak interop build browser
 
 # The test command README.md and .ci/run name: vet plus the race-enabled suite,
 # then the tests that race instrumentation would distort (stack sizes).
@@ -82,3 +82,21 @@ fuzz:
 # they started.
 soak:
 	$(GO) test -tags soak -run '^TestSoak$$' -count=1 -timeout 5m -v ./server
+
+# Loads every page (a check's page, the audit report, the monitor's
+# dashboard) in headless Chromium driven by chromedp: no console error, no
+# request leaving the page, the charts as drawn. As root it installs
+# Debian's chromium when missing; with IMAPFAULT_INTEROP_REQUIRE=1 (CI) a
+# missing chromium fails the tests instead of skipping them. Screenshots
+# go to $(IMAPFAULT_ARTIFACTS)/browser for people to look at.
+IMAPFAULT_ARTIFACTS ?= $(CURDIR)/testdata-out
+
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		else \
+			echo "browser: chromium is missing: run 'apt-get install chromium' as root"; \
+		fi; \
+	fi
+	IMAPFAULT_ARTIFACTS=$(IMAPFAULT_ARTIFACTS) $(GO) test -tags browser -count=1 -timeout 10m -run '^TestBrowser' ./report/...

@@ -43,6 +43,9 @@ type Result struct {
 	Warnings   []Warning     `json:"warnings"`
 	Steps      []Step        `json:"steps"`
 	Transcript string        `json:"transcript,omitempty"`
+	// CertExpiry is when the server's certificate expires (NotAfter), for
+	// the audit report's certificate dates; zero when TLS was not used.
+	CertExpiry time.Time `json:"cert_expiry,omitzero"`
 }
 
 // Warning is a warning diagnosis of a check.
@@ -98,6 +101,9 @@ func FromReport(target string, interval time.Duration, state status.State, rep *
 	for _, w := range rep.Warnings {
 		r.Warnings = append(r.Warnings, Warning{Code: w.Code, Phase: w.Phase, Evidence: w.Evidence})
 	}
+	if rep.TLS != nil {
+		r.CertExpiry = rep.TLS.NotAfter.UTC()
+	}
 	for _, s := range rep.Steps {
 		r.Steps = append(r.Steps, Step{Phase: s.Phase, Duration: s.Duration, OK: s.OK})
 	}
@@ -129,7 +135,8 @@ CREATE TABLE IF NOT EXISTS results (
 	evidence    TEXT    NOT NULL,
 	warnings    TEXT    NOT NULL, -- JSON array of Warning
 	steps       TEXT    NOT NULL, -- JSON array of Step (durations in ns)
-	transcript  TEXT              -- NULL unless asked for
+	transcript  TEXT,             -- NULL unless asked for
+	cert_expiry_ns INTEGER        -- the certificate's NotAfter, Unix nanoseconds; NULL without TLS
 );
 CREATE INDEX IF NOT EXISTS results_target_time ON results (target, time_ns);
 CREATE INDEX IF NOT EXISTS results_time ON results (time_ns);
@@ -184,9 +191,12 @@ func (h *DB) Record(ctx context.Context, r Result, state []byte) error {
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
-	var transcript any
+	var transcript, certExpiry any
 	if r.Transcript != "" {
 		transcript = r.Transcript
+	}
+	if !r.CertExpiry.IsZero() {
+		certExpiry = r.CertExpiry.UnixNano()
 	}
 	tx, err := h.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -194,10 +204,10 @@ func (h *DB) Record(ctx context.Context, r Result, state []byte) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	if _, err := tx.ExecContext(ctx, `INSERT INTO results
-		(target, time_ns, duration_ns, interval_ns, state, code, phase, evidence, warnings, steps, transcript)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(target, time_ns, duration_ns, interval_ns, state, code, phase, evidence, warnings, steps, transcript, cert_expiry_ns)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Target, r.Time.UnixNano(), int64(r.Duration), int64(r.Interval), string(stateText),
-		r.Code, r.Phase, r.Evidence, string(warnings), string(steps), transcript); err != nil {
+		r.Code, r.Phase, r.Evidence, string(warnings), string(steps), transcript, certExpiry); err != nil {
 		return fmt.Errorf("history: record %s: %w", r.Target, err)
 	}
 	if state != nil {
@@ -290,10 +300,23 @@ func (h *DB) Targets(ctx context.Context) ([]string, error) {
 }
 
 // Summary summarizes each target q selects over [q.From, q.To) (see
-// Summarize), with the slowest n checks. It also reads what came before
-// From that the period needs: the state at From and the start of an
-// incident still open then. A zero To means now.
+// Summarize), with the slowest n checks. A zero To means now.
 func (h *DB) Summary(ctx context.Context, q Query, slowest int) ([]Summary, error) {
+	if q.To.IsZero() {
+		q.To = time.Now()
+	}
+	all, err := h.Period(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return Summarize(all, q.From, q.To, slowest), nil
+}
+
+// Period returns what summarizing each target q selects over [q.From,
+// q.To) needs: the results that started in it, and those before From
+// back to the last up one, which give the state at From and the start of
+// an incident still open then. A zero To means now.
+func (h *DB) Period(ctx context.Context, q Query) ([]Result, error) {
 	if q.To.IsZero() {
 		q.To = time.Now()
 	}
@@ -324,12 +347,12 @@ func (h *DB) Summary(ctx context.Context, q Query, slowest int) ([]Summary, erro
 		}
 		all = append(all, rs...)
 	}
-	return Summarize(all, q.From, q.To, slowest), nil
+	return all, nil
 }
 
 func (h *DB) query(ctx context.Context, where string, args ...any) ([]Result, error) {
 	rows, err := h.db.QueryContext(ctx, `SELECT target, time_ns, duration_ns, interval_ns, state, code, phase,
-		evidence, warnings, steps, transcript FROM results `+where+` ORDER BY target, time_ns, id`, args...)
+		evidence, warnings, steps, transcript, cert_expiry_ns FROM results `+where+` ORDER BY target, time_ns, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("history: query: %w", err)
 	}
@@ -341,14 +364,18 @@ func (h *DB) query(ctx context.Context, where string, args ...any) ([]Result, er
 			t, dur, iv             int64
 			state, warnings, steps string
 			transcript             sql.NullString
+			certExpiry             sql.NullInt64
 		)
 		if err := rows.Scan(&r.Target, &t, &dur, &iv, &state, &r.Code, &r.Phase, &r.Evidence,
-			&warnings, &steps, &transcript); err != nil {
+			&warnings, &steps, &transcript, &certExpiry); err != nil {
 			return nil, fmt.Errorf("history: query: %w", err)
 		}
 		r.Time = time.Unix(0, t).UTC()
 		r.Duration, r.Interval = time.Duration(dur), time.Duration(iv)
 		r.Transcript = transcript.String
+		if certExpiry.Valid {
+			r.CertExpiry = time.Unix(0, certExpiry.Int64).UTC()
+		}
 		if err := r.State.UnmarshalText([]byte(state)); err != nil {
 			return nil, fmt.Errorf("history: result of %s at %s: %w", r.Target, r.Time, err)
 		}

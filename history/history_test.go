@@ -24,6 +24,7 @@ func fixed() []Result {
 	rs[2].Warnings = []Warning{{Code: "auth.slow", Phase: "auth", Evidence: "took 3s"}}
 	rs[4].Steps = []Step{{Phase: "connect", Duration: 1500 * time.Microsecond, OK: true}, {Phase: "auth", Duration: time.Second}}
 	rs[5].Transcript = "   0.001s 1 <- * OK ready\n"
+	rs[5].CertExpiry = at(90 * 24 * 60)
 	return rs
 }
 
@@ -142,5 +143,9 @@ func TestFromReport(t *testing.T) {
 	want.Transcript = "   0.001s 1 -> a1 LOGIN alice ********\n"
 	if diff := cmp.Diff(want, FromReport("acme", time.Minute, status.Critical, rep, true)); diff != "" {
 		t.Errorf("FromReport(with transcript) mismatch (-want +got):\n%s", diff)
+	}
+	rep.TLS = &client.TLSInfo{NotAfter: at(60).In(time.FixedZone("CET", 3600))}
+	if got := FromReport("acme", time.Minute, status.Critical, rep, false).CertExpiry; !got.Equal(at(60)) || got.Location() != time.UTC {
+		t.Errorf("FromReport(with TLS).CertExpiry = %v, want %v in UTC", got, at(60))
 	}
 }

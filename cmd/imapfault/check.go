@@ -35,12 +35,14 @@ monitoring-plugins convention has it.
 Examples:
   IMAPFAULT_PASSWORD=secret imapfault check --user alice mail.example.com
   imapfault check --json mail.example.com:993
-  imapfault check --nagios --user alice --password-file /etc/imap.pw mail.example.com`
+  imapfault check --nagios --user alice --password-file /etc/imap.pw mail.example.com
+  imapfault check --user alice --html check.html --junit check.xml mail.example.com`
 
 // checkFlags are the parsed flags of "imapfault check".
 type checkFlags struct {
 	tls, user, passwordFile, auth, tokenFile, mailbox string
 	caFile, serverName                                string
+	htmlFile, junitFile                               string
 	timeout                                           time.Duration
 	idleHold                                          time.Duration
 	insecure, write, verbose, jsonOut, nagios         bool
@@ -67,6 +69,8 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&f.nagios, "nagios", false, "print one monitoring-plugins line with perfdata")
 	fs.StringVar(&f.warning, "warning", "", "warn when a `KEY=RANGE` list is breached: total and step seconds, cert_days (e.g. total=5,auth=2,cert_days=30:)")
 	fs.StringVar(&f.critical, "critical", "", "fail when a `KEY=RANGE` list is breached, as --warning")
+	fs.StringVar(&f.htmlFile, "html", "", "also write the report as a self-contained HTML page to `FILE` (secrets masked)")
+	fs.StringVar(&f.junitFile, "junit", "", "also write JUnit XML to `FILE`, one test case per step")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -124,6 +128,10 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 		for _, b := range j.breaches {
 			fmt.Fprintf(e.stdout, "threshold (%s): %s\n", j.state, b)
 		}
+	}
+	if err := writeCheckFiles(&f, rep); err != nil {
+		errorf(e, "%v", err)
+		return exitUsage
 	}
 	return int(j.state)
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"io"
 	"net"
 	"os"
@@ -461,5 +462,61 @@ func TestCheckThresholds(t *testing.T) {
 		if r.code != exitUsage || !strings.Contains(r.stderr, "--warning") {
 			t.Errorf("check --warning %q = %d %q, want a usage error", bad, r.code, r.stderr)
 		}
+	}
+}
+
+// TestCheckHTMLAndJUnit writes both files for a passing and a failing
+// check and reads them as a browser and a CI system would.
+func TestCheckHTMLAndJUnit(t *testing.T) {
+	addr := miniServer(t, "IMAP4rev1 IDLE")
+	tests := []struct {
+		name     string
+		password string
+		code     int
+		failures int
+		diag     string
+	}{
+		{"ok", testPassword, exitWarning, 0, client.CodeOK},
+		{"rejected", "wrong", exitFailure, 1, client.CodeAuthFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			page, junit := filepath.Join(dir, "check.html"), filepath.Join(dir, "check.xml")
+			r := runCmd(t, map[string]string{"IMAPFAULT_PASSWORD": tt.password},
+				"check", "--tls", "none", "--user", "alice", "--timeout", "1s", "--html", page, "--junit", junit, addr)
+			if r.code != tt.code {
+				t.Fatalf("check = %d, want %d; stderr %s", r.code, tt.code, r.stderr)
+			}
+			b, err := os.ReadFile(page)
+			if err != nil || !strings.HasPrefix(string(b), "<!DOCTYPE html>") || !strings.Contains(string(b), "<h1>"+addr+"</h1>") ||
+				!strings.Contains(string(b), " "+tt.diag+": "+addr+" (imapfault check)</title>") {
+				t.Errorf("--html page (%v) lacks the doctype, the target or %s:\n%.600s", err, tt.diag, b)
+			}
+			x, err := os.ReadFile(junit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var suite junitSuite
+			if err := xml.Unmarshal(x, &suite); err != nil {
+				t.Fatalf("--junit is not XML: %v\n%s", err, x)
+			}
+			var failed []string
+			for _, c := range suite.Cases {
+				if c.Failure != nil {
+					failed = append(failed, c.Name+" "+c.Failure.Message)
+				}
+			}
+			if suite.Tests != len(suite.Cases) || suite.Tests < 3 || suite.Failures != tt.failures || len(failed) != tt.failures ||
+				(tt.failures > 0 && !strings.HasPrefix(failed[0], "auth auth.failed: ")) {
+				t.Errorf("--junit = %d tests, %d cases, %d failures %q; want one case per step and %d failure(s)",
+					suite.Tests, len(suite.Cases), suite.Failures, failed, tt.failures)
+			}
+		})
+	}
+	r := runCmd(t, nil, "check", "--tls", "none", "--timeout", "1s", "--html", filepath.Join(t.TempDir(), "no", "such", "dir.html"), addr)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--html") {
+		t.Errorf("check --html into a missing folder = %d, %q; want %d naming --html", r.code, r.stderr, exitUsage)
 	}
 }

@@ -19,10 +19,11 @@ Usage:
   imapfault serve [--scenario NAME|FILE]... [--listen ADDR] [--control ADDR] [--json] [-v]
   imapfault scenarios [show NAME | export NAME [DIR]]
   imapfault lint FILE...
-  imapfault check [flags] HOST[:PORT] | imap[s]://HOST[:PORT]
+  imapfault check [flags] HOST[:PORT] | imap[s]://HOST[:PORT] [--html FILE] [--junit FILE]
   imapfault providers [PRODUCT]
   imapfault monitor --config FILE [--listen ADDR] [--once] [--history FILE]
   imapfault history [--history FILE] [--last 30d] [--format text|json|csv]
+  imapfault report --history FILE --since DATE [--until DATE] [--html FILE] [--json FILE] [--csv FILE]
   imapfault version
 
 Examples:
@@ -73,6 +74,7 @@ var commands = []command{
 	{"lint", runLint},
 	{"monitor", runMonitor},
 	{"providers", runProviders},
+	{"report", runReport},
 	{"scenarios", runScenarios},
 	{"serve", runServe},
 	{"verify", runVerify},
