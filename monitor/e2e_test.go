@@ -433,3 +433,27 @@ func TestHungTargetDelaysNoOne(t *testing.T) {
 	}
 	stop()
 }
+
+// The history keeps a check's transcript only when asked, and never a
+// secret.
+func TestHistoryTranscriptOnlyWhenAsked(t *testing.T) {
+	f := newFixture(t, nil, "", "healthy")
+	hist := openHistory(t, f.dir)
+	m, err := New(context.Background(), Options{Config: f.cfg, History: hist, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.runOne(context.Background(), &f.cfg.Targets[0])
+	f.cfg.Monitor.KeepTranscript = true
+	m.runOne(context.Background(), &f.cfg.Targets[0])
+	rs, err := hist.Results(context.Background(), history.Query{})
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("Results() = %d results, %v; want 2", len(rs), err)
+	}
+	if rs[0].Transcript != "" || !strings.Contains(rs[1].Transcript, "LOGIN alice ********") {
+		t.Errorf("transcripts = %q / %.200q; want none, then one with the LOGIN masked", rs[0].Transcript, rs[1].Transcript)
+	}
+	if strings.Contains(rs[1].Transcript, alicePW) {
+		t.Error("the stored transcript holds the password")
+	}
+}
