@@ -9,10 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/imapfault/imapfault/client/phase"
 	"github.com/imapfault/imapfault/faults"
 	"github.com/imapfault/imapfault/internal/tomlpos"
-
-	"github.com/imapfault/imapfault/client/phase"
 )
 
 // Scenario is one reproducible server behaviour and what the tester must
