@@ -25,8 +25,9 @@ bench: build
 # Runs the tester against Debian's dovecot-imapd, and real clients (curl,
 # imaplib, mbsync, fetchmail, imapflow) against the fake server, both on
 # loopback. As root it installs what is missing; otherwise it says what to
-# install (the tests then skip with the same message). The results table is
-# written to docs/interop.md.
+# install (the tests then skip with the same message; with
+# IMAPFAULT_INTEROP_REQUIRE=1, as .ci/run sets it, they fail instead). The
+# results table is written to docs/interop.md.
 # python3 and Node.js (20 or later, for imapflow) are expected on the
 # machine; their tests skip when they are not.
 INTEROP_DEBS = curl isync fetchmail dovecot-imapd
@@ -39,7 +40,7 @@ interop:
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(INTEROP_DEBS); \
 		else \
-			echo "interop: missing:$$missing: run 'apt-get install $(INTEROP_DEBS)' as root"; \
+			echo "interop: missing:$$missing: run 'apt-get install $(INTEROP_DEBS)' as root; their tests skip (IMAPFAULT_INTEROP_REQUIRE=1: fail)"; \
 		fi; \
 	fi
 	@if [ ! -d interop/node/node_modules/imapflow ]; then \

@@ -11,8 +11,9 @@ import (
 
 // Check walks the server at opts.Addr phase by phase and reports what it
 // found. The error is only for invalid Options: every failure of the
-// server is a Diagnosis in the Report. Each phase is bounded by
-// opts.StepTimeout, so the whole check is bounded by a small multiple of it.
+// server is a Diagnosis in the Report. Each phase is bounded by its
+// timeout (opts.PhaseTimeouts, else opts.StepTimeout), so the whole check
+// is bounded by a small multiple of them.
 func Check(ctx context.Context, opts Options) (*Report, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -62,6 +63,8 @@ type walk struct {
 	permKeywords bool
 	inboxListed  bool
 	mailboxSeen  bool
+
+	capLists [][]string // every capability list seen, for naming the server
 }
 
 func (w *walk) run() {
@@ -95,6 +98,9 @@ func (w *walk) run() {
 			return
 		}
 	}
+	if w.s.has("ID") && !w.step(phase.ID, w.s, w.id) {
+		return
+	}
 	if w.o.User != "" || w.preauth {
 		for _, p := range []struct {
 			ph phase.Phase
@@ -127,7 +133,7 @@ func (w *walk) run() {
 // removeTestMessage tries to delete the test message after a failed flag
 // round-trip, outside the walk: its outcome changes no diagnosis.
 func (w *walk) removeTestMessage() {
-	ctx, done := w.s.arm(w.ctx)
+	ctx, done := w.s.arm(w.ctx, phase.Delete)
 	defer done()
 	if detail, d := w.deleteMessage(ctx); d != nil {
 		w.s.info("could not delete the test message: %s", d.Evidence)
@@ -142,11 +148,23 @@ func (w *walk) step(ph phase.Phase, s *session, fn func(context.Context) (string
 	start := time.Now()
 	ctx, done := w.ctx, func() {}
 	if s != nil {
-		ctx, done = s.arm(w.ctx)
+		ctx, done = s.arm(w.ctx, ph)
 	}
 	nWarn := len(w.warns)
+	if w.s != nil {
+		w.s.statuses = w.s.statuses[:0]
+	}
 	detail, d := fn(ctx)
 	done()
+	if d == nil {
+		switch ph {
+		case phase.Greeting, phase.Capability, phase.Auth:
+			w.identify()
+		case phase.ID:
+			w.identifyByID()
+		}
+		w.noteRecognisedOK(string(ph))
+	}
 	st := Step{Phase: string(ph), Duration: time.Since(start), OK: d == nil, Detail: w.red.redact(detail), Warning: len(w.warns) > nWarn}
 	if d != nil {
 		if w.interrupted() {
@@ -156,6 +174,7 @@ func (w *walk) step(ph phase.Phase, s *session, fn func(context.Context) (string
 			}
 			*d = diag(CodeCheckCanceled, string(ph), fmt.Sprintf("check interrupted during %s: %v", ph, cause))
 		}
+		w.refine(string(ph), d)
 		d.Evidence = w.red.redact(d.Evidence)
 		if st.Detail == "" {
 			st.Detail = d.Code

@@ -314,3 +314,30 @@ func TestParseList(t *testing.T) {
 		}
 	}
 }
+
+// TestAgePlural: "1 day ago", never "1 days ago".
+func TestAgePlural(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Second, "dated in the future"},
+		{30 * time.Second, "just now"},
+		{time.Minute, "1 minute ago"},
+		{5 * time.Minute, "5 minutes ago"},
+		{90 * time.Minute, "1 hour ago"},
+		{47 * time.Hour, "47 hours ago"},
+		{49 * time.Hour, "2 days ago"},
+		{400 * 24 * time.Hour, "400 days ago"},
+	}
+	for _, tt := range tests {
+		if got := age(tt.d); got != tt.want {
+			t.Errorf("age(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+	for d, want := range map[time.Duration]string{time.Hour: "less than a day", 30 * time.Hour: "1 day", 72 * time.Hour: "3 days"} {
+		if got := days(d); got != want {
+			t.Errorf("days(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -2,12 +2,16 @@ package client
 
 import "slices"
 
-// Diagnosis codes, from the taxonomy in DESIGN.md. The tester adds some:
+// Diagnosis codes, from the taxonomy in docs/design.md. The tester adds some:
 // auth.slow, protocol.bare_lf, protocol.no_imap4rev1,
 // protocol.expunge_in_fetch, fetch.size_mismatch and
 // mailbox.no_permanent_flags are warnings, never
 // primary; check.canceled is the diagnosis of a check whose context ended
-// before the walk did.
+// before the walk did. The codes marked as recognised from a provider's
+// text (app password, web login, basic auth, not connected, unsafe login,
+// throttled) come from package providers' knowledge base, as "likely";
+// server.throttled is also a warning when a successful response carries
+// the text (Gmail's "OK Success [THROTTLED]").
 const (
 	CodeOK = "ok"
 
@@ -52,12 +56,23 @@ const (
 	CodeAuthTimeout              = "auth.timeout"
 	CodeAuthDropped              = "auth.dropped"
 	CodeAuthSlow                 = "auth.slow"
+	// Recognised from a provider's well-known text (package providers):
+	// a response code alone cannot say these.
+	CodeAuthAppPasswordRequired = "auth.app_password_required"
+	CodeAuthWebLoginRequired    = "auth.web_login_required"
+	CodeAuthBasicAuthDisabled   = "auth.basic_auth_disabled"
+	CodeAuthNotConnected        = "auth.not_connected"
+
+	// The monitor's: the secret could not be had before the walk began.
+	CodeAuthOAuthTokenRefreshFailed = "auth.oauth_token_refresh_failed"
+	CodeAuthSecretUnavailable       = "auth.secret_unavailable"
 
 	CodeMailboxListFailed       = "mailbox.list_failed"
 	CodeMailboxInboxMissing     = "mailbox.inbox_missing"
 	CodeMailboxSelectFailed     = "mailbox.select_failed"
 	CodeMailboxReadOnly         = "mailbox.read_only"
 	CodeMailboxNoPermanentFlags = "mailbox.no_permanent_flags"
+	CodeMailboxUnsafeLogin      = "mailbox.unsafe_login"
 
 	CodeFetchFailed           = "fetch.failed"
 	CodeFetchTimeout          = "fetch.timeout"
@@ -81,6 +96,7 @@ const (
 	CodeServerBug              = "server.bug"
 	CodeServerLimit            = "server.limit"
 	CodeServerOverquota        = "server.overquota"
+	CodeServerThrottled        = "server.throttled"
 
 	CodeSecurityPlaintextLogin = "security.plaintext_login"
 	CodeCheckCanceled          = "check.canceled"
@@ -130,11 +146,19 @@ var advice = map[string]string{
 	CodeAuthTimeout:              "The server did not answer the login in time: its authentication backend may be slow or hung; retry with a longer --timeout.",
 	CodeAuthDropped:              "The server closed the connection during login: check its logs (authentication process crashes, fail2ban).",
 	CodeAuthSlow:                 "The login was answered slowly: servers delay logins after failures; check the authentication backend's latency.",
+	CodeAuthAppPasswordRequired:  "The provider refuses the account password from mail clients: create an app-specific password (or use OAuth) and log in with it.",
+	CodeAuthWebLoginRequired:     "The provider wants the sign-in confirmed in a web browser first: sign in to its web mail from the same network, confirm the attempt, then use an app password or OAuth.",
+	CodeAuthBasicAuthDisabled:    "The provider no longer accepts passwords (basic authentication) over IMAP: sign in with OAuth 2.0 (--auth xoauth2).",
+	CodeAuthNotConnected:         "The login was accepted but no mailbox is attached to it: the token or user does not own a mailbox there, or lacks permission to the one named.",
+
+	CodeAuthOAuthTokenRefreshFailed: "The OAuth token endpoint refused a new access token (see its error code): invalid_grant means the refresh token was revoked or expired, so authorize again; invalid_client means the client id or secret is wrong.",
+	CodeAuthSecretUnavailable:       "The monitor could not read this target's secret (environment variable, file or token command): fix the source named in the evidence.",
 
 	CodeMailboxListFailed:   "LIST failed: check the mail storage (permissions, disk) on the server.",
 	CodeMailboxInboxMissing: "The account has no INBOX: check the mail location setting and that the user's mail directory exists.",
 	CodeMailboxSelectFailed: "The mailbox cannot be selected: check its name (see LIST), its permissions, and the mail storage.",
 	CodeMailboxReadOnly:     "The mailbox opened read-only: check the user's rights (ACL) and file permissions.",
+	CodeMailboxUnsafeLogin:  "The server refuses to open mailboxes until the client identifies itself with ID (RFC 2971): send ID after login.",
 
 	CodeFetchFailed:           "FETCH failed: the message store may be damaged; check the server's logs and index files.",
 	CodeFetchTimeout:          "The server did not finish FETCH in time: the mail storage may be slow or the messages huge.",
@@ -159,6 +183,7 @@ var advice = map[string]string{
 	CodeServerBug:               "The server reports an internal error (SERVERBUG): check its logs.",
 	CodeServerLimit:             "The server hit a limit (LIMIT): reduce the request size or raise the server's limits.",
 	CodeServerOverquota:         "The account is over quota: delete mail or raise the quota.",
+	CodeServerThrottled:         "The server is slowing down or refusing this account's requests for a while: wait, then use fewer connections and commands.",
 
 	CodeSecurityPlaintextLogin: "The server accepts passwords without TLS: disable plaintext authentication (LOGINDISABLED) and require TLS.",
 	CodeCheckCanceled:          "The check was interrupted before it finished.",
@@ -178,3 +203,7 @@ func Codes() []string {
 	slices.Sort(out)
 	return out
 }
+
+// Advice returns what a person can do about a code ("" for an unknown
+// code), for diagnoses made outside the walk, such as the monitor's.
+func Advice(code string) string { return advice[code] }

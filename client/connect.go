@@ -7,6 +7,8 @@ import (
 	"net"
 	"syscall"
 	"time"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // maxAddrs bounds how many resolved addresses are tried, and with them the
@@ -25,7 +27,7 @@ func (w *walk) connect(ctx context.Context) (string, *Diagnosis) {
 	var firstAddr string
 	for _, ip := range ips {
 		addr := net.JoinHostPort(ip.String(), port)
-		conn, err := dialOne(ctx, addr, w.o.StepTimeout)
+		conn, err := dialOne(ctx, addr, w.o.timeout(phase.Connect))
 		if err == nil {
 			w.s = newSession(1, w.o, w.tr, w.red, conn)
 			w.s.info("connected to %s (%s)", addr, family(ip))
@@ -40,7 +42,7 @@ func (w *walk) connect(ctx context.Context) (string, *Diagnosis) {
 			break
 		}
 	}
-	dd := dialDiag(firstAddr, firstErr, w.o.StepTimeout)
+	dd := dialDiag(firstAddr, firstErr, w.o.timeout(phase.Connect))
 	if len(ips) > 1 {
 		dd.Evidence += fmt.Sprintf(" (all %d addresses failed)", len(ips))
 	}
@@ -51,7 +53,7 @@ func (w *walk) resolve(ctx context.Context, host string) ([]net.IP, *Diagnosis) 
 	if ip := net.ParseIP(host); ip != nil {
 		return []net.IP{ip}, nil
 	}
-	rctx, cancel := context.WithTimeout(ctx, w.o.StepTimeout)
+	rctx, cancel := context.WithTimeout(ctx, w.o.timeout(phase.Connect))
 	defer cancel()
 	start := time.Now()
 	addrs, err := net.DefaultResolver.LookupIPAddr(rctx, host)

@@ -159,11 +159,20 @@ func age(d time.Duration) string {
 	case d < time.Minute:
 		return "just now"
 	case d < time.Hour:
-		return fmt.Sprintf("%d minutes ago", int(d.Minutes()))
+		return count(int(d.Minutes()), "minute") + " ago"
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%d hours ago", int(d.Hours()))
+		return count(int(d.Hours()), "hour") + " ago"
 	}
-	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+	return days(d) + " ago"
+}
+
+// days renders a duration in whole days, as certificate lifetimes and
+// message ages are told: "1 day", "12 days", "less than a day".
+func days(d time.Duration) string {
+	if n := int(d.Hours() / 24); n > 0 {
+		return count(n, "day")
+	}
+	return "less than a day"
 }
 
 // count renders n things, with the plural English needs.

@@ -137,3 +137,27 @@ func FuzzMailboxName(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIDResponse: an ID response, however broken, parses to at most
+// maxIDFields fields or an error, never a panic.
+func FuzzIDResponse(f *testing.F) {
+	for _, s := range []string{
+		"* ID (\"name\" \"Dovecot\")\r\n",
+		"* ID NIL\r\n",
+		"* ID (\"name\" {5}\r\nCyrus \"version\" NIL)\r\n",
+		"* ID (\"name\")\r\n",
+		"* ID (name x)\r\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, wire string) {
+		resp, err := newWireReader(strings.NewReader(wire), nil).readResponse()
+		if err != nil || keyword(resp) != "ID" {
+			return
+		}
+		fields, err := parseID(resp)
+		if err == nil && len(fields) > maxIDFields {
+			t.Fatalf("parseID kept %d fields, more than %d", len(fields), maxIDFields)
+		}
+	})
+}

@@ -5,7 +5,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"time"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // greeting reads the server's first line and names what kind it is.
@@ -28,7 +32,7 @@ func (w *walk) greeting(ctx context.Context) (string, *Diagnosis) {
 // readGreeting reads and classifies the greeting of s.
 func readGreeting(s *session) (*Diagnosis, bool) {
 	start := time.Now()
-	resp, err := s.r.readResponse()
+	resp, err := s.read()
 	if err != nil {
 		d := greetingFailure(err, time.Since(start))
 		return &d, false
@@ -77,22 +81,75 @@ func greetingFailure(err error, waited time.Duration) Diagnosis {
 
 // probeImplicitTLS tells a server that waits for a TLS ClientHello from a
 // hung one: after a silent plaintext greeting it tries a TLS handshake on a
-// fresh connection, bounded by the step deadline.
+// fresh connection, bounded by the tls phase's deadline: a greeting
+// deadline made short to catch a silent server must not fail the probe's
+// handshake on a loaded machine.
 func (w *walk) probeImplicitTLS(d *Diagnosis) {
-	pctx, cancel := context.WithTimeout(w.ctx, w.o.StepTimeout)
+	pctx, cancel := context.WithTimeout(w.ctx, w.o.timeout(phase.TLS))
 	defer cancel()
-	conn, err := dialOne(pctx, w.rep.Address, w.o.StepTimeout)
+	conn, err := dialOne(pctx, w.rep.Address, w.o.timeout(phase.Connect))
 	if err != nil {
 		return
 	}
 	defer conn.Close()
-	tc := tls.Client(conn, &tls.Config{ServerName: w.o.ServerName, InsecureSkipVerify: true, MinVersion: tls.VersionTLS10})
+	rec := &recordingConn{Conn: conn}
+	tc := tls.Client(rec, &tls.Config{ServerName: w.o.ServerName, InsecureSkipVerify: true, MinVersion: tls.VersionTLS10})
 	if err := tc.HandshakeContext(pctx); err != nil {
 		w.s.info("probe: a TLS handshake on a second connection failed too (%v)", err)
+		if dl, ok := pctx.Deadline(); ok {
+			conn.SetReadDeadline(dl) // the handshake leaves none behind
+		}
+		notTLS(d, rec, err)
 		return
 	}
 	w.s.info("probe: a second connection completed a TLS handshake (%s)", tls.VersionName(tc.ConnectionState().Version))
 	*d = diag(CodeTLSProtocolMismatch, "greeting", d.Evidence+
 		"; a TLS handshake on the same port succeeded: the port expects implicit TLS, not plaintext")
 	d.Advice = "This port speaks implicit TLS: use --tls implicit (usual on port 993)."
+}
+
+// notTLS uses what a failed TLS probe showed of a port that stays silent
+// until the client speaks: neither IMAP (no greeting) nor implicit TLS
+// (the handshake failed), so the advice to try TLS would mislead. A
+// plaintext answer to the ClientHello names the protocol, as an HTTP
+// server's "400 Bad Request" does.
+func notTLS(d *Diagnosis, rec *recordingConn, err error) {
+	var rh tls.RecordHeaderError
+	if errors.As(err, &rh) {
+		// The TLS client read at least the record header; the rest of the
+		// answer's first line may be unread yet.
+		buf := make([]byte, 200)
+		for !strings.Contains(string(rec.got), "\n") && len(rec.got) < 200 {
+			if _, err := rec.Read(buf); err != nil {
+				break // bounded by the probe's deadline, set by the caller
+			}
+		}
+		line, _, _ := strings.Cut(string(rec.got), "\n")
+		line = strings.TrimSuffix(line, "\r")
+		if proto := otherProtocol(line); proto != "" {
+			*d = diag(CodeGreetingNotIMAP, "greeting", fmt.Sprintf(
+				"%s; the server waits for the client to speak, and answered a TLS ClientHello on a second connection with %q: %s, not IMAP", d.Evidence, clip(line), proto))
+			return
+		}
+		*d = diag(CodeGreetingNotIMAP, "greeting", fmt.Sprintf(
+			"%s; the server waits for the client to speak, and answered a TLS ClientHello on a second connection with %q, which is not TLS", d.Evidence, clip(line)))
+		return
+	}
+	d.Evidence += fmt.Sprintf("; a TLS handshake on a second connection failed too (%v), so the port is not implicit TLS either", err)
+	d.Advice = "The server accepted the connection but said nothing, and a TLS handshake failed too: the service may be hung or overloaded, or a protocol that waits for the client to speak first listens here: check the port (IMAP is 143, IMAPS 993) and the server's logs."
+}
+
+// recordingConn keeps the first bytes read through it, for the evidence
+// of what answered a TLS probe.
+type recordingConn struct {
+	net.Conn
+	got []byte
+}
+
+func (r *recordingConn) Read(b []byte) (int, error) {
+	n, err := r.Conn.Read(b)
+	if keep := min(n, 200-len(r.got)); keep > 0 {
+		r.got = append(r.got, b[:keep]...)
+	}
+	return n, err
 }

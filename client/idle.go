@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // idle checks that the server accepts IDLE, answers "+", keeps the
@@ -23,7 +25,7 @@ func (w *walk) idle(ctx context.Context) (string, *Diagnosis) {
 	cont := time.Since(start)
 	// The hold is the tester's own choice, so it must not eat the time the
 	// server gets to answer DONE: keep half the step for that.
-	hold := min(w.o.IdleHold, time.Until(s.deadline)-w.o.StepTimeout/2)
+	hold := min(w.o.IdleHold, time.Until(s.deadline)-w.o.timeout(phase.Idle)/2)
 	hold = max(hold, 0)
 	pushed := 0
 	_, err := s.waitFor(ctx, hold, func(r *response) (bool, error) {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // TLSMode says how the tester secures the connection.
@@ -48,20 +50,25 @@ type Options struct {
 	Auth        string        // "login" (default), "plain", "xoauth2", "oauthbearer"
 	Mailbox     string        // default "INBOX"
 	StepTimeout time.Duration // default 10s
-	Write       bool          // allow the flag round-trip and APPEND-and-delete
-	Logger      *slog.Logger  // optional; receives the redacted transcript at debug level
+	// PhaseTimeouts bound the named phases (Step.Phase names) in place of
+	// StepTimeout: a deadline short enough to catch a server that is slow
+	// in one phase need not bound the others, such as a TLS handshake on
+	// a loaded machine.
+	PhaseTimeouts map[phase.Phase]time.Duration
+	Write         bool         // allow the flag round-trip and APPEND-and-delete
+	Logger        *slog.Logger // optional; receives the redacted transcript at debug level
 
 	// ExpiryWarning is how close to NotAfter a certificate draws the
 	// tls.cert_expiring warning; zero means 14 days.
 	ExpiryWarning time.Duration
 	// SlowThreshold is how long a step may take before it draws a slow
-	// warning; zero means half the step timeout, capped at 3s.
+	// warning; zero means half the auth phase's timeout, capped at 3s.
 	SlowThreshold time.Duration
 	// IdleHold is how long the IDLE step stays idle before DONE, to see
 	// that the server (and what is between) keeps the connection and to
 	// collect updates. Zero checks only the "+" and the answer to DONE,
-	// which keeps a check as quick as a plain login; at most half the step
-	// timeout.
+	// which keeps a check as quick as a plain login; at most half the idle
+	// phase's timeout.
 	IdleHold time.Duration
 }
 
@@ -126,17 +133,33 @@ func (o Options) withDefaults() (Options, error) {
 	if o.StepTimeout == 0 {
 		o.StepTimeout = DefaultStepTimeout
 	}
+	for ph, d := range o.PhaseTimeouts {
+		if !phase.Valid(string(ph)) {
+			return o, fmt.Errorf("client: timeout for phase %q: no such phase (allowed: %s)", ph, strings.Join(phase.Names(), ", "))
+		}
+		if d <= 0 {
+			return o, fmt.Errorf("client: timeout for phase %s: %v is not a positive duration", ph, d)
+		}
+	}
 	if o.ExpiryWarning == 0 {
 		o.ExpiryWarning = 14 * 24 * time.Hour
 	}
 	if o.SlowThreshold == 0 {
-		o.SlowThreshold = min(o.StepTimeout/2, 3*time.Second)
+		o.SlowThreshold = min(o.timeout(phase.Auth)/2, 3*time.Second)
 	}
-	if o.IdleHold < 0 || o.IdleHold > o.StepTimeout/2 {
-		return o, fmt.Errorf("client: IdleHold %v: want 0 up to half the step timeout (%v)", o.IdleHold, o.StepTimeout/2)
+	if idle := o.timeout(phase.Idle); o.IdleHold < 0 || o.IdleHold > idle/2 {
+		return o, fmt.Errorf("client: IdleHold %v: want 0 up to half the idle phase's timeout (%v)", o.IdleHold, idle/2)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o, nil
+}
+
+// timeout is the deadline of one phase: its own, or the step timeout.
+func (o *Options) timeout(ph phase.Phase) time.Duration {
+	if d, ok := o.PhaseTimeouts[ph]; ok {
+		return d
+	}
+	return o.StepTimeout
 }

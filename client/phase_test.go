@@ -34,7 +34,8 @@ func checkPhaseNames(t *testing.T, rep *Report) {
 func TestWalkCoversEveryPhase(t *testing.T) {
 	ca := newTestCA(t, "imapfault test CA")
 	rep := runCase(t, e2eCase{
-		cfg:  fakeConfig{starttls: ca.serverConfig(t, leafOpts{})},
+		cfg: fakeConfig{starttls: ca.serverConfig(t, leafOpts{}), caps: "IMAP4rev1 IDLE LITERAL+ UIDPLUS SASL-IR AUTH=PLAIN STARTTLS ID",
+			on: map[string]func(c *fconn, tag, args string){"ID": lines(`* ID ("name" "fake")`, "TAG OK done")}},
 		opts: func(o *Options) { o.RootCAs = ca.pool; o.Write = true },
 		code: CodeOK, phase: "logout",
 	})
@@ -45,7 +46,7 @@ func TestWalkCoversEveryPhase(t *testing.T) {
 		}
 	}
 	// STARTTLS upgrades, then asks CAPABILITY again: the walk's own order.
-	want := []string{"connect", "greeting", "capability", "starttls", "tls", "capability", "auth", "list", "select", "fetch", "idle", "append", "flags", "delete", "logout"}
+	want := []string{"connect", "greeting", "capability", "starttls", "tls", "capability", "auth", "id", "list", "select", "fetch", "idle", "append", "flags", "delete", "logout"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("steps (-want +got):\n%s", diff)
 	}

@@ -23,6 +23,7 @@ type Report struct {
 	Warnings     []Diagnosis   `json:"warnings"`     // problems that do not fail the check
 	TLS          *TLSInfo      `json:"tls"`          // nil when TLS was not used
 	Greeting     string        `json:"greeting"`     // the server's greeting line
+	Server       ServerInfo    `json:"server"`       // what the server is, as far as the wire shows
 	Capabilities []string      `json:"capabilities"` // the last capability list seen
 	Mailboxes    int           `json:"mailboxes"`    // how many LIST returned
 	Messages     int           `json:"messages"`     // EXISTS of the selected mailbox
@@ -50,6 +51,45 @@ type Diagnosis struct {
 	Phase    string `json:"phase"`    // the phase the evidence came from
 	Evidence string `json:"evidence"` // the exact server line, TLS error, or silence observed
 	Advice   string `json:"advice"`   // what a person can do
+	// Likely is set when the code comes from a recognised server text
+	// rather than from a response code or the protocol alone.
+	Likely bool `json:"likely,omitempty"`
+	// Recognised is the knowledge base entry the server's text matched.
+	Recognised *Recognition `json:"recognised,omitempty"`
+}
+
+// Recognition is a well-known server text the tester recognised, from the
+// knowledge base in package providers.
+type Recognition struct {
+	Entry    string `json:"entry"`    // the entry's ID, e.g. "gmail-too-many-connections"
+	Provider string `json:"provider"` // the product the text belongs to
+	Line     string `json:"line"`     // the server line that matched
+	Meaning  string `json:"meaning"`
+	Help     string `json:"help,omitempty"` // the provider's own help page
+	Source   string `json:"source"`         // the public page that shows the text
+	// WireCode is the code the response code and phase alone gave, when
+	// the text changed it; Overruled is set when a response code kept its
+	// code against the text.
+	WireCode  string `json:"wire_code,omitempty"`
+	Overruled bool   `json:"overruled,omitempty"`
+}
+
+// ServerInfo is what the wire shows of the server's software or
+// provider: a fingerprint of greeting and capabilities, and its answer
+// to ID (RFC 2971) when it advertises ID.
+type ServerInfo struct {
+	Product  string   `json:"product"`  // the knowledge base's ID, e.g. "gmail"; "" when not recognised
+	Name     string   `json:"name"`     // e.g. "Gmail (Gimap)"
+	Evidence []string `json:"evidence"` // the clues that matched
+	// ID is the server's ID response as field/value pairs in its order;
+	// nil when ID was not sent or the server answered NIL.
+	ID []IDField `json:"id"`
+}
+
+// IDField is one field of an ID response.
+type IDField struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // TLSInfo describes the negotiated TLS session and the peer certificate.

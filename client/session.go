@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // session is one IMAP connection of a check: the wire, its transcript and
@@ -30,7 +32,14 @@ type session struct {
 	lastLine string
 	bye      *response
 	deadline time.Time // of the current step
+	// statuses are the status responses (OK, NO, BAD, BYE, tagged or
+	// not) of the current step, for recognising provider texts; bounded.
+	statuses []*response
 }
+
+// maxStatuses bounds the status responses a step keeps: a step's own
+// commands are few, and only the last ones decide a diagnosis.
+const maxStatuses = 16
 
 func newSession(id int, opts *Options, tr *transcript, red *redactor, c net.Conn) *session {
 	s := &session{id: id, opts: opts, tr: tr, red: red, tagP: string(rune('a' + id - 1))}
@@ -78,8 +87,8 @@ func (s *session) close() {
 // connection itself, so it holds for every read and write beneath TLS and
 // cannot be reset by a server that trickles bytes; cancelling ctx moves it
 // into the past, which unblocks any read at once.
-func (s *session) arm(ctx context.Context) (context.Context, func()) {
-	sctx, cancel := context.WithTimeout(ctx, s.opts.StepTimeout)
+func (s *session) arm(ctx context.Context, ph phase.Phase) (context.Context, func()) {
+	sctx, cancel := context.WithTimeout(ctx, s.opts.timeout(ph))
 	dl, _ := sctx.Deadline()
 	s.deadline = dl
 	s.rc.Conn.SetDeadline(dl)
@@ -91,8 +100,8 @@ func (s *session) arm(ctx context.Context) (context.Context, func()) {
 }
 
 // bound is arm for callers that need only the deadline, not the context.
-func (s *session) bound(ctx context.Context) func() {
-	_, done := s.arm(ctx)
+func (s *session) bound(ctx context.Context, ph phase.Phase) func() {
+	_, done := s.arm(ctx, ph)
 	return done
 }
 
@@ -171,6 +180,12 @@ func (s *session) read() (*response, error) {
 			return nil, &byeError{resp: s.bye}
 		}
 		return nil, err
+	}
+	if resp.Status != "" {
+		if len(s.statuses) == maxStatuses {
+			s.statuses = append(s.statuses[:0], s.statuses[1:]...)
+		}
+		s.statuses = append(s.statuses, resp)
 	}
 	return resp, nil
 }

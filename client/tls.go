@@ -67,7 +67,7 @@ func (w *walk) handshake(ctx context.Context, s *session, main bool) (*TLSInfo, 
 	if main && len(st.PeerCertificates) > 0 {
 		leaf := st.PeerCertificates[0]
 		if left := leaf.NotAfter.Sub(now); left > 0 && left < w.o.ExpiryWarning {
-			w.warn(diag(CodeTLSCertExpiring, "tls", fmt.Sprintf("certificate expires %s, in %d days", leaf.NotAfter.UTC().Format(time.RFC3339), int(left.Hours()/24))))
+			w.warn(diag(CodeTLSCertExpiring, "tls", fmt.Sprintf("certificate expires %s, in %s", leaf.NotAfter.UTC().Format(time.RFC3339), days(left))))
 		}
 	}
 	return info, nil
@@ -157,8 +157,8 @@ func certDiag(leaf *x509.Certificate, err error, now time.Time) Diagnosis {
 			return diag(CodeTLSCertNotYetValid, "tls", fmt.Sprintf("certificate %s is valid from %s; it is now %s",
 				leaf.Subject, leaf.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)))
 		case now.After(leaf.NotAfter):
-			return diag(CodeTLSCertExpired, "tls", fmt.Sprintf("certificate %s expired %s (%d days ago)",
-				leaf.Subject, leaf.NotAfter.UTC().Format(time.RFC3339), int(now.Sub(leaf.NotAfter).Hours()/24)))
+			return diag(CodeTLSCertExpired, "tls", fmt.Sprintf("certificate %s expired %s (%s ago)",
+				leaf.Subject, leaf.NotAfter.UTC().Format(time.RFC3339), days(now.Sub(leaf.NotAfter))))
 		}
 		return diag(CodeTLSCertExpired, "tls", "a certificate in the chain is outside its validity period: "+err.Error())
 	case errors.As(err, &ua):

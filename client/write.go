@@ -8,42 +8,47 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // probeKeyword is the keyword the flag round-trip sets and removes.
 const probeKeyword = "$ImapfaultProbe"
 
 // openSecond opens the second session of the flag round-trip, walking the
-// same phases as the first one, each under its own deadline.
+// same phases as the first one, each under its own phase's deadline.
 func (w *walk) openSecond() (*session, *Diagnosis) {
-	conn, err := dialOne(w.ctx, w.rep.Address, w.o.StepTimeout)
+	conn, err := dialOne(w.ctx, w.rep.Address, w.o.timeout(phase.Connect))
 	if err != nil {
-		d := dialDiag(w.rep.Address, err, w.o.StepTimeout)
+		d := dialDiag(w.rep.Address, err, w.o.timeout(phase.Connect))
 		return nil, w.second(&d)
 	}
 	s := newSession(2, w.o, w.tr, w.red, conn)
 	s.info("second session connected to %s, for the flag round-trip", w.rep.Address)
-	phases := []func(ctx context.Context) *Diagnosis{}
-	if w.o.TLS == TLSImplicit {
-		phases = append(phases, func(ctx context.Context) *Diagnosis { _, d := w.handshake(ctx, s, false); return d })
+	type step struct {
+		ph  phase.Phase
+		run func(ctx context.Context) *Diagnosis
 	}
-	phases = append(phases, func(context.Context) *Diagnosis {
+	handshake := step{phase.TLS, func(ctx context.Context) *Diagnosis { _, d := w.handshake(ctx, s, false); return d }}
+	capability := step{phase.Capability, func(context.Context) *Diagnosis { return ensureCaps(s, "capability") }}
+	var steps []step
+	if w.o.TLS == TLSImplicit {
+		steps = append(steps, handshake)
+	}
+	steps = append(steps, step{phase.Greeting, func(context.Context) *Diagnosis {
 		d, _ := readGreeting(s)
 		return d
-	}, func(context.Context) *Diagnosis { return ensureCaps(s, "capability") })
+	}}, capability)
 	if w.o.TLS == TLSStartTLS {
-		phases = append(phases,
-			func(context.Context) *Diagnosis { _, d := startTLS(s); return d },
-			func(ctx context.Context) *Diagnosis { _, d := w.handshake(ctx, s, false); return d },
-			func(context.Context) *Diagnosis { return ensureCaps(s, "capability") })
+		steps = append(steps, step{phase.StartTLS, func(context.Context) *Diagnosis { _, d := startTLS(s); return d }}, handshake, capability)
 	}
 	if !w.preauth {
-		phases = append(phases, func(context.Context) *Diagnosis { _, _, d := authenticate(s, w.o); return d })
+		steps = append(steps, step{phase.Auth, func(context.Context) *Diagnosis { _, _, d := authenticate(s, w.o); return d }})
 	}
-	phases = append(phases, func(context.Context) *Diagnosis { _, d := selectMailbox(s, w.o.Mailbox); return d })
-	for _, p := range phases {
-		ctx, done := s.arm(w.ctx)
-		d := p(ctx)
+	steps = append(steps, step{phase.Select, func(context.Context) *Diagnosis { _, d := selectMailbox(s, w.o.Mailbox); return d }})
+	for _, st := range steps {
+		ctx, done := s.arm(w.ctx, st.ph)
+		d := st.run(ctx)
 		done()
 		if d != nil {
 			s.close()
@@ -72,7 +77,7 @@ func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
 		return "", d
 	}
 	defer func() {
-		done := s2.bound(w.ctx)
+		done := s2.bound(w.ctx, phase.Flags)
 		defer done()
 		logout(s2)
 		s2.close()
@@ -81,7 +86,7 @@ func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
 	if d != nil {
 		return "", d
 	}
-	done := s2.bound(w.ctx)
+	done := s2.bound(w.ctx, phase.Flags)
 	defer done()
 	resp, err := s2.command(fmt.Sprintf("UID STORE %d -FLAGS.SILENT (%s)", w.testUID, probeKeyword), nil)
 	if d := w.storeResult("removing the keyword", resp, err); d != nil {
@@ -89,7 +94,7 @@ func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
 	}
 	// The first session will be told about the removal; read it now so
 	// that later phases do not trip over it.
-	mdone := w.s.bound(w.ctx)
+	mdone := w.s.bound(w.ctx, phase.Flags)
 	defer mdone()
 	if _, err := w.s.command("NOOP", nil); err != nil {
 		d := failureDiag("flags", "NOOP", 0, w.s.lastLine, err)
@@ -100,7 +105,7 @@ func (w *walk) flags(_ context.Context) (string, *Diagnosis) {
 
 func (w *walk) roundTrip(s2 *session) (string, *Diagnosis) {
 	s := w.s
-	mctx, mdone := s.arm(w.ctx)
+	mctx, mdone := s.arm(w.ctx, phase.Flags)
 	defer mdone()
 	useIdle := s.hasIdle()
 	var tag string
@@ -111,7 +116,7 @@ func (w *walk) roundTrip(s2 *session) (string, *Diagnosis) {
 			return "", d
 		}
 	}
-	sdone := s2.bound(w.ctx)
+	sdone := s2.bound(w.ctx, phase.Flags)
 	t0 := time.Now()
 	resp, err := s2.command(fmt.Sprintf("UID STORE %d +FLAGS.SILENT (%s)", w.testUID, probeKeyword), nil)
 	sdone()
@@ -125,7 +130,7 @@ func (w *walk) roundTrip(s2 *session) (string, *Diagnosis) {
 		}
 		return seen, nil
 	}
-	budget := w.o.StepTimeout / 2
+	budget := w.o.timeout(phase.Flags) / 2
 	how := "IDLE"
 	if useIdle {
 		if _, err := s.waitFor(mctx, budget, watch); err != nil {
@@ -176,7 +181,7 @@ func (w *walk) notSeen(s2 *session, viaIdle bool, waited time.Duration) *Diagnos
 		d := diag(CodeIdleNoPush, "flags", fmt.Sprintf("a keyword set from a second session did not show during %s of IDLE, only after NOOP", waited.Round(time.Millisecond)))
 		return &d
 	}
-	done := s2.bound(w.ctx)
+	done := s2.bound(w.ctx, phase.Flags)
 	defer done()
 	stored := false
 	resp, err := s2.command(fmt.Sprintf("UID FETCH %d (FLAGS)", w.testUID), func(r *response) error {

@@ -68,9 +68,10 @@ func TestCloseRacesNewGoroutines(t *testing.T) {
 }
 
 // waitGoroutines spins until the goroutine count satisfies ok, for at
-// most a second: it only steers the interleaving a test provokes.
+// most 200ms: it only steers the interleaving a test provokes, and a
+// goroutine of another test ending meanwhile can spoil the count.
 func waitGoroutines(ok func(int) bool) {
-	for deadline := time.Now().Add(time.Second); !ok(runtime.NumGoroutine()) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(200 * time.Millisecond); !ok(runtime.NumGoroutine()) && time.Now().Before(deadline); {
 		runtime.Gosched()
 	}
 }

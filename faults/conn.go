@@ -25,6 +25,8 @@ type Command struct {
 	Tag  string
 	Name string // upper case; "UID FETCH" for UID commands
 	N    int    // how many times Name has been seen on this connection
+
+	reply []byte // the wire layer's own reply, waiting its turn (local.go)
 }
 
 // Event is the occasion an EventAction runs at.
@@ -61,14 +63,18 @@ type Conn struct {
 	cmdBytes int // bytes of the current command's lines so far
 	rate     limiter
 
-	wmu        sync.Mutex // the server-to-client side
-	outLine    []byte
-	outLit     int64
-	litLimit   int64 // bytes of the current literal allowed before a drop
-	greeted    bool
-	closeAfter bool // a filter turned the line into a BYE
-	bytesOut   int64
-	fired      map[*armed]bool // byte-count faults already fired
+	wmu      sync.Mutex // the server-to-client side
+	outLine  []byte
+	outLit   int64
+	litLimit int64 // bytes of the current literal allowed before a drop
+	greeted  bool
+	// greetDecided is set once the greeting faults are decided; greetFired
+	// holds those that act (PreAuth needs to know before the greeting).
+	greetDecided bool
+	greetFired   []*armed
+	closeAfter   bool // a filter turned the line into a BYE
+	bytesOut     int64
+	fired        map[*armed]bool // byte-count faults already fired
 
 	smu      sync.Mutex // state both sides share
 	raw      net.Conn   // tcp, or the TLS connection over it
@@ -214,15 +220,34 @@ func (c *Conn) upgrade(ctx context.Context, cfg *tls.Config, under net.Conn) err
 
 // PreAuth reports whether a greeting fault makes this connection start
 // authenticated (a PREAUTH greeting), which the IMAP server must know
-// before it greets.
+// before it greets. It decides the greeting faults then, by the same
+// matching as every other fault, and the greeting line keeps to that
+// decision.
 func (c *Conn) PreAuth() bool {
-	for _, a := range c.set.armed {
-		g, ok := a.Action.(*Greeting)
-		if ok && strings.EqualFold(g.Status, "PREAUTH") && (a.When.Connection == 0 || a.When.Connection == c.n) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	for _, a := range c.greetingFaults() {
+		if strings.EqualFold(a.Action.(*Greeting).Status, "PREAUTH") {
 			return true
 		}
 	}
 	return false
+}
+
+// greetingFaults decides once which greeting faults act on this
+// connection's greeting, in the greeting phase. The caller holds wmu.
+func (c *Conn) greetingFaults() []*armed {
+	if c.greetDecided {
+		return c.greetFired
+	}
+	c.greetDecided = true
+	c.setPhase(phaseGreeting)
+	for _, a := range c.set.armed {
+		if _, ok := a.Action.(*Greeting); ok && c.filterActive(a, nil) {
+			c.greetFired = append(c.greetFired, a)
+		}
+	}
+	return c.greetFired
 }
 
 // TLS reports whether the connection is encrypted now.

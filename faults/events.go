@@ -62,7 +62,7 @@ func (c *Conn) matches(a *armed, ev *Event) bool {
 	if w.Point() != ev.Point {
 		return false
 	}
-	if w.Connection > 0 && w.Connection != c.n {
+	if !a.onConn(c.n) {
 		return false
 	}
 	switch ev.Point {
@@ -122,7 +122,7 @@ func (c *Conn) armTimers(p phase) {
 	for _, a := range c.set.armed {
 		w := a.When
 		act, ok := a.Action.(EventAction)
-		if !ok || w.Point() != PointTimer || (w.Connection > 0 && w.Connection != c.n) {
+		if !ok || w.Point() != PointTimer || !a.onConn(c.n) {
 			continue
 		}
 		from := w.Phase
@@ -184,7 +184,7 @@ func (c *Conn) filterActive(a *armed, cmd *Command) bool {
 // or drawing for Probability, for questions that send nothing.
 func (c *Conn) filterMatches(a *armed, cmd *Command) bool {
 	w := a.When
-	if w.Connection > 0 && w.Connection != c.n {
+	if !a.onConn(c.n) {
 		return false
 	}
 	if w.Phase != "" && w.Phase != c.Phase() {

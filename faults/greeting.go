@@ -32,11 +32,9 @@ func (g *Greeting) Validate() error {
 	return nil
 }
 
-// FilterLine implements LineFilter.
+// FilterLine implements LineFilter; the connection calls it for the
+// greeting line only.
 func (g *Greeting) FilterLine(c *Conn, l *Line) []byte {
-	if !l.Greeting {
-		return l.Raw
-	}
 	text, eol := splitEOL(l.Raw)
 	if g.Greeting == "" && !strings.EqualFold(g.Status, "BYE") {
 		return l.Raw

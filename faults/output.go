@@ -90,7 +90,13 @@ func (c *Conn) serverLine(raw []byte) error {
 		c.Drop(false)
 		return ErrDropped
 	}
-	return c.afterServerLine(r)
+	if err := c.afterServerLine(r); err != nil {
+		return err
+	}
+	if r.cmd != nil {
+		return c.flushLocal()
+	}
+	return nil
 }
 
 // sent is what the bookkeeping after a server line needs to know of it.
@@ -125,7 +131,7 @@ func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 	}
 	for _, a := range c.set.armed {
 		f, ok := a.Action.(LineFilter)
-		if !ok || !c.filterActive(a, cmd) {
+		if !ok || !c.lineFilterActive(a, cmd, greeting) {
 			continue
 		}
 		out = f.FilterLine(c, &Line{Raw: out, Tag: line.Tag, Status: line.Status, Caps: line.Caps, Greeting: greeting})
@@ -136,6 +142,17 @@ func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 		c.litLimit = c.literalLimit(size, cmd)
 	}
 	return out, sent{cmd: cmd, status: line.Status, greeting: greeting, cont: line.Tag == "+"}, nil
+}
+
+// lineFilterActive reports whether a line filter acts on the line being
+// sent. A greeting fault acts on the greeting alone, as decided once for
+// the connection: a draw or a count for any other line would use up its
+// probability or its first N.
+func (c *Conn) lineFilterActive(a *armed, cmd *Command, greeting bool) bool {
+	if _, ok := a.Action.(*Greeting); ok {
+		return greeting && slices.Contains(c.greetingFaults(), a)
+	}
+	return c.filterActive(a, cmd)
 }
 
 // afterServerLine moves the session phase along and fires the faults that
@@ -244,7 +261,7 @@ func (c *Conn) fireAtBytes(b []byte) ([]byte, error) {
 	for _, a := range c.set.armed {
 		w := a.When
 		act, ok := a.Action.(EventAction)
-		if !ok || w.Point() != PointBytes || c.fired[a] || (w.Connection > 0 && w.Connection != c.n) {
+		if !ok || w.Point() != PointBytes || c.fired[a] || !a.onConn(c.n) {
 			continue
 		}
 		if c.bytesOut+int64(len(b)) < w.AfterBytes {

@@ -9,7 +9,7 @@ import (
 // the capability lists the server sends; when neither can, they go out
 // unparsed.
 func (c *Conn) rewritesCaps() bool {
-	return c.opts.Capabilities != nil || c.opts.StartTLS != nil || c.opts.RequireTLSForAuth || c.set.capFaults
+	return c.opts.Capabilities != nil || c.opts.StartTLS != nil || c.opts.RequireTLSForAuth || c.set.capFaults || c.opts.ID != ""
 }
 
 // adjustCaps applies the transport policy and the capability faults.
@@ -20,6 +20,11 @@ func (c *Conn) adjustCaps(caps []string, active func(*armed, *Command) bool) []s
 		// The rules below append to caps: keep the caller's list intact,
 		// for it to see whether anything changed.
 		caps = slices.Clip(caps)
+		// go-imap lists only the capabilities it knows; ID is the wire
+		// layer's (local.go), in every state, as Dovecot lists it.
+		if c.opts.ID != "" && !hasCap(caps, "ID") {
+			caps = append(caps, "ID")
+		}
 	}
 	isTLS := c.TLS()
 	p := c.getPhase()

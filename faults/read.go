@@ -147,7 +147,7 @@ func (c *Conn) clientLine(line []byte) error {
 	default:
 		tag, name := commandName(line)
 		c.tapCommand(line, name, false)
-		if err := c.startCommand(tag, name); err != nil {
+		if err := c.startCommand(tag, name, line); err != nil {
 			return err
 		}
 	}
@@ -201,8 +201,9 @@ func (c *Conn) tapCommand(line []byte, name string, cont bool) {
 	}
 }
 
-// startCommand runs the faults and the transport policy for a new command.
-func (c *Conn) startCommand(tag, name string) error {
+// startCommand runs the faults and the transport policy for a new command,
+// then answers it when the wire layer does (local.go).
+func (c *Conn) startCommand(tag, name string, line []byte) error {
 	cmd := &Command{Tag: tag, Name: name}
 	// Counting costs a map per connection, so only runs whose faults
 	// name an nth occurrence keep count.
@@ -242,6 +243,12 @@ func (c *Conn) startCommand(tag, name string) error {
 		c.wmu.Lock()
 		defer c.wmu.Unlock()
 		return c.respondTagged(cmd, "NO [CANNOT] LOGIN is disabled on this server")
+	}
+	if reply := c.localReply(cmd, line); reply != nil {
+		c.swallow = true
+		c.wmu.Lock()
+		defer c.wmu.Unlock()
+		return c.answerInOrder(cmd, reply)
 	}
 	c.smu.Lock()
 	c.inflight = append(c.inflight, cmd)

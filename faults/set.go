@@ -21,12 +21,14 @@ type Set struct {
 	// capFaults is set when a fault changes capability lists, atConnect
 	// when one acts on a just-accepted connection.
 	capFaults, atConnect bool
-	conns                atomic.Int64
+	// conns numbers the run's connections; the sets that Next and With
+	// derive share it, so that numbers stay unique across them.
+	conns *atomic.Int64
 }
 
 // NewSet validates faults and arms them for a run.
 func NewSet(faults []Fault) (*Set, error) {
-	s := &Set{}
+	s := &Set{conns: new(atomic.Int64)}
 	for i, f := range faults {
 		if f.Action == nil {
 			return nil, fmt.Errorf("faults[%d]: no action", i)
@@ -37,24 +39,30 @@ func NewSet(faults []Fault) (*Set, error) {
 		if err := f.Action.Validate(); err != nil {
 			return nil, fmt.Errorf("faults[%d] (%s): %w", i, f.Action.Kind(), err)
 		}
-		s.armed = append(s.armed, newArmed(f))
-		s.countCommands = s.countCommands || f.When.Nth > 0
-		if _, ok := f.Action.(WriteShaper); ok {
-			s.shapes = true
-		}
-		if _, ok := f.Action.(*Capabilities); ok {
-			s.capFaults = true
-		}
-		if _, ok := f.Action.(EventAction); ok {
-			switch f.When.Point() {
-			case PointConnect:
-				s.atConnect = true
-			case PointBytes:
-				s.countBytes = true
-			}
-		}
+		s.add(newArmed(f, 0))
 	}
 	return s, nil
+}
+
+// add appends an armed fault and notes what it needs of the wire layer.
+func (s *Set) add(a *armed) {
+	f := a.Fault
+	s.armed = append(s.armed, a)
+	s.countCommands = s.countCommands || f.When.Nth > 0
+	if _, ok := f.Action.(WriteShaper); ok {
+		s.shapes = true
+	}
+	if _, ok := f.Action.(*Capabilities); ok {
+		s.capFaults = true
+	}
+	if _, ok := f.Action.(EventAction); ok {
+		switch f.When.Point() {
+		case PointConnect:
+			s.atConnect = true
+		case PointBytes:
+			s.countBytes = true
+		}
+	}
 }
 
 // ConnOptions configure the wire layer of one connection: the server's
@@ -79,6 +87,9 @@ type ConnOptions struct {
 	// Limits bound the client's lines, literals and command rate; a zero
 	// field is no limit. The connection counts are the server's business.
 	Limits Limits
+	// ID, when set, is the server's name in the wire layer's answer to
+	// ID (RFC 2971), which the server must then advertise (local.go).
+	ID string
 }
 
 // AtConnect reports whether a fault acts on a just-accepted connection:

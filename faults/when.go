@@ -269,17 +269,25 @@ func (w When) matchCommand(name string) bool {
 // phase) lives in Conn.
 type armed struct {
 	Fault
+	// base is how many connections the run had numbered when the fault
+	// was armed: When.Connection counts from there.
+	base  int
 	mu    sync.Mutex
 	fired int
 	rng   *rand.Rand
 }
 
-func newArmed(f Fault) *armed {
-	a := &armed{Fault: f}
+func newArmed(f Fault, base int) *armed {
+	a := &armed{Fault: f, base: base}
 	if f.When.Probability > 0 {
 		a.rng = rand.New(rand.NewPCG(f.When.Seed, f.When.Seed^0x9e3779b97f4a7c15))
 	}
 	return a
+}
+
+// onConn reports whether When.Connection allows connection n.
+func (a *armed) onConn(n int) bool {
+	return a.When.Connection == 0 || a.When.Connection == n-a.base
 }
 
 // take decides, once all the per-connection conditions hold, whether the

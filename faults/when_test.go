@@ -111,13 +111,13 @@ func TestWhenCommandMatch(t *testing.T) {
 // TestArmedFirstAndProbability: First caps the count over the whole run;
 // a seeded probability gives the same sequence every time.
 func TestArmedFirstAndProbability(t *testing.T) {
-	a := newArmed(Fault{When: When{First: 2}, Action: &Drop{Drop: "fin"}})
+	a := newArmed(Fault{When: When{First: 2}, Action: &Drop{Drop: "fin"}}, 0)
 	got := []bool{a.take(), a.take(), a.take()}
 	if !got[0] || !got[1] || got[2] {
 		t.Errorf("first=2 fired %v", got)
 	}
 	draw := func() (s string) {
-		a := newArmed(Fault{When: When{Probability: 0.5, Seed: 42}, Action: &Drop{Drop: "fin"}})
+		a := newArmed(Fault{When: When{Probability: 0.5, Seed: 42}, Action: &Drop{Drop: "fin"}}, 0)
 		for i := 0; i < 32; i++ {
 			if a.take() {
 				s += "1"

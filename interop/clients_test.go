@@ -64,6 +64,35 @@ func startFake(t *testing.T, name, transport string) *fake {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serve(t, sc, transport)
+}
+
+// flavours are the fake server's flavours, each with the transport its
+// provider serves IMAP on, and whether it advertises IDLE after login.
+var flavours = []struct {
+	name, transport string
+	idle            bool
+}{
+	{"gmail", implicit, true}, {"outlook", implicit, true}, {"exchange", starttls, true}, {"yahoo", implicit, false},
+	{"icloud", implicit, true}, {"dovecot", starttls, true}, {"cyrus", starttls, true}, {"courier", starttls, true},
+}
+
+// startFlavour starts healthy played as a flavour: the flavour's greeting,
+// capabilities, ID, delimiter and folders over healthy's users and mail,
+// so that the clients' healthy runs apply unchanged.
+func startFlavour(t *testing.T, flavour, transport string) *fake {
+	t.Helper()
+	sc, err := scenarios.Builtin("healthy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Name, sc.Flavor = "healthy-as-"+flavour, flavour
+	return serve(t, sc, transport)
+}
+
+// serve starts sc on loopback; see startFake for transport.
+func serve(t *testing.T, sc *scenarios.Scenario, transport string) *fake {
+	t.Helper()
 	switch transport {
 	case plaintext:
 		sc.Server.TLS = scenarios.TLSNone
@@ -114,7 +143,21 @@ func skipMissing(t *testing.T, client, msg string) {
 	t.Helper()
 	r := record(t, client, &fake{sc: &scenarios.Scenario{Name: "(all)"}}, "installed")
 	r.got = msg
-	t.Skip(msg)
+	missing(t, msg)
+}
+
+// requireEnv, set to 1 (as CI does), makes a missing peer fail its tests
+// instead of skipping them: a CI run that tested nothing must not pass.
+const requireEnv = "IMAPFAULT_INTEROP_REQUIRE"
+
+// missing ends a test whose peer is not installed: a skip locally, a
+// failure when requireEnv is set.
+func missing(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv(requireEnv) == "1" {
+		t.Fatalf("%s (%s=1: every peer must be present)", msg, requireEnv)
+	}
+	t.Skipf("%s (set %s=1 to fail instead)", msg, requireEnv)
 }
 
 // ran is what a client process did.

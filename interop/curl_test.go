@@ -38,39 +38,53 @@ func curl(t *testing.T, bin string, f *fake, path string, args ...string) ran {
 func TestCurl(t *testing.T) {
 	bin := need(t, "curl", "curl", "apt-get install curl")
 
+	// full runs a script's session, one curl per step; the server keeps
+	// the state between them. delim is the server's hierarchy delimiter.
+	full := func(t *testing.T, f *fake, delim string) {
+		res := record(t, "curl", f, "list, fetch, flags set and cleared, append, expunge")
+		msg := filepath.Join(f.dir, "append.eml")
+		write(t, msg, []byte("From: curl <curl@example.com>\r\nTo: alice@localhost\r\nSubject: appended by curl\r\n\r\nHello.\r\n"), 0o644)
+		steps := []struct {
+			name, path string
+			args       []string
+			want       string
+		}{
+			{"list", "", nil, `"` + delim + `" INBOX`},
+			{"fetch", "INBOX;UID=1", nil, "Subject: Lunch on Thursday?"},
+			{"flag", "INBOX", []string{"--request", `UID STORE 1 +FLAGS (\Flagged)`}, `\Flagged`},
+			{"unflag", "INBOX", []string{"--request", `UID STORE 1 -FLAGS (\Flagged)`}, `FLAGS (\Seen)`},
+			{"append", "INBOX", []string{"--upload-file", msg}, ""},
+			{"search", "INBOX", []string{"--request", `UID SEARCH SUBJECT "appended by curl"`}, "* SEARCH 17"},
+			{"delete", "INBOX", []string{"--request", `UID STORE 17 +FLAGS (\Deleted)`}, `\Deleted`},
+			{"expunge", "INBOX", []string{"--request", "EXPUNGE"}, "* 17 EXPUNGE"},
+		}
+		var done []string
+		for _, st := range steps {
+			r := curl(t, bin, f, st.path, st.args...)
+			if r.code != 0 || !strings.Contains(r.stdout, st.want) {
+				t.Fatalf("curl %s = exit %d, want 0 and %q; output:\n%s", st.name, r.code, st.want, r.output())
+			}
+			done = append(done, st.name)
+		}
+		res.got = strings.Join(done, ", ")
+	}
 	t.Run("healthy", func(t *testing.T) {
 		for _, transport := range []string{plaintext, starttls, implicit} {
 			t.Run(transport, func(t *testing.T) {
 				t.Parallel()
-				f := startFake(t, "healthy", transport)
-				res := record(t, "curl", f, "list, fetch, flags set and cleared, append, expunge")
-				msg := filepath.Join(f.dir, "append.eml")
-				write(t, msg, []byte("From: curl <curl@example.com>\r\nTo: alice@localhost\r\nSubject: appended by curl\r\n\r\nHello.\r\n"), 0o644)
-				// Each step is one curl run, as a script would do it; the
-				// server keeps the state between them.
-				steps := []struct {
-					name, path string
-					args       []string
-					want       string
-				}{
-					{"list", "", nil, `"/" INBOX`},
-					{"fetch", "INBOX;UID=1", nil, "Subject: Lunch on Thursday?"},
-					{"flag", "INBOX", []string{"--request", `UID STORE 1 +FLAGS (\Flagged)`}, `\Flagged`},
-					{"unflag", "INBOX", []string{"--request", `UID STORE 1 -FLAGS (\Flagged)`}, `FLAGS (\Seen)`},
-					{"append", "INBOX", []string{"--upload-file", msg}, ""},
-					{"search", "INBOX", []string{"--request", `UID SEARCH SUBJECT "appended by curl"`}, "* SEARCH 17"},
-					{"delete", "INBOX", []string{"--request", `UID STORE 17 +FLAGS (\Deleted)`}, `\Deleted`},
-					{"expunge", "INBOX", []string{"--request", "EXPUNGE"}, "* 17 EXPUNGE"},
+				full(t, startFake(t, "healthy", transport), "/")
+			})
+		}
+	})
+	t.Run("flavours", func(t *testing.T) {
+		for _, fl := range flavours {
+			t.Run(fl.name, func(t *testing.T) {
+				t.Parallel()
+				delim := "/"
+				if fl.name == "courier" {
+					delim = "."
 				}
-				var done []string
-				for _, st := range steps {
-					r := curl(t, bin, f, st.path, st.args...)
-					if r.code != 0 || !strings.Contains(r.stdout, st.want) {
-						t.Fatalf("curl %s = exit %d, want 0 and %q; output:\n%s", st.name, r.code, st.want, r.output())
-					}
-					done = append(done, st.name)
-				}
-				res.got = strings.Join(done, ", ")
+				full(t, startFlavour(t, fl.name, fl.transport), delim)
 			})
 		}
 	})

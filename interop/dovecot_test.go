@@ -29,7 +29,7 @@ func startDovecot(t *testing.T, o dovecot.Options) *dovecot.Dovecot {
 		"Date: " + time.Now().Add(-2*time.Hour).Format(time.RFC1123Z) + "\r\nMessage-ID: <interop-1@example.com>\r\n\r\nHello Alice.\r\n")}
 	d, err := dovecot.Start(t.Context(), t.TempDir(), o)
 	if errors.Is(err, dovecot.ErrUnavailable) {
-		t.Skipf("%v (or run make interop as root)", err)
+		missing(t, fmt.Sprintf("%v (or run make interop as root)", err))
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,11 @@ func TestDovecot(t *testing.T) {
 		}
 	})
 	t.Run("healthy implicit TLS", func(t *testing.T) {
-		check(t, login(d.TLS, client.TLSImplicit), client.CodeOK, "logout")
+		rep := check(t, login(d.TLS, client.TLSImplicit), client.CodeOK, "logout")
+		// The real thing is recognised from its greeting, and answers ID.
+		if rep.Server.Product != "dovecot" || len(rep.Server.ID) == 0 || rep.Server.ID[0] != (client.IDField{Name: "name", Value: "Dovecot"}) {
+			t.Errorf("server = %+v, want product dovecot and ID name Dovecot", rep.Server)
+		}
 	})
 	t.Run("idle", func(t *testing.T) {
 		rep := check(t, login(d.TLS, client.TLSImplicit), client.CodeOK, "logout")

@@ -13,16 +13,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imapfault/imapfault/server"
 )
 
 // imapflowArgs is the JSON argument of interop/node/client.mjs.
-func imapflowArgs(t *testing.T, f *fake, full bool) string {
+func imapflowArgs(t *testing.T, f *fake, full, idle bool) string {
 	t.Helper()
 	port, _ := strconv.Atoi(f.port())
 	b, err := json.Marshal(map[string]any{
 		"host": "127.0.0.1", "port": port, "tls": f.sc.Server.TLS, "ca": f.ca,
 		"user": f.user(), "pass": f.password(),
-		"timeout": clientTimeout.Milliseconds(), "full": full,
+		"timeout": clientTimeout.Milliseconds(), "full": full, "idle": idle,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -43,59 +45,74 @@ func needImapflow(t *testing.T) (node, script string) {
 func TestImapflow(t *testing.T) {
 	node, script := needImapflow(t)
 
+	// full runs imapflow's whole session; without IDLE (idle false) it
+	// stops before the push.
+	full := func(t *testing.T, f *fake, idle bool) {
+		want := "login list select fetch flags-add flags-remove append expunge idle pushed logout"
+		if !idle {
+			want = "login list select fetch flags-add flags-remove append expunge logout"
+		}
+		res := record(t, "imapflow", f, strings.ReplaceAll(want, " ", ", "))
+		ctx, cancel := context.WithTimeout(context.Background(), runLimit)
+		defer cancel()
+		cmd := command(ctx, nil, node, script, imapflowArgs(t, f, true, idle))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// On a failure before Wait below, kill and reap imapflow; after
+		// it, this second Wait returns at once.
+		defer func() {
+			cancel()
+			_ = cmd.Wait()
+		}()
+		var steps []string
+		var pushed struct{ Subject string }
+		lines := bufio.NewScanner(stdout)
+		for lines.Scan() {
+			var st struct{ Step string }
+			if err := json.Unmarshal(lines.Bytes(), &st); err != nil {
+				t.Fatalf("imapflow printed %q: %v", lines.Text(), err)
+			}
+			steps = append(steps, st.Step)
+			switch st.Step {
+			case "idle":
+				// Deliver once the server has accepted IDLE, so that
+				// the message can only reach imapflow as a push.
+				waitIdling(t, f)
+				if _, err := f.Deliver(f.user(), "INBOX", []byte("From: Bob <bob@example.com>\r\nTo: alice@localhost\r\nSubject: pushed during IDLE\r\n\r\nHello.\r\n")); err != nil {
+					t.Fatal(err)
+				}
+			case "pushed":
+				json.Unmarshal(lines.Bytes(), &pushed)
+			}
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("imapflow: %v after steps %v; stderr:\n%s", err, steps, stderr.String())
+		}
+		if got := strings.Join(steps, " "); got != want || (idle && pushed.Subject != "pushed during IDLE") {
+			t.Fatalf("imapflow steps = %s, pushed subject %q; want %s and the delivered message", got, pushed.Subject, want)
+		}
+		res.got = strings.Join(steps, ", ")
+	}
 	t.Run("healthy", func(t *testing.T) {
 		for _, transport := range []string{plaintext, starttls, implicit} {
 			t.Run(transport, func(t *testing.T) {
 				t.Parallel()
-				f := startFake(t, "healthy", transport)
-				res := record(t, "imapflow", f, "list, fetch, flags set and cleared, append, expunge; IDLE receives a delivered message")
-				ctx, cancel := context.WithTimeout(context.Background(), runLimit)
-				defer cancel()
-				cmd := command(ctx, nil, node, script, imapflowArgs(t, f, true))
-				var stderr bytes.Buffer
-				cmd.Stderr = &stderr
-				stdout, err := cmd.StdoutPipe()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				// On a failure before Wait below, kill and reap imapflow; after
-				// it, this second Wait returns at once.
-				defer func() {
-					cancel()
-					_ = cmd.Wait()
-				}()
-				var steps []string
-				var pushed struct{ Subject string }
-				lines := bufio.NewScanner(stdout)
-				for lines.Scan() {
-					var st struct{ Step string }
-					if err := json.Unmarshal(lines.Bytes(), &st); err != nil {
-						t.Fatalf("imapflow printed %q: %v", lines.Text(), err)
-					}
-					steps = append(steps, st.Step)
-					switch st.Step {
-					case "idle":
-						// Deliver once the server has accepted IDLE, so that
-						// the message can only reach imapflow as a push.
-						waitIdling(t, f)
-						if _, err := f.Deliver(f.user(), "INBOX", []byte("From: Bob <bob@example.com>\r\nTo: alice@localhost\r\nSubject: pushed during IDLE\r\n\r\nHello.\r\n")); err != nil {
-							t.Fatal(err)
-						}
-					case "pushed":
-						json.Unmarshal(lines.Bytes(), &pushed)
-					}
-				}
-				if err := cmd.Wait(); err != nil {
-					t.Fatalf("imapflow: %v after steps %v; stderr:\n%s", err, steps, stderr.String())
-				}
-				want := "login list select fetch flags-add flags-remove append expunge idle pushed logout"
-				if got := strings.Join(steps, " "); got != want || pushed.Subject != "pushed during IDLE" {
-					t.Fatalf("imapflow steps = %s, pushed subject %q; want %s and the delivered message", got, pushed.Subject, want)
-				}
-				res.got = strings.Join(steps, ", ")
+				full(t, startFake(t, "healthy", transport), true)
+			})
+		}
+	})
+	t.Run("flavours", func(t *testing.T) {
+		for _, fl := range flavours {
+			t.Run(fl.name, func(t *testing.T) {
+				t.Parallel()
+				full(t, startFlavour(t, fl.name, fl.transport), fl.idle)
 			})
 		}
 	})
@@ -123,26 +140,18 @@ func TestImapflow(t *testing.T) {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
 			f := startFake(t, tc.scenario, "")
-			expectFailure(t, "imapflow", f, failure{1, tc.want}, func() ran { return run(t, nil, node, script, imapflowArgs(t, f, false)) })
+			expectFailure(t, "imapflow", f, failure{1, tc.want}, func() ran { return run(t, nil, node, script, imapflowArgs(t, f, false, false)) })
 		})
 	}
 }
 
-// waitIdling waits until the server has answered an IDLE with "+".
+// waitIdling waits until the server has answered an IDLE with "+" (go-imap
+// says "+ idling", and "+" alone to literals and SASL).
 func waitIdling(t *testing.T, f *fake) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		idle := false
-		for _, e := range f.Transcript() {
-			switch {
-			case e.Dir == "<-" && strings.HasSuffix(e.Text, " IDLE"):
-				idle = true
-			case idle && e.Dir == "->" && strings.HasPrefix(e.Text, "+"):
-				return
-			}
-		}
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := f.WaitTranscript(ctx, func(e server.Entry) bool { return e.Dir == "->" && e.Text == "+ idling" }); err != nil {
+		t.Fatal("the server never answered IDLE with a continuation")
 	}
-	t.Fatal("the server never answered IDLE with a continuation")
 }

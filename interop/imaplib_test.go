@@ -19,21 +19,33 @@ func imaplib(t *testing.T, python string, f *fake, what string) ran {
 func TestImaplib(t *testing.T) {
 	python := need(t, "imaplib", "python3", "apt-get install python3")
 
+	full := func(t *testing.T, f *fake) {
+		res := record(t, "imaplib", f, "list, fetch, flags set and cleared, append, expunge")
+		r := imaplib(t, python, f, "full")
+		if r.code != 0 {
+			t.Fatalf("imaplib = exit %d, want 0; output:\n%s", r.code, r.output())
+		}
+		var steps []string
+		for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			steps = append(steps, strings.Fields(l)[0])
+		}
+		res.got = strings.Join(steps, ", ")
+	}
 	t.Run("healthy", func(t *testing.T) {
 		for _, transport := range []string{plaintext, starttls, implicit} {
 			t.Run(transport, func(t *testing.T) {
 				t.Parallel()
-				f := startFake(t, "healthy", transport)
-				res := record(t, "imaplib", f, "list, fetch, flags set and cleared, append, expunge")
-				r := imaplib(t, python, f, "full")
-				if r.code != 0 {
-					t.Fatalf("imaplib = exit %d, want 0; output:\n%s", r.code, r.output())
-				}
-				var steps []string
-				for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
-					steps = append(steps, strings.Fields(l)[0])
-				}
-				res.got = strings.Join(steps, ", ")
+				full(t, startFake(t, "healthy", transport))
+			})
+		}
+	})
+	// Each flavour's quirks (greeting, capability lists, delimiter,
+	// folders) must not confuse the client.
+	t.Run("flavours", func(t *testing.T) {
+		for _, fl := range flavours {
+			t.Run(fl.name, func(t *testing.T) {
+				t.Parallel()
+				full(t, startFlavour(t, fl.name, fl.transport))
 			})
 		}
 	})

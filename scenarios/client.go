@@ -2,8 +2,11 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 func validateClient(c *collector, s *Scenario, users map[string]*User) {
@@ -16,8 +19,19 @@ func validateClient(c *collector, s *Scenario, users map[string]*User) {
 	if cl.Timeout < 0 {
 		c.add("client.timeout", "must not be negative")
 	}
-	if cl.IdleHold < 0 || cl.IdleHold > cl.Timeout/2 {
-		c.add("client.idle_hold", "%v: want 0 up to half of client.timeout (%v)", cl.IdleHold, cl.Timeout/2)
+	for _, ph := range slices.Sorted(maps.Keys(cl.Timeouts)) {
+		p := "client.timeouts." + string(ph)
+		oneOf(c, p, string(ph), testerPhases)
+		if cl.Timeouts[ph] <= 0 {
+			c.add(p, "%v: write a positive duration such as \"1s\"", cl.Timeouts[ph])
+		}
+	}
+	idle, key := cl.Timeout, "client.timeout"
+	if d, ok := cl.Timeouts[phase.Idle]; ok {
+		idle, key = d, "client.timeouts.idle"
+	}
+	if cl.IdleHold < 0 || cl.IdleHold > idle/2 {
+		c.add("client.idle_hold", "%v: want 0 up to half of %s (%v)", cl.IdleHold, key, idle/2)
 	}
 	if cl.User == "" {
 		return

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -17,7 +18,8 @@ import (
 // hides none of the others. A key dst has no field for is unknown, unless
 // it is one of also (decoded elsewhere).
 func decodeTable(c *collector, md toml.MetaData, tbl map[string]toml.Primitive, dst reflect.Value, path string, also ...string) {
-	for key, prim := range tbl {
+	for _, key := range c.inOrder(tbl, path) {
+		prim := tbl[key]
 		f := fieldByTag(dst, key)
 		switch {
 		case f.IsValid():
@@ -67,7 +69,8 @@ func decodeValue(c *collector, md toml.MetaData, prim toml.Primitive, v reflect.
 			break
 		}
 		m := reflect.MakeMap(t)
-		for k, p := range sub {
+		for _, k := range c.inOrder(sub, path) {
+			p := sub[k]
 			e := reflect.New(t.Elem()).Elem()
 			if decodeValue(c, md, p, e, joinPath(path, k)) {
 				m.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), e)
@@ -103,6 +106,16 @@ func decodeDuration(c *collector, md toml.MetaData, prim toml.Primitive, v refle
 		return
 	}
 	v.SetInt(int64(d))
+}
+
+// inOrder returns a table's keys in file order, so that errors on one
+// line come out in the same order every time.
+func (c *collector) inOrder(tbl map[string]toml.Primitive, path string) []string {
+	keys := slices.Sorted(maps.Keys(tbl))
+	slices.SortStableFunc(keys, func(a, b string) int {
+		return c.pos.line(joinPath(path, a)) - c.pos.line(joinPath(path, b))
+	})
+	return keys
 }
 
 var (

@@ -55,12 +55,21 @@ type collector struct {
 	errs ErrorList
 	// skip holds paths already reported whole, whose keys need no
 	// unknown-key error of their own.
-	skip []string
+	skip map[string]bool
 	// broken holds the paths whose values failed to decode.
 	broken map[string]bool
+	// Indexes of pos, made when first needed, so that a file with many
+	// tables or many errors is not searched once per error or per table.
+	children map[string][]string // indexed path -> its keys, in file order
+	byPlain  map[string][]string // path without indexes -> paths, in file order
 }
 
-func (c *collector) ignore(path string) { c.skip = append(c.skip, path) }
+func (c *collector) ignore(path string) {
+	if c.skip == nil {
+		c.skip = map[string]bool{}
+	}
+	c.skip[path] = true
+}
 
 // fail reports a value that could not be decoded, and marks its path so
 // that validation, which sees a zero value there, adds no error of its own.
@@ -88,12 +97,39 @@ func (c *collector) isBroken(path string) bool {
 }
 
 func (c *collector) ignored(path string) bool {
-	for _, s := range c.skip {
-		if path == s || strings.HasPrefix(path, s+".") {
+	for p := path; len(c.skip) > 0; {
+		if c.skip[p] {
 			return true
 		}
+		i := strings.LastIndexByte(p, '.')
+		if i < 0 {
+			return false
+		}
+		p = p[:i]
 	}
 	return false
+}
+
+// index makes the indexes of pos.
+func (c *collector) index() {
+	if c.children != nil {
+		return
+	}
+	c.children = map[string][]string{}
+	c.byPlain = map[string][]string{}
+	for p := range c.pos {
+		plain := stripIndexes(p)
+		c.byPlain[plain] = append(c.byPlain[plain], p)
+		if i := strings.LastIndexByte(p, '.'); i >= 0 && !strings.Contains(p[i+1:], "[") {
+			c.children[p[:i]] = append(c.children[p[:i]], p[i+1:])
+		}
+	}
+	for parent, keys := range c.children {
+		sort.Slice(keys, func(a, b int) bool { return c.pos[parent+"."+keys[a]] < c.pos[parent+"."+keys[b]] })
+	}
+	for _, paths := range c.byPlain {
+		sort.Slice(paths, func(a, b int) bool { return c.pos[paths[a]] < c.pos[paths[b]] })
+	}
 }
 
 // add reports a problem at path, unless its value failed to decode: that

@@ -24,9 +24,12 @@ type rawFile struct {
 	Faults []toml.Primitive `toml:"faults"`
 }
 
-// Defaults a scenario gets for what it leaves out.
+// Defaults a scenario gets for what it leaves out. The client timeout is
+// the tester's own default: a scenario that needs a phase to time out
+// quickly says so for that phase ([client] timeouts), so that the other
+// phases keep a bound that holds on a loaded machine.
 const (
-	DefaultClientTimeout = 2 * time.Second
+	DefaultClientTimeout = 10 * time.Second
 	DefaultMailbox       = "INBOX"
 )
 
@@ -106,13 +109,14 @@ func Parse(file string, data []byte, files fs.FS, checks ...Check) (*Scenario, e
 	s := &raw.Scenario
 	s.Source = file
 	s.Files = files
-	s.Faults = decodeFaults(c, md, raw.Faults)
+	s.Faults = decodeFaults(c, md, raw.Faults, s)
 	for _, key := range md.Undecoded() {
 		c.unknown(c.indexed(key), key[len(key)-1])
 	}
 	if s.Name == "" {
 		s.Name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	}
+	applyFlavor(c, s)
 	applyDefaults(s)
 	validate(c, s)
 	s.pos = c.pos
@@ -133,6 +137,7 @@ func (s *Scenario) Validate() error {
 		file = "scenario " + s.Name
 	}
 	c := &collector{file: file, pos: positions{}}
+	applyFlavor(c, s)
 	applyDefaults(s)
 	validate(c, s)
 	for i, f := range s.Faults {
@@ -150,19 +155,15 @@ func (s *Scenario) Validate() error {
 	return c.err()
 }
 
-// indexed finds the indexed path of an undecoded key by its line order.
+// indexed finds the indexed path of an undecoded key: the first in line
+// order of the paths it may be.
 func (c *collector) indexed(key toml.Key) string {
 	want := key.String()
-	best := ""
-	for path := range c.pos {
-		if stripIndexes(path) == want && (best == "" || c.pos[path] < c.pos[best]) {
-			best = path
-		}
+	c.index()
+	if paths := c.byPlain[want]; len(paths) > 0 {
+		return paths[0]
 	}
-	if best == "" {
-		return want
-	}
-	return best
+	return want
 }
 
 var indexRE = regexp.MustCompile(`\[\d+\]`)
@@ -194,7 +195,7 @@ func tomlError(file string, err error) *Error {
 
 // decodeFaults turns each [[faults]] table into a faults.Fault: "when"
 // says where, and exactly one other key names the action.
-func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive) []faults.Fault {
+func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive, s *Scenario) []faults.Fault {
 	var out []faults.Fault
 	for i, prim := range prims {
 		path := fmt.Sprintf("faults[%d]", i)
@@ -210,15 +211,38 @@ func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive) []faul
 			checkExplicitZeros(c, when, path+".when")
 		}
 		var kinds []faults.Kind
+		known := false
 		for _, k := range c.topKeys(path) {
 			if kind, err := faults.LookupKind(k); err == nil {
 				kinds = append(kinds, kind)
 			}
+			known = known || k == "known"
+		}
+		if known {
+			// known = "entry" is a reply with a provider's exact text, from
+			// the providers knowledge base.
+			var id string
+			switch {
+			case len(kinds) > 0:
+				c.add(path, "known and %s are two actions: give each its own [[faults]] table", kinds[0].Name)
+				c.ignore(path)
+			case md.PrimitiveDecode(tbl["known"], &id) != nil:
+				c.add(path+".known", "must be a string naming a knowledge base message")
+			case !whenOK:
+			default:
+				if f, ok := knownFault(c, path+".known", s, when, id); ok {
+					if err := f.When.Validate(); err != nil {
+						c.add(path+".when", "%v", strings.TrimPrefix(err.Error(), "when: "))
+					}
+					out = append(out, f)
+				}
+			}
+			continue
 		}
 		sort.Slice(kinds, func(a, b int) bool { return kinds[a].Name < kinds[b].Name })
 		switch len(kinds) {
 		case 0:
-			c.add(path, "no action: a fault needs one of: %s", faults.KindNames())
+			c.add(path, "no action: a fault needs one of: %s, known", faults.KindNames())
 			c.ignore(path)
 			continue
 		case 1:
@@ -275,15 +299,8 @@ func checkExplicitZeros(c *collector, w faults.When, path string) {
 
 // topKeys returns the keys directly under an indexed path, in file order.
 func (c *collector) topKeys(prefix string) []string {
-	var keys []string
-	for p := range c.pos {
-		rest, ok := strings.CutPrefix(p, prefix+".")
-		if ok && !strings.ContainsAny(rest, ".[") {
-			keys = append(keys, rest)
-		}
-	}
-	sort.Slice(keys, func(a, b int) bool { return c.pos[prefix+"."+keys[a]] < c.pos[prefix+"."+keys[b]] })
-	return keys
+	c.index()
+	return c.children[prefix]
 }
 
 // allowedKeys is derived from the struct tags, so that it cannot drift

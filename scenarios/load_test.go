@@ -37,7 +37,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			src:  "name = \"x\"\ndescrption = \"typo\"\n",
-			want: []string{`bad.toml:2: descrption: unknown key "descrption" (allowed: name, description, layer, server, users, client, expect, faults)`},
+			want: []string{`bad.toml:2: descrption: unknown key "descrption" (allowed: name, description, layer, flavor, server, users, client, expect, faults)`},
 		},
 		{
 			name: "unknown nested key",
@@ -113,7 +113,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown fault",
 			src:  "name = \"x\"\n[[faults]]\nwhen = { command = \"LOGIN\" }\nrespnd = \"NO\"\n",
-			want: []string{`bad.toml:2: faults[0]: no action: a fault needs one of: ` + faults.KindNames()},
+			want: []string{`bad.toml:2: faults[0]: no action: a fault needs one of: ` + faults.KindNames() + ", known"},
 		},
 		{
 			name: "two actions in one fault",
@@ -334,6 +334,9 @@ func FuzzParse(f *testing.F) {
 		"[server.limits]\nmax_literal = 99999999999\nmax_line = -1\n",
 		"[[users]]\nname = \"a\"\npassword = \"p\"\nmailboxes = [{ name = \"INBOX\", files = [\"library:messages/*.eml\", \"library:../x\"] }]\n",
 		"[[users]]\nname = \"a\"\ntokens = [\"t\"]\n[client]\nuser = \"a\"\n[expect]\nwarnings = []\nabsent = []\n",
+		// Flavours and known messages, wrong in every way.
+		"flavor = 5\n[[faults]]\nknown = 3\n",
+		"flavor = \"courier\"\n[[faults]]\nwhen = { command = \"LOGON\" }\nknown = \"gmail-webalert\"\nwrite = \"x\"\n",
 	} {
 		f.Add([]byte(seed))
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/imapfault/imapfault/faults"
+
+	"github.com/imapfault/imapfault/client/phase"
 )
 
 // Scenario is one reproducible server behaviour and what the tester must
@@ -20,7 +22,11 @@ type Scenario struct {
 	// Layer names what the scenario exercises, for listings: tcp, tls,
 	// greeting, capabilities, starttls, auth, mailbox, fetch, flags, idle,
 	// syntax, or none.
-	Layer  string         `toml:"layer"`
+	Layer string `toml:"layer"`
+	// Flavor makes the server play a provider or server software from the
+	// providers knowledge base (gmail, outlook, dovecot...): its greeting,
+	// capabilities, ID answer, delimiter and folders.
+	Flavor string         `toml:"flavor"`
 	Server Server         `toml:"server"`
 	Users  []User         `toml:"users"`
 	Faults []faults.Fault `toml:"-"`
@@ -34,8 +40,9 @@ type Scenario struct {
 	// scenario's own folder. Nil for scenarios built in code with no files.
 	Files fs.FS `toml:"-"`
 
-	cache *seedCache // set by Parse and Validate
-	pos   positions  // the line of each key, set by Parse
+	cache    *seedCache // set by Parse and Validate
+	pos      positions  // the line of each key, set by Parse
+	flavored bool       // the flavour's faults and settings are in place
 }
 
 type seedCache struct {
@@ -136,13 +143,19 @@ type Message struct {
 
 // Client is how the tester is pointed at this scenario.
 type Client struct {
-	TLS      string        `toml:"tls"`
-	User     string        `toml:"user"`
-	Password string        `toml:"password"`
-	Token    string        `toml:"token"`
-	Auth     string        `toml:"auth"`
-	Mailbox  string        `toml:"mailbox"`
-	Timeout  time.Duration `toml:"timeout"`
+	TLS      string `toml:"tls"`
+	User     string `toml:"user"`
+	Password string `toml:"password"`
+	Token    string `toml:"token"`
+	Auth     string `toml:"auth"`
+	Mailbox  string `toml:"mailbox"`
+	// Timeout bounds each phase of the walk that Timeouts does not name.
+	Timeout time.Duration `toml:"timeout"`
+	// Timeouts bound single phases, by the tester's phase names: a
+	// scenario that tests a slow greeting bounds the greeting, and leaves
+	// connect and the TLS handshake Timeout's generous default, which a
+	// loaded machine needs.
+	Timeouts map[phase.Phase]time.Duration `toml:"timeouts"`
 	// IdleHold keeps the tester in IDLE this long before DONE, for
 	// scenarios whose fault strikes during IDLE.
 	IdleHold   time.Duration `toml:"idle_hold"`

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -8,10 +11,27 @@ import (
 	"go.uber.org/goleak"
 )
 
+// waitEntry waits up to 10s for a transcript entry of connection conn
+// whose text starts with prefix (conn 0: any connection).
+func waitEntry(t *testing.T, srv *Server, conn int, dir, prefix string) Entry {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e, err := srv.WaitTranscript(ctx, func(e Entry) bool {
+		return (conn == 0 || e.Conn == conn) && e.Dir == dir && strings.HasPrefix(e.Text, prefix)
+	})
+	if err != nil {
+		t.Fatalf("no %q entry %q on connection %d: %v", dir, prefix, conn, err)
+	}
+	return e
+}
+
 // TestCloseLeavesNoGoroutine closes a server with connections in every
-// state a fault can leave them: idling, stalled, mid-delay, half-greeted.
+// state a fault can leave them: idling, stalled, mid-delay, waiting for a
+// timer. It waits for the transcript to say each got there.
 func TestCloseLeavesNoGoroutine(t *testing.T) {
 	defer goleak.VerifyNone(t)
+	var logs syncBuffer
 	srv, err := New(plainScenario(t, `
 [[faults]]
 when = { connection = 2 }
@@ -20,9 +40,9 @@ stall = true
 when = { connection = 3, phase = "greeting" }
 delay = "1h"
 [[faults]]
-when = { connection = 4, after = "50ms" }
+when = { connection = 4, after = "1h" }
 drop = "rst"
-`), Options{})
+`), Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,17 +63,19 @@ drop = "rst"
 	for i := 0; i < 3; i++ {
 		dialWire(t, srv.Addr())
 	}
-	time.Sleep(100 * time.Millisecond)
+	waitEntry(t, srv, 2, "==", "fault: connection stalled")
+	waitEntry(t, srv, 3, "==", "fault: delay")
+	waitEntry(t, srv, 4, "->", "* OK") // greeted, its timer armed
 
-	start := time.Now()
 	if err := srv.Close(); err != nil {
 		t.Errorf("Close() = %v", err)
 	}
-	if took := time.Since(start); took > 3*time.Second {
-		t.Errorf("Close() took %v with stalled connections", took)
-	}
 	idle.Wait()
 	c.Close()
+	// Close waits for sessions up to a bound, then says some outlived it.
+	if strings.Contains(logs.String(), "sessions still running") {
+		t.Errorf("Close left sessions behind:\n%s", logs.String())
+	}
 }
 
 // TestStalledConnectionEndsWithClient checks that a stalled connection is
@@ -74,20 +96,14 @@ func TestStalledConnectionEndsWithClient(t *testing.T) {
 			srv := NewTest(t, plainScenario(t, tt.faults))
 			w := dialWire(t, srv.Addr())
 			w.conn.Write([]byte(tt.send))
-			time.Sleep(100 * time.Millisecond)
+			waitEntry(t, srv, 1, "==", "fault: connection stalled")
 			w.conn.Close()
-			deadline := time.Now().Add(2 * time.Second)
-			for {
-				srv.mu.Lock()
-				held := len(srv.conns)
-				srv.mu.Unlock()
-				if held == 0 {
-					return
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("the server still holds %d connections 2s after the client left", held)
-				}
-				time.Sleep(10 * time.Millisecond)
+			waitEntry(t, srv, 1, "==", "end of connection")
+			srv.mu.Lock()
+			held := len(srv.conns)
+			srv.mu.Unlock()
+			if held != 0 {
+				t.Fatalf("the server still holds %d connections after the client left", held)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -195,20 +196,14 @@ max_connections_per_user = 1
 
 	first.send("c LOGOUT")
 	expectClosed(t, first)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		w := dialWire(t, srv.Addr())
-		if greeting := w.line(); strings.HasPrefix(greeting, "* OK") {
-			w.send("d LOGIN alice pw")
-			if l := w.until("d "); !strings.HasPrefix(l[len(l)-1], "d OK") {
-				t.Errorf("LOGIN after the first session ended: %q", l)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no slot freed 5s after LOGOUT")
-		}
-		time.Sleep(10 * time.Millisecond)
+	waitConns(t, srv, 2)
+	w := dialWire(t, srv.Addr())
+	if greeting := w.line(); !strings.HasPrefix(greeting, "* OK") {
+		t.Fatalf("greeting once the first session ended: %q", greeting)
+	}
+	w.send("d LOGIN alice pw")
+	if l := w.until("d "); !strings.HasPrefix(l[len(l)-1], "d OK") {
+		t.Errorf("LOGIN after the first session ended: %q", l)
 	}
 }
 
@@ -259,18 +254,21 @@ func TestWarnsBeyondLoopback(t *testing.T) {
 	}
 }
 
-// waitConns waits until the server holds at most n connections.
+// waitConns waits until the server holds at most n connections: it
+// checks again at each transcript entry, since the server records one as
+// it lets a connection go.
 func waitConns(t *testing.T, srv *Server, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	held := 0
+	err := srv.transcript.until(ctx, func() bool {
 		srv.mu.Lock()
-		held := len(srv.conns)
+		held = len(srv.conns)
 		srv.mu.Unlock()
-		if held <= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the server still holds %d connections after 5s, want at most %d", held, n)
-		}
+		return held <= n
+	})
+	if err != nil {
+		t.Fatalf("the server still holds %d connections after 10s, want at most %d", held, n)
 	}
 }

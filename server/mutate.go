@@ -10,13 +10,14 @@ import (
 )
 
 func (s *Server) mailbox(user, mailbox string) (*store.Mailbox, error) {
-	u := s.store.User(user)
+	p := s.play()
+	u := p.store.User(user)
 	if u == nil {
-		return nil, fmt.Errorf("no user %q in scenario %s", user, s.sc.Name)
+		return nil, fmt.Errorf("no user %q in scenario %s: %w", user, p.sc.Name, ErrNotFound)
 	}
 	m := u.Mailbox(mailbox)
 	if m == nil {
-		return nil, fmt.Errorf("user %q has no mailbox %q", user, mailbox)
+		return nil, fmt.Errorf("user %q has no mailbox %q: %w", user, mailbox, ErrNotFound)
 	}
 	return m, nil
 }
@@ -38,7 +39,7 @@ func (s *Server) SetFlags(user, mailbox string, uid imap.UID, flags ...imap.Flag
 		return err
 	}
 	if !m.SetFlags(uid, flags) {
-		return fmt.Errorf("mailbox %q has no message with UID %d", mailbox, uid)
+		return fmt.Errorf("mailbox %q has no message with UID %d: %w", mailbox, uid, ErrNotFound)
 	}
 	return nil
 }

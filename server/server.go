@@ -21,7 +21,6 @@ import (
 
 	"github.com/imapfault/imapfault/faults"
 	"github.com/imapfault/imapfault/scenarios"
-	"github.com/imapfault/imapfault/store"
 )
 
 // Options configure a Server beyond what its scenario says.
@@ -45,29 +44,26 @@ type Options struct {
 
 // Server is a running fake IMAP server.
 type Server struct {
-	sc         *scenarios.Scenario
 	opts       Options
 	log        *slog.Logger
 	ln         net.Listener
-	certs      *Certs
-	tlsConfig  *tls.Config
-	set        *faults.Set
-	store      *store.Store
-	users      map[string]*scenarios.User
 	imap       *imapserver.Server
 	handoff    *handoff
 	transcript *Transcript
-	limits     faults.Limits
-	connOpts   *faults.ConnOptions
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // accept loop, connection set-up, imapserver.Serve
 
-	mu       sync.Mutex
-	conns    map[*faults.Conn]struct{}
+	mu sync.Mutex
+	// cur is what new connections get: the scenario, its store and its
+	// faults (live.go). A connection keeps the play it started with.
+	cur      *play
+	certs    *Certs // nil until a scenario with TLS needs them
+	conns    map[*faults.Conn]*connState
 	live     int            // sessions the IMAP server has not closed yet
 	sessions map[string]int // logged-in sessions per user
+	faultID  int            // the last live fault's id
 }
 
 // New validates the scenario, seeds the store and starts listening. A
@@ -79,40 +75,29 @@ func New(sc *scenarios.Scenario, opts Options) (*Server, error) {
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{sc: sc, opts: opts, users: map[string]*scenarios.User{}, conns: map[*faults.Conn]struct{}{}, sessions: map[string]int{}}
+	s := &Server{opts: opts, conns: map[*faults.Conn]*connState{}, sessions: map[string]int{}, certs: opts.Certs}
 	s.log = opts.Logger
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.limits = opts.Limits.Or(sc.Server.Limits).Or(faults.DefaultLimits)
-	if err := s.limits.Validate(); err != nil {
-		return nil, fmt.Errorf("scenario %s: limits: %w", sc.Name, err)
-	}
-	set, err := faults.NewSet(sc.Faults)
-	if err != nil {
-		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
-	}
-	s.set = set
-	if err := s.seed(); err != nil {
-		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
-	}
-	if sc.Server.TLS != scenarios.TLSNone {
-		if err := s.setupTLS(); err != nil {
-			return nil, fmt.Errorf("scenario %s: tls: %w", sc.Name, err)
-		}
-	}
 	s.transcript = newTranscript(opts.Transcript)
+	p, err := s.newPlay(sc)
+	if err != nil {
+		return nil, err
+	}
+	s.publish(p)
 	if s.ln, err = listen(opts.Addr); err != nil {
 		return nil, err
 	}
 	if !isLoopback(s.ln.Addr()) {
 		s.log.Warn("listening beyond this machine: this fake server accepts the scenario's published test passwords", "addr", s.ln.Addr().String(), "scenario", sc.Name)
 	}
-	s.connOpts = s.connOptions()
 	s.handoff = newHandoff(s.ln.Addr())
 	s.imap = imapserver.New(&imapserver.Options{
-		NewSession:   s.newSession,
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapNamespace: {}, imap.CapUIDPlus: {}, imap.CapMove: {}, imap.CapSpecialUse: {}, imap.CapLiteralPlus: {}},
+		NewSession: s.newSession,
+		// ID is answered by the wire layer (ConnOptions.ID): go-imap does
+		// not know it.
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapNamespace: {}, imap.CapUIDPlus: {}, imap.CapMove: {}, imap.CapSpecialUse: {}, imap.CapLiteralPlus: {}, imap.Cap("ID"): {}},
 		Logger:       imapLogger{s.log},
 		InsecureAuth: true, // the wire layer enforces the scenario's TLS policy
 	})
@@ -155,54 +140,6 @@ func isLoopback(addr net.Addr) bool {
 	return ok && tcp.IP.IsLoopback()
 }
 
-func (s *Server) setupTLS() error {
-	s.certs = s.opts.Certs
-	if s.certs == nil {
-		c, err := NewCerts()
-		if err != nil {
-			return err
-		}
-		s.certs = c
-	}
-	leaf, err := s.certs.Leaf(s.sc.Server.Certificate, s.sc.Server.Hostnames)
-	if err != nil {
-		return err
-	}
-	s.tlsConfig = &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12}
-	return nil
-}
-
-// seed creates the users and mailboxes and appends their messages.
-func (s *Server) seed() error {
-	s.store = store.New()
-	now := time.Now()
-	if s.opts.Now != nil {
-		now = s.opts.Now()
-	}
-	for i := range s.sc.Users {
-		u := &s.sc.Users[i]
-		s.users[u.Name] = u
-		su := store.NewUser(u.Name, u.Password)
-		for j := range u.Mailboxes {
-			m := &u.Mailboxes[j]
-			mbox := su.EnsureMailbox(m.Name, m.UIDValidity, imap.MailboxAttr(m.SpecialUse))
-			seeds, err := s.sc.Seeds(m, now)
-			if err != nil {
-				return fmt.Errorf("users[%d]: %w", i, err)
-			}
-			for _, sd := range seeds {
-				flags := make([]imap.Flag, len(sd.Flags))
-				for k, f := range sd.Flags {
-					flags[k] = imap.Flag(f)
-				}
-				mbox.Append(sd.Raw, flags, sd.Date)
-			}
-		}
-		s.store.AddUser(su)
-	}
-	return nil
-}
-
 func (s *Server) acceptLoop() {
 	for {
 		raw, err := s.ln.Accept()
@@ -212,30 +149,34 @@ func (s *Server) acceptLoop() {
 			}
 			return
 		}
+		// The play is taken and the connection numbered under one lock,
+		// so that a fault armed for the next connection gets exactly it.
 		s.mu.Lock()
-		full := len(s.conns) >= s.limits.MaxConnections
+		p := s.cur
+		full := len(s.conns) >= p.limits.MaxConnections
+		var c *faults.Conn
+		if !full {
+			c = p.set.NewConn(raw, p.connOpts)
+			s.conns[c] = &connState{play: p, started: time.Now()}
+		}
 		s.mu.Unlock()
 		if full {
-			s.refuse(raw)
+			s.refuse(raw, p)
 			continue
 		}
-		c := s.set.NewConn(raw, s.connOpts)
-		s.mu.Lock()
-		s.conns[c] = struct{}{}
-		s.mu.Unlock()
 		// A set-up that cannot wait on the client (no fault at connect,
 		// no TLS handshake) runs here. A goroutine that ended at once
 		// would leave its stack, as big as the runtime's average, to the
 		// next goroutine started: often the one go-imap starts for IDLE,
 		// which then holds 4 KiB for the session instead of 2.
-		if !s.set.AtConnect() && s.sc.Server.TLS != scenarios.TLSImplicit {
-			s.setup(c)
+		if !p.set.AtConnect() && p.sc.Server.TLS != scenarios.TLSImplicit {
+			s.setup(c, p)
 			continue
 		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.setup(c)
+			s.setup(c, p)
 		}()
 	}
 }
@@ -245,11 +186,11 @@ func (s *Server) acceptLoop() {
 // connections it serves. A plaintext client reads why; an implicit TLS
 // one sees the socket close, since a handshake would cost more than the
 // refusal is worth.
-func (s *Server) refuse(raw net.Conn) {
-	what := fmt.Sprintf("connection from %s refused: %d connections open (max_connections)", raw.RemoteAddr(), s.limits.MaxConnections)
+func (s *Server) refuse(raw net.Conn, p *play) {
+	what := fmt.Sprintf("connection from %s refused: %d connections open (max_connections)", raw.RemoteAddr(), p.limits.MaxConnections)
 	s.log.Warn("client hit a limit", "limit", what)
 	s.transcript.record(faults.TapEvent{Time: time.Now(), Dir: faults.DirInfo, Data: []byte("limit: " + what)})
-	if s.sc.Server.TLS != scenarios.TLSImplicit {
+	if p.sc.Server.TLS != scenarios.TLSImplicit {
 		// A fresh socket's send buffer takes a line without blocking; the
 		// deadline only guards against the unexpected.
 		_ = raw.SetWriteDeadline(time.Now().Add(time.Second))
@@ -258,25 +199,9 @@ func (s *Server) refuse(raw net.Conn) {
 	_ = raw.Close()
 }
 
-// connOptions is the wire layer's configuration, made once and shared by
-// every connection.
-func (s *Server) connOptions() *faults.ConnOptions {
-	o := &faults.ConnOptions{
-		RequireTLSForAuth: !*s.sc.Server.PlaintextAuth,
-		Capabilities:      s.sc.Server.Capabilities,
-		Tap:               s.transcript.record,
-		Logger:            s.log,
-		Limits:            s.limits,
-	}
-	if s.sc.Server.TLS == scenarios.TLSStartTLS {
-		o.StartTLS = s.tlsConfig
-	}
-	return o
-}
-
 // setup runs the connect-time faults and the implicit TLS handshake, then
 // hands the connection to the IMAP server.
-func (s *Server) setup(c *faults.Conn) {
+func (s *Server) setup(c *faults.Conn, p *play) {
 	ok := false
 	defer func() {
 		if !ok {
@@ -287,9 +212,9 @@ func (s *Server) setup(c *faults.Conn) {
 	if err := c.Connect(s.ctx); err != nil {
 		return
 	}
-	if s.sc.Server.TLS == scenarios.TLSImplicit {
+	if p.sc.Server.TLS == scenarios.TLSImplicit {
 		ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
-		err := c.HandshakeTLS(ctx, s.tlsConfig)
+		err := c.HandshakeTLS(ctx, p.tlsConfig)
 		cancel()
 		if err != nil {
 			return
@@ -301,15 +226,18 @@ func (s *Server) setup(c *faults.Conn) {
 // errUserLimit refuses a login past MaxConnectionsPerUser.
 var errUserLimit = &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeLimit, Text: "Too many connections for this user"}
 
-// claim counts a session logged in as user, or refuses it past the
+// claim counts a session on c logged in as user, or refuses it past the
 // per-user limit.
-func (s *Server) claim(user string) error {
+func (s *Server) claim(c *faults.Conn, p *play, user string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.sessions[user] >= s.limits.MaxConnectionsPerUser {
+	if s.sessions[user] >= p.limits.MaxConnectionsPerUser {
 		return errUserLimit
 	}
 	s.sessions[user]++
+	if st := s.conns[c]; st != nil {
+		st.user = user
+	}
 	return nil
 }
 
@@ -321,10 +249,13 @@ func (s *Server) release(user string) {
 	}
 }
 
+// forget lets a connection go, and says so in the transcript: after the
+// entry the server no longer counts it.
 func (s *Server) forget(c *faults.Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	s.transcript.record(faults.TapEvent{Conn: c.Number(), Time: time.Now(), Dir: faults.DirInfo, Data: []byte("end of connection")})
 }
 
 // sessionDone counts a session out, and forgets its connection.
@@ -341,10 +272,14 @@ func (s *Server) newSession(conn *imapserver.Conn) (imapserver.Session, *imapser
 	fc, _ := conn.NetConn().(*faults.Conn)
 	s.mu.Lock()
 	s.live++
+	p := s.cur
+	if st := s.conns[fc]; st != nil {
+		p = st.play
+	}
 	s.mu.Unlock()
-	sess := &session{srv: s, conn: fc}
-	if fc != nil && fc.PreAuth() && len(s.sc.Users) > 0 {
-		if err := sess.become(s.sc.Users[0].Name); err == nil {
+	sess := &session{srv: s, conn: fc, play: p}
+	if fc != nil && fc.PreAuth() && len(p.sc.Users) > 0 {
+		if err := sess.become(p.sc.Users[0].Name); err == nil {
 			return sess, &imapserver.GreetingData{PreAuth: true}, nil
 		}
 	}
@@ -354,18 +289,24 @@ func (s *Server) newSession(conn *imapserver.Conn) (imapserver.Session, *imapser
 // Addr returns the address the server listens on, as host:port.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Scenario returns the scenario the server plays.
-func (s *Server) Scenario() *scenarios.Scenario { return s.sc }
+// Scenario returns the scenario the server plays for new connections.
+func (s *Server) Scenario() *scenarios.Scenario { return s.play().sc }
 
-// Certs returns the run's CA and certificates, or nil when TLS is off.
-func (s *Server) Certs() *Certs { return s.certs }
+// Certs returns the run's CA and certificates, or nil while no scenario
+// played so far had TLS on.
+func (s *Server) Certs() *Certs {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.certs
+}
 
 // CAPool returns a pool trusting the server's CA (empty when TLS is off).
 func (s *Server) CAPool() *x509.CertPool {
-	if s.certs == nil {
+	certs := s.Certs()
+	if certs == nil {
 		return x509.NewCertPool()
 	}
-	return s.certs.Pool()
+	return certs.Pool()
 }
 
 // ClientTLSConfig returns a TLS configuration for clients of this server:
@@ -378,6 +319,24 @@ func (s *Server) ClientTLSConfig() *tls.Config {
 // the last 10,000 lines, or fewer when long lines would make them take
 // more than 4 MiB.
 func (s *Server) Transcript() []Entry { return s.transcript.entries() }
+
+// WaitTranscript waits until the transcript holds an entry that match
+// accepts, and returns the first; it gives up with ctx's error. Tests use
+// it to wait for what the server did (a fault fired, a connection
+// closed) rather than sleep and hope.
+func (s *Server) WaitTranscript(ctx context.Context, match func(Entry) bool) (Entry, error) {
+	var found Entry
+	err := s.transcript.until(ctx, func() bool {
+		for _, e := range s.transcript.entries() {
+			if match(e) {
+				found = e
+				return true
+			}
+		}
+		return false
+	})
+	return found, err
+}
 
 // Close stops the server: the listener, every connection and every
 // goroutine it started. It waits up to five seconds for sessions to end.
@@ -392,6 +351,7 @@ func (s *Server) Close() error {
 	s.handoff.Close()
 	_ = s.imap.Close()
 	s.wg.Wait()
+	s.transcript.endSubscriptions()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		s.mu.Lock()

@@ -17,6 +17,7 @@ import (
 type session struct {
 	*store.UserSession // nil until authenticated
 	srv                *Server
+	play               *play        // the scenario the connection started under
 	user               string       // who logged in, counted against the per-user limit
 	conn               *faults.Conn // nil when the IMAP server was handed another net.Conn
 }
@@ -43,7 +44,7 @@ func (s *session) Close() error {
 
 // Login implements imapserver.Session.
 func (s *session) Login(username, password string) error {
-	u := s.srv.users[username]
+	u := s.play.user(username)
 	if u == nil || u.Password == "" || subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) != 1 {
 		return imapserver.ErrAuthFailed
 	}
@@ -51,11 +52,11 @@ func (s *session) Login(username, password string) error {
 }
 
 func (s *session) become(username string) error {
-	u := s.srv.store.User(username)
+	u := s.play.store.User(username)
 	if u == nil {
 		return imapserver.ErrAuthFailed
 	}
-	if err := s.srv.claim(username); err != nil {
+	if err := s.srv.claim(s.conn, s.play, username); err != nil {
 		s.srv.log.Warn("client hit a limit", "limit", "max_connections_per_user", "user", username)
 		return err
 	}
@@ -66,13 +67,13 @@ func (s *session) become(username string) error {
 
 // AuthenticateMechanisms implements imapserver.SessionSASL.
 func (s *session) AuthenticateMechanisms() []string {
-	return s.srv.sc.Server.AuthMechanisms
+	return s.play.sc.Server.AuthMechanisms
 }
 
 // Authenticate implements imapserver.SessionSASL.
 func (s *session) Authenticate(mech string) (sasl.Server, error) {
 	offered := false
-	for _, m := range s.srv.sc.Server.AuthMechanisms {
+	for _, m := range s.play.sc.Server.AuthMechanisms {
 		offered = offered || strings.EqualFold(m, mech)
 	}
 	if !offered {
@@ -98,7 +99,7 @@ func (s *session) Authenticate(mech string) (sasl.Server, error) {
 // returns the rejection status otherwise, or the error that ends the
 // exchange at once (the per-user limit).
 func (s *session) checkToken(username, token string) (string, error) {
-	u := s.srv.users[username]
+	u := s.play.user(username)
 	if u == nil {
 		return "invalid_token", nil
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -49,6 +50,10 @@ type Transcript struct {
 	pages []*page // oldest first
 	count int     // entries in pages
 	mem   int     // bytes the pages hold
+	// wake is closed by the next entry, for those waiting for one; nil
+	// while nobody waits, so that recording makes no channel.
+	wake chan struct{}
+	subs map[*Subscription]struct{}
 }
 
 // page holds consecutive entries; text holds their bytes back to back.
@@ -102,8 +107,15 @@ func (t *Transcript) record(ev faults.TapEvent) {
 	p.index = p.index[:len(p.index)+1]
 	p.index[len(p.index)-1] = r
 	t.count++
+	if t.wake != nil {
+		close(t.wake)
+		t.wake = nil
+	}
 	if t.live != nil {
 		t.print(p, r)
+	}
+	if len(t.subs) > 0 {
+		t.publish(p.entry(r))
 	}
 }
 
@@ -176,4 +188,33 @@ func (t *Transcript) entries() []Entry {
 		}
 	}
 	return list
+}
+
+// next returns a channel that the next entry closes.
+func (t *Transcript) next() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.wake == nil {
+		t.wake = make(chan struct{})
+	}
+	return t.wake
+}
+
+// until waits until ok holds, checking it again after every entry, and
+// gives up when ctx ends. ok may look at anything that changes only with
+// an entry recorded after the change.
+func (t *Transcript) until(ctx context.Context, ok func() bool) error {
+	for {
+		// The channel is taken before the check, so that an entry
+		// recorded between the two is not missed.
+		next := t.next()
+		if ok() {
+			return nil
+		}
+		select {
+		case <-next:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }

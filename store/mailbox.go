@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"slices"
 	"sync"
 	"time"
 
@@ -24,6 +23,12 @@ type Mailbox struct {
 	specialUse []imap.MailboxAttr
 	l          []*message
 	uidNext    imap.UID
+	// recentFrom is the first UID no read-write session has seen: the
+	// messages from it on are \Recent for the next one (recent.go).
+	recentFrom imap.UID
+	// keywords are the keywords ever set in the mailbox, in the order
+	// they appeared: the FLAGS list beyond the system flags (keywords.go).
+	keywords []imap.Flag
 }
 
 // NewMailbox creates a new mailbox.
@@ -33,6 +38,7 @@ func NewMailbox(name string, uidValidity uint32) *Mailbox {
 		uidValidity: uidValidity,
 		name:        name,
 		uidNext:     1,
+		recentFrom:  1,
 	}
 }
 
@@ -92,6 +98,8 @@ func (mbox *Mailbox) SetFlags(uid imap.UID, flags []imap.Flag) bool {
 	defer mbox.mutex.Unlock()
 	for i, msg := range mbox.l {
 		if msg.uid == uid {
+			flags = storableFlags(flags)
+			mbox.defineKeywordsLocked(flags, nil)
 			msg.store(&imap.StoreFlags{Op: imap.StoreFlagsSet, Flags: flags})
 			mbox.tracker.QueueMessageFlags(uint32(i+1), uid, msg.flagList(), nil)
 			return true
@@ -139,7 +147,7 @@ func (mbox *Mailbox) statusDataLocked(options *imap.StatusOptions) *imap.StatusD
 		data.Size = &size
 	}
 	if options.NumRecent {
-		num := uint32(0)
+		num := mbox.numUnclaimedLocked()
 		data.NumRecent = &num
 	}
 	return &data
@@ -171,13 +179,6 @@ func (mbox *Mailbox) appendLiteral(r imap.LiteralReader, options *imap.AppendOpt
 	return mbox.appendBytes(buf.Bytes(), options), nil
 }
 
-func (mbox *Mailbox) copyMsg(msg *message) *imap.AppendData {
-	return mbox.appendBytes(msg.buf, &imap.AppendOptions{
-		Time:  msg.t,
-		Flags: msg.flagList(),
-	})
-}
-
 func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.AppendData {
 	msg := &message{
 		flags: make(map[imap.Flag]struct{}),
@@ -190,12 +191,17 @@ func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.
 		msg.t = options.Time
 	}
 
-	for _, flag := range options.Flags {
-		msg.flags[canonicalFlag(flag)] = struct{}{}
+	flags := storableFlags(options.Flags)
+	for _, flag := range flags {
+		msg.flags[flag] = struct{}{}
 	}
 
 	mbox.mutex.Lock()
 	defer mbox.mutex.Unlock()
+
+	// A keyword's first use is announced before the message that has it
+	// (RFC 3501 section 7.2.6).
+	mbox.defineKeywordsLocked(flags, nil)
 
 	msg.uid = mbox.uidNext
 	mbox.uidNext++
@@ -215,6 +221,12 @@ func (mbox *Mailbox) rename(newName string) {
 	mbox.mutex.Unlock()
 }
 
+func (mbox *Mailbox) isSubscribed() bool {
+	mbox.mutex.Lock()
+	defer mbox.mutex.Unlock()
+	return mbox.subscribed
+}
+
 // SetSubscribed changes the subscription state of this mailbox.
 func (mbox *Mailbox) SetSubscribed(subscribed bool) {
 	mbox.mutex.Lock()
@@ -225,17 +237,7 @@ func (mbox *Mailbox) SetSubscribed(subscribed bool) {
 func (mbox *Mailbox) selectDataLocked() *imap.SelectData {
 	// Real servers list the system flags even in an empty mailbox, and
 	// clients such as mbsync decide from PERMANENTFLAGS what they may store.
-	// The list is built in one slice, without a map or a sort closure:
-	// every SELECT of every client comes here.
-	flags := append(make([]imap.Flag, 0, 8), imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft)
-	for _, msg := range mbox.l {
-		for flag := range msg.flags {
-			if !slices.Contains(flags, flag) {
-				flags = append(flags, flag)
-			}
-		}
-	}
-	slices.Sort(flags)
+	flags := mbox.flagsLocked()
 	permanentFlags := append(flags[:len(flags):len(flags)], imap.FlagWildcard)
 
 	// TODO: skip if IMAP4rev1 is disabled by the server, or IMAP4rev2 is
@@ -335,6 +337,11 @@ type MailboxView struct {
 	*Mailbox
 	tracker   *SessionTracker
 	searchRes imap.UIDSet
+
+	// Guarded by the mailbox lock (recent.go).
+	readOnly   bool     // EXAMINE: shows \Recent without claiming it
+	seenUpTo   imap.UID // the UIDNEXT the view last looked at
+	lastRecent uint32   // the RECENT count the client was told
 }
 
 // Close releases the resources allocated for the mailbox view.
@@ -361,6 +368,7 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 		flags  []imap.Flag
 	}
 	var list []fetched
+	recent := mbox.tracker.recentSet()
 	mbox.forEach(numSet, func(seqNum uint32, msg *message) {
 		if markSeen {
 			msg.flags[canonicalFlag(imap.FlagSeen)] = struct{}{}
@@ -369,6 +377,9 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 		f := fetched{seqNum: mbox.tracker.EncodeSeqNum(seqNum), msg: msg}
 		if options.Flags {
 			f.flags = msg.flagList()
+			if recent.Contains(msg.uid) {
+				f.flags = append(f.flags, flagRecent)
+			}
 		}
 		list = append(list, f)
 	})
@@ -385,6 +396,7 @@ func (mbox *MailboxView) Search(numKind imapserver.NumKind, criteria *imap.Searc
 	defer mbox.mutex.Unlock()
 
 	mbox.staticSearchCriteria(criteria)
+	recent := mbox.tracker.recentSet()
 
 	var (
 		data   imap.SearchData
@@ -394,7 +406,7 @@ func (mbox *MailboxView) Search(numKind imapserver.NumKind, criteria *imap.Searc
 	for i, msg := range mbox.l {
 		seqNum := mbox.tracker.EncodeSeqNum(uint32(i) + 1)
 
-		if !msg.search(seqNum, criteria) {
+		if !msg.search(seqNum, recent.Contains(msg.uid), criteria) {
 			continue
 		}
 
@@ -463,22 +475,63 @@ func (mbox *MailboxView) staticSearchCriteria(criteria *imap.SearchCriteria) {
 }
 
 func (mbox *MailboxView) Store(w *imapserver.FetchWriter, numSet imap.NumSet, flags *imap.StoreFlags, options *imap.StoreOptions) error {
-	mbox.forEach(numSet, func(seqNum uint32, msg *message) {
-		msg.store(flags)
-		mbox.Mailbox.tracker.QueueMessageFlags(seqNum, msg.uid, msg.flagList(), mbox.tracker)
+	stored := *flags
+	stored.Flags = storableFlags(flags.Flags)
+	var own []trackerUpdate // this session's replies, when they go through its queue
+	mbox.mutex.Lock()
+	if stored.Op != imap.StoreFlagsDel {
+		if list := mbox.Mailbox.defineKeywordsLocked(stored.Flags, mbox.tracker); list != nil {
+			// A new keyword: the FLAGS line must come before the FETCH
+			// replies, and go-imap's FetchWriter cannot write it. Both go
+			// to the head of this session's queue, which go-imap polls
+			// before STORE's tagged reply.
+			own = append(own, trackerUpdate{mailboxFlags: list})
+		}
+	}
+	viaQueue := own != nil
+	mbox.forEachLocked(numSet, func(seqNum uint32, msg *message) {
+		msg.store(&stored)
+		list := msg.flagList()
+		mbox.Mailbox.tracker.QueueMessageFlags(seqNum, msg.uid, list, mbox.tracker)
+		if viaQueue && !flags.Silent {
+			// poll adds \Recent.
+			own = append(own, trackerUpdate{fetch: &trackerUpdateFetch{seqNum: mbox.tracker.EncodeSeqNum(seqNum), uid: msg.uid, flags: list}})
+		}
 	})
+	mbox.mutex.Unlock()
+	if viaQueue {
+		mbox.tracker.queueFront(own)
+		return nil
+	}
 	if !flags.Silent {
 		return mbox.Fetch(w, numSet, &imap.FetchOptions{Flags: true})
 	}
 	return nil
 }
 
+// Poll implements imapserver.Session: the queued updates, then RECENT
+// when new messages were announced or became recent for this session.
 func (mbox *MailboxView) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
-	return mbox.tracker.Poll(w, allowExpunge)
+	mbox.mutex.Lock()
+	saw := mbox.seeLocked()
+	mbox.mutex.Unlock()
+	exists, err := mbox.tracker.poll(w, allowExpunge)
+	if err != nil || (!exists && !saw) {
+		return err
+	}
+	mbox.mutex.Lock()
+	n := mbox.numRecentLocked()
+	changed := n != mbox.lastRecent
+	mbox.lastRecent = n
+	mbox.mutex.Unlock()
+	if exists || changed {
+		return w.WriteNumRecent(n)
+	}
+	return nil
 }
 
 func (mbox *MailboxView) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
-	return mbox.tracker.Idle(w, stop)
+	return mbox.tracker.Idle(w, stop, mbox.Poll)
 }
 
 func (mbox *MailboxView) forEach(numSet imap.NumSet, f func(seqNum uint32, msg *message)) {

@@ -86,7 +86,7 @@ func (msg *message) envelope() *imap.Envelope {
 	if err != nil {
 		return nil
 	}
-	return imapserver.ExtractEnvelope(header)
+	return extractEnvelope(header)
 }
 
 func (msg *message) flagList() []imap.Flag {
@@ -123,7 +123,9 @@ func (msg *message) reader() *gomessage.Entity {
 	return r
 }
 
-func (msg *message) search(seqNum uint32, criteria *imap.SearchCriteria) bool {
+// search reports whether msg matches criteria; recent says whether it is
+// \Recent for the searching session, which msg cannot know.
+func (msg *message) search(seqNum uint32, recent bool, criteria *imap.SearchCriteria) bool {
 	for _, seqSet := range criteria.SeqNum {
 		if seqNum == 0 || !seqSet.Contains(seqNum) {
 			return false
@@ -139,12 +141,12 @@ func (msg *message) search(seqNum uint32, criteria *imap.SearchCriteria) bool {
 	}
 
 	for _, flag := range criteria.Flag {
-		if _, ok := msg.flags[canonicalFlag(flag)]; !ok {
+		if !msg.hasFlag(flag, recent) {
 			return false
 		}
 	}
 	for _, flag := range criteria.NotFlag {
-		if _, ok := msg.flags[canonicalFlag(flag)]; ok {
+		if msg.hasFlag(flag, recent) {
 			return false
 		}
 	}
@@ -159,7 +161,7 @@ func (msg *message) search(seqNum uint32, criteria *imap.SearchCriteria) bool {
 	header := mail.Header{Header: msg.reader().Header}
 
 	for _, fieldCriteria := range criteria.Header {
-		if !matchHeaderFields(header.FieldsByKey(fieldCriteria.Key), fieldCriteria.Value) {
+		if !matchHeaderField(header, fieldCriteria) {
 			return false
 		}
 	}
@@ -185,17 +187,26 @@ func (msg *message) search(seqNum uint32, criteria *imap.SearchCriteria) bool {
 	}
 
 	for _, not := range criteria.Not {
-		if msg.search(seqNum, &not) {
+		if msg.search(seqNum, recent, &not) {
 			return false
 		}
 	}
 	for _, or := range criteria.Or {
-		if !msg.search(seqNum, &or[0]) && !msg.search(seqNum, &or[1]) {
+		if !msg.search(seqNum, recent, &or[0]) && !msg.search(seqNum, recent, &or[1]) {
 			return false
 		}
 	}
 
 	return true
+}
+
+func (msg *message) hasFlag(flag imap.Flag, recent bool) bool {
+	flag = canonicalFlag(flag)
+	if flag == flagRecent {
+		return recent
+	}
+	_, ok := msg.flags[flag]
+	return ok
 }
 
 func matchDate(t, since, before time.Time) bool {

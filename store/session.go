@@ -1,6 +1,8 @@
 package store
 
 import (
+	"time"
+
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 )
@@ -40,8 +42,14 @@ func (sess *UserSession) Select(name string, options *imap.SelectOptions) (*imap
 	}
 	mbox.mutex.Lock()
 	defer mbox.mutex.Unlock()
-	sess.mailbox = mbox.NewView()
-	return mbox.selectDataLocked(), nil
+	view := mbox.NewView()
+	view.readOnly = options.ReadOnly
+	view.seeLocked()
+	data := mbox.selectDataLocked()
+	data.NumRecent = view.numRecentLocked()
+	view.lastRecent = data.NumRecent
+	sess.mailbox = view
+	return data, nil
 }
 
 func (sess *UserSession) Unselect() error {
@@ -50,79 +58,74 @@ func (sess *UserSession) Unselect() error {
 	return nil
 }
 
+// copied is what a copy of a message needs, taken under the source's lock
+// and appended after it is released: the destination may be the same
+// mailbox (legal, RFC 3501 section 6.4.7), and taking two mailbox locks
+// at once would deadlock two sessions copying in opposite directions.
+type copied struct {
+	uid   imap.UID
+	buf   []byte
+	t     time.Time
+	flags []imap.Flag
+}
+
 func (sess *UserSession) Copy(numSet imap.NumSet, destName string) (*imap.CopyData, error) {
 	dest, err := sess.user.mailbox(destName)
 	if err != nil {
-		return nil, &imap.Error{
-			Type: imap.StatusResponseTypeNo,
-			Code: imap.ResponseCodeTryCreate,
-			Text: "No such mailbox",
-		}
-	} else if sess.mailbox != nil && dest == sess.mailbox.Mailbox {
-		return nil, &imap.Error{
-			Type: imap.StatusResponseTypeNo,
-			Text: "Source and destination mailboxes are identical",
-		}
+		return nil, errNoDest
 	}
-
-	var sourceUIDs, destUIDs imap.UIDSet
+	var msgs []copied
 	sess.mailbox.forEach(numSet, func(seqNum uint32, msg *message) {
-		appendData := dest.copyMsg(msg)
-		sourceUIDs.AddNum(msg.uid)
-		destUIDs.AddNum(appendData.UID)
+		msgs = append(msgs, copied{msg.uid, msg.buf, msg.t, msg.flagList()})
 	})
-
-	return &imap.CopyData{
-		UIDValidity: dest.uidValidity,
-		SourceUIDs:  sourceUIDs,
-		DestUIDs:    destUIDs,
-	}, nil
+	if len(msgs) == 0 {
+		return nil, nil // OK without COPYUID: an empty set has no syntax
+	}
+	return dest.appendCopies(msgs), nil
 }
 
+// Move moves the messages as Dovecot does: the originals are expunged
+// before the copies arrive, so that a move into the selected mailbox
+// reads "* 1 EXPUNGE" then "* N EXISTS" with the final count. The
+// EXPUNGE and EXISTS lines go out through the session's queue, which
+// go-imap polls after MOVE.
 func (sess *UserSession) Move(w *imapserver.MoveWriter, numSet imap.NumSet, destName string) error {
 	dest, err := sess.user.mailbox(destName)
 	if err != nil {
-		return &imap.Error{
-			Type: imap.StatusResponseTypeNo,
-			Code: imap.ResponseCodeTryCreate,
-			Text: "No such mailbox",
-		}
-	} else if sess.mailbox != nil && dest == sess.mailbox.Mailbox {
-		return &imap.Error{
-			Type: imap.StatusResponseTypeNo,
-			Text: "Source and destination mailboxes are identical",
-		}
+		return errNoDest
 	}
-
-	sess.mailbox.mutex.Lock()
-	defer sess.mailbox.mutex.Unlock()
-
-	var sourceUIDs, destUIDs imap.UIDSet
+	src := sess.mailbox
+	var msgs []copied
 	expunged := make(map[*message]struct{})
-	sess.mailbox.forEachLocked(numSet, func(seqNum uint32, msg *message) {
-		appendData := dest.copyMsg(msg)
-		sourceUIDs.AddNum(msg.uid)
-		destUIDs.AddNum(appendData.UID)
+	src.mutex.Lock()
+	src.forEachLocked(numSet, func(seqNum uint32, msg *message) {
+		msgs = append(msgs, copied{msg.uid, msg.buf, msg.t, msg.flagList()})
 		expunged[msg] = struct{}{}
 	})
-	seqNums := sess.mailbox.expungeLocked(expunged)
-
-	err = w.WriteCopyData(&imap.CopyData{
-		UIDValidity: dest.uidValidity,
-		SourceUIDs:  sourceUIDs,
-		DestUIDs:    destUIDs,
-	})
-	if err != nil {
-		return err
+	src.expungeLocked(expunged)
+	src.mutex.Unlock()
+	if len(msgs) == 0 {
+		return nil
 	}
+	return w.WriteCopyData(dest.appendCopies(msgs))
+}
 
-	for _, seqNum := range seqNums {
-		if err := w.WriteExpunge(sess.mailbox.tracker.EncodeSeqNum(seqNum)); err != nil {
-			return err
-		}
+var errNoDest = &imap.Error{
+	Type: imap.StatusResponseTypeNo,
+	Code: imap.ResponseCodeTryCreate,
+	Text: "No such mailbox",
+}
+
+// appendCopies appends copies of messages and returns the COPYUID data.
+func (mbox *Mailbox) appendCopies(msgs []copied) *imap.CopyData {
+	data := &imap.CopyData{UIDValidity: mbox.UIDValidity()}
+	for _, m := range msgs {
+		appended := mbox.appendBytes(m.buf, &imap.AppendOptions{Time: m.t, Flags: m.flags})
+		data.SourceUIDs.AddNum(m.uid)
+		data.DestUIDs.AddNum(appended.UID)
+		data.UIDValidity = appended.UIDValidity
 	}
-
-	return nil
+	return data
 }
 
 func (sess *UserSession) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {

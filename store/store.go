@@ -1,6 +1,7 @@
 // Package store is the in-memory mail store behind the fake server.
 //
-// It is go-imap's imapmemserver (MIT licence, LICENSE.go-imap) with the
+// It is go-imap v2.0.0-beta.8's imapmemserver (MIT licence,
+// LICENSE.go-imap; UPSTREAM.md lists every change and why) with the
 // gaps a fake of a real server cannot have filled: every user has an
 // INBOX, mailboxes carry SPECIAL-USE attributes and a chosen UIDVALIDITY,
 // system flags keep their usual case on the wire, IDLE announces mail that

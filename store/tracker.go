@@ -118,6 +118,7 @@ type SessionTracker struct {
 	mutex   sync.Mutex
 	queue   []trackerUpdate
 	updates chan<- struct{}
+	recent  imap.UIDSet // the messages \Recent for this session (recent.go)
 }
 
 // Close unregisters the session.
@@ -145,8 +146,24 @@ func (t *SessionTracker) queueUpdate(update *trackerUpdate) {
 	}
 }
 
+// queueFront puts updates ahead of everything queued: the session's own
+// FLAGS and FETCH replies to its STORE, which belong before the changes
+// other sessions made meanwhile. Their sequence numbers are in the
+// client's current view.
+func (t *SessionTracker) queueFront(updates []trackerUpdate) {
+	t.mutex.Lock()
+	t.queue = append(updates, t.queue...)
+	t.mutex.Unlock()
+}
+
 // Poll dequeues pending mailbox updates for this session.
 func (t *SessionTracker) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
+	_, err := t.poll(w, allowExpunge)
+	return err
+}
+
+// poll is Poll, and reports whether it announced new messages (EXISTS).
+func (t *SessionTracker) poll(w *imapserver.UpdateWriter, allowExpunge bool) (exists bool, err error) {
 	var updates []trackerUpdate
 	t.mutex.Lock()
 	if allowExpunge {
@@ -167,14 +184,23 @@ func (t *SessionTracker) Poll(w *imapserver.UpdateWriter, allowExpunge bool) err
 			t.queue = nil
 		}
 	}
+	// Flag lists are shared by every session: \Recent, which is this
+	// session's alone, goes into a copy.
+	for i, update := range updates {
+		if update.fetch != nil && t.recent.Contains(update.fetch.uid) {
+			fetch := *update.fetch
+			fetch.flags = withRecent(fetch.flags)
+			updates[i].fetch = &fetch
+		}
+	}
 	t.mutex.Unlock()
 
 	for _, update := range updates {
-		var err error
 		switch {
 		case update.expunge != 0:
 			err = w.WriteExpunge(update.expunge)
 		case update.numMessages != 0:
+			exists = true
 			err = w.WriteNumMessages(update.numMessages)
 		case update.mailboxFlags != nil:
 			err = w.WriteMailboxFlags(update.mailboxFlags)
@@ -184,18 +210,19 @@ func (t *SessionTracker) Poll(w *imapserver.UpdateWriter, allowExpunge bool) err
 			panic(fmt.Errorf("imapserver: unknown tracker update %#v", update))
 		}
 		if err != nil {
-			return err
+			return exists, err
 		}
 	}
-	return nil
+	return exists, nil
 }
 
-// Idle continuously writes mailbox updates.
+// Idle continuously writes mailbox updates through poll, the session's
+// Poll (which adds what the tracker does not know, such as RECENT).
 //
 // When the stop channel is closed, it returns.
 //
 // Idle cannot be invoked concurrently from two separate goroutines.
-func (t *SessionTracker) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+func (t *SessionTracker) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}, poll func(*imapserver.UpdateWriter, bool) error) error {
 	updates := make(chan struct{}, 64)
 	t.mutex.Lock()
 	ok := t.updates == nil
@@ -216,14 +243,14 @@ func (t *SessionTracker) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) 
 	// go-imap's tracker waits for the next update here, so a message
 	// delivered between the "+" and this point stays unannounced until
 	// another one arrives. Flush what is already queued first.
-	if err := t.Poll(w, true); err != nil {
+	if err := poll(w, true); err != nil {
 		return err
 	}
 
 	for {
 		select {
 		case <-updates:
-			if err := t.Poll(w, true); err != nil {
+			if err := poll(w, true); err != nil {
 				return err
 			}
 		case <-stop:

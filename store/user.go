@@ -121,22 +121,41 @@ func (u *User) List(w *imapserver.ListWriter, ref string, patterns []string, opt
 		})
 	}
 
-	var l []imap.ListData
-	for name, mbox := range u.mailboxes {
-		match := false
+	matches := func(name string) bool {
 		for _, pattern := range patterns {
-			match = imapserver.MatchList(name, mailboxDelim, ref, pattern)
-			if match {
-				break
+			if imapserver.MatchList(name, mailboxDelim, ref, pattern) {
+				return true
 			}
 		}
-		if !match {
+		return false
+	}
+	// LSUB lists the parent of a subscribed mailbox that "%" stops short
+	// of, as \Noselect (RFC 3501 section 6.3.9). go-imap gives LSUB and
+	// LIST (SUBSCRIBED) the same options; this server advertises no
+	// LIST-EXTENDED, so both read as LSUB.
+	lsub := options.SelectSubscribed && !options.SelectRecursiveMatch
+	var l []imap.ListData
+	listed := make(map[string]bool)
+	parents := make(map[string]bool)
+	for name, mbox := range u.mailboxes {
+		if !matches(name) {
+			if lsub && mbox.isSubscribed() {
+				if p := matchingParent(name, matches); p != "" {
+					parents[p] = true
+				}
+			}
 			continue
 		}
 
 		data := mbox.list(options)
 		if data != nil {
 			l = append(l, *data)
+			listed[name] = true
+		}
+	}
+	for p := range parents {
+		if !listed[p] {
+			l = append(l, imap.ListData{Mailbox: p, Delim: mailboxDelim, Attrs: []imap.MailboxAttr{imap.MailboxAttrNoSelect}})
 		}
 	}
 
@@ -151,6 +170,16 @@ func (u *User) List(w *imapserver.ListWriter, ref string, patterns []string, opt
 	}
 
 	return nil
+}
+
+// matchingParent returns the nearest parent of name that matches, or "".
+func matchingParent(name string, matches func(string) bool) string {
+	for i := strings.LastIndexByte(name, byte(mailboxDelim)); i > 0; i = strings.LastIndexByte(name[:i], byte(mailboxDelim)) {
+		if matches(name[:i]) {
+			return name[:i]
+		}
+	}
+	return ""
 }
 
 func (u *User) Append(mailbox string, r imap.LiteralReader, options *imap.AppendOptions) (*imap.AppendData, error) {

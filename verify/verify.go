@@ -45,6 +45,9 @@ type Outcome struct {
 	Forbidden []string `json:"forbidden,omitempty"`
 	// Durations gives, per bounded phase, "within bounds" or what it took.
 	Durations map[string]string `json:"durations,omitempty"`
+	// Product is, for a flavoured scenario, the product the tester named:
+	// a flavour must be recognised as what it plays.
+	Product string `json:"product,omitempty"`
 }
 
 // Result is one scenario's verdict.
@@ -181,6 +184,9 @@ func One(ctx context.Context, sc *scenarios.Scenario, opts Options) Result {
 		return res
 	}
 	res.Got = observe(sc.Expect, report)
+	if sc.Flavor != "" {
+		res.Want.Product, res.Got.Product = sc.Flavor, report.Server.Product
+	}
 	if res.Want.Phase == "" {
 		res.Want.Phase = res.Got.Phase
 	}
@@ -192,18 +198,19 @@ func One(ctx context.Context, sc *scenarios.Scenario, opts Options) Result {
 func clientOptions(sc *scenarios.Scenario, srv *server.Server) client.Options {
 	c := sc.Client
 	o := client.Options{
-		Addr:        srv.Addr(),
-		TLS:         client.TLSMode(c.TLS),
-		ServerName:  c.ServerName,
-		Insecure:    c.Insecure,
-		User:        c.User,
-		Password:    c.Password,
-		Token:       c.Token,
-		Auth:        c.Auth,
-		Mailbox:     c.Mailbox,
-		StepTimeout: c.Timeout,
-		IdleHold:    c.IdleHold,
-		Write:       c.Write,
+		Addr:          srv.Addr(),
+		TLS:           client.TLSMode(c.TLS),
+		ServerName:    c.ServerName,
+		Insecure:      c.Insecure,
+		User:          c.User,
+		Password:      c.Password,
+		Token:         c.Token,
+		Auth:          c.Auth,
+		Mailbox:       c.Mailbox,
+		StepTimeout:   c.Timeout,
+		PhaseTimeouts: c.Timeouts,
+		IdleHold:      c.IdleHold,
+		Write:         c.Write,
 	}
 	if *c.TrustCA {
 		o.RootCAs = srv.CAPool()

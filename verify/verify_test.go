@@ -148,3 +148,37 @@ func TestGoBuiltScenario(t *testing.T) {
 		t.Fatalf("One() = pass %v, err %v, diff:\n%s", r.Pass, r.Err, r.Diff)
 	}
 }
+
+// TestPhaseTimeoutBoundsOnlyItsPhase: a scenario's short deadline for the
+// phase it tests leaves the other phases their generous default. Here the
+// TLS handshake is slow, as on a loaded machine under the race detector,
+// and only the greeting must time out; with one 1s timeout for every
+// phase the handshake failed first (tls.handshake_failed), which made
+// the built-in scenarios fail under load.
+func TestPhaseTimeoutBoundsOnlyItsPhase(t *testing.T) {
+	src := `name = "slow-handshake-silent-greeting"
+[server]
+tls = "implicit"
+[[users]]
+name = "alice"
+password = "pw"
+[[faults]]
+delay = "1500ms"
+[[faults]]
+when = { phase = "greeting" }
+stall = true
+[client]
+timeouts = { greeting = "1s" }
+[expect]
+diagnosis = "greeting.timeout"
+phase = "greeting"
+`
+	sc, err := scenarios.Parse("slow.toml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := One(context.Background(), sc, Options{})
+	if r.Err != nil || !r.Pass {
+		t.Fatalf("One() = pass %v, err %v, diff:\n%s", r.Pass, r.Err, r.Diff)
+	}
+}

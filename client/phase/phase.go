@@ -17,6 +17,7 @@ const (
 	Capability Phase = "capability"
 	StartTLS   Phase = "starttls"
 	Auth       Phase = "auth"
+	ID         Phase = "id" // RFC 2971, when the server advertises it
 	List       Phase = "list"
 	Select     Phase = "select"
 	Fetch      Phase = "fetch"
@@ -29,7 +30,7 @@ const (
 
 // All returns every phase, in walk order.
 func All() []Phase {
-	return []Phase{Connect, TLS, Greeting, Capability, StartTLS, Auth, List, Select, Fetch, Idle, Append, Flags, Delete, Logout}
+	return []Phase{Connect, TLS, Greeting, Capability, StartTLS, Auth, ID, List, Select, Fetch, Idle, Append, Flags, Delete, Logout}
 }
 
 // Names returns every phase's name, in walk order.

@@ -14,18 +14,23 @@ import (
 	"golang.org/x/term"
 
 	"github.com/imapfault/imapfault/client"
+	"github.com/imapfault/imapfault/status"
 )
 
-const checkSynopsis = `[flags] HOST[:PORT]
+const checkSynopsis = `[flags] HOST[:PORT] | imap://HOST[:PORT] | imaps://HOST[:PORT]
 
 Walks an IMAP server phase by phase (connect, TLS, greeting, CAPABILITY,
 STARTTLS, login, LIST, SELECT, FETCH, IDLE, LOGOUT) and names what is wrong.
 Port 993 implies --tls implicit; any other port (default 143) --tls starttls.
+imaps:// is implicit TLS (default port 993), imap:// plain or STARTTLS
+(default port 143); imap://alice@HOST is --user alice.
 Without --user the walk stops after CAPABILITY/STARTTLS (a reachability probe).
 The password comes from $IMAPFAULT_PASSWORD, --password-file or a prompt on a
 terminal; an OAuth token from $IMAPFAULT_TOKEN or --token-file.
 JSON durations are in milliseconds (fields ending in _ms).
-Exit status: 0 ok, 1 warning, 2 failure, 3 usage or internal error.
+Exit status: 0 ok, 1 warning, 2 failure, 3 unknown: a usage or internal
+error, or the check was interrupted (diagnosis check.canceled), as the
+monitoring-plugins convention has it.
 
 Examples:
   IMAPFAULT_PASSWORD=secret imapfault check --user alice mail.example.com
@@ -41,6 +46,7 @@ type checkFlags struct {
 	timeout                                           time.Duration
 	idleHold                                          time.Duration
 	insecure, write, verbose, jsonOut, nagios         bool
+	warning, critical                                 string
 }
 
 func runCheck(ctx context.Context, e *env, args []string) int {
@@ -61,19 +67,36 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&f.verbose, "v", false, "print the full transcript (secrets masked)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the whole report as one JSON object")
 	fs.BoolVar(&f.nagios, "nagios", false, "print one monitoring-plugins line with perfdata")
+	fs.StringVar(&f.warning, "warning", "", "warn when a `KEY=RANGE` list is breached: total and step seconds, cert_days (e.g. total=5,auth=2,cert_days=30:)")
+	fs.StringVar(&f.critical, "critical", "", "fail when a `KEY=RANGE` list is breached, as --warning")
 	fs.StringVar(&f.htmlFile, "html", "", "also write the report as a self-contained HTML page to `FILE` (secrets masked)")
 	fs.StringVar(&f.junitFile, "junit", "", "also write JUnit XML to `FILE`, one test case per step")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if fs.NArg() != 1 {
-		errorf(e, "check needs exactly one HOST[:PORT], got %d arguments", fs.NArg())
+		errorf(e, "check needs exactly one target (%s), got %d arguments", targetForms, fs.NArg())
 		hintf(e, "imapfault check --user alice mail.example.com")
 		return exitUsage
 	}
 	if f.jsonOut && f.nagios {
 		errorf(e, "--json and --nagios exclude each other")
 		return exitUsage
+	}
+	var th [2]status.Thresholds
+	for i, spec := range []struct{ flag, value string }{{"--warning", f.warning}, {"--critical", f.critical}} {
+		if spec.value == "" {
+			continue
+		}
+		pairs, err := status.SplitPairs(spec.value)
+		if err == nil {
+			th[i], err = status.ParseThresholds(pairs)
+		}
+		if err != nil {
+			errorf(e, "%s: %v", spec.flag, err)
+			hintf(e, "monitoring-plugins ranges: total=5 (over 5s), cert_days=30: (under 30 days), @1:2 (inside)")
+			return exitUsage
+		}
 	}
 	opts, err := checkOptions(e, &f, fs.Arg(0))
 	if err != nil {
@@ -85,6 +108,8 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 		errorf(e, "%v", err)
 		return exitUsage
 	}
+	j := judged{warning: th[0], critical: th[1]}
+	j.state, j.breaches = status.Judge(rep, th[0], th[1], time.Now())
 	switch {
 	case f.jsonOut:
 		enc := json.NewEncoder(e.stdout)
@@ -94,22 +119,34 @@ func runCheck(ctx context.Context, e *env, args []string) int {
 			return exitUsage
 		}
 	case f.nagios:
-		fmt.Fprintln(e.stdout, nagiosLine(rep))
+		fmt.Fprintln(e.stdout, nagiosLine(rep, j))
 	default:
 		if f.verbose {
 			printTranscript(e.stdout, rep)
 		}
 		printSummary(e.stdout, rep)
+		for _, b := range j.breaches {
+			fmt.Fprintf(e.stdout, "threshold (%s): %s\n", j.state, b)
+		}
 	}
 	if err := writeCheckFiles(&f, rep); err != nil {
 		errorf(e, "%v", err)
 		return exitUsage
 	}
-	return exitCode(rep)
+	return int(j.state)
+}
+
+// judged is a report's state under the --warning and --critical
+// thresholds; the state is also the exit code (0 ok, 1 warning, 2
+// critical, 3 unknown).
+type judged struct {
+	state             status.State
+	breaches          []string
+	warning, critical status.Thresholds
 }
 
 // checkOptions turns the flags and the target into client options.
-func checkOptions(e *env, f *checkFlags, target string) (client.Options, error) {
+func checkOptions(e *env, f *checkFlags, arg string) (client.Options, error) {
 	opts := client.Options{
 		TLS:         client.TLSMode(f.tls),
 		User:        f.user,
@@ -132,20 +169,22 @@ func checkOptions(e *env, f *checkFlags, target string) (client.Options, error) 
 	if f.timeout <= 0 {
 		return opts, fmt.Errorf("--timeout %v: want a positive duration", f.timeout)
 	}
-	host, port, err := net.SplitHostPort(target)
+	t, err := parseTarget(arg, opts.TLS)
 	if err != nil {
-		host = strings.TrimSuffix(strings.TrimPrefix(target, "["), "]")
-		port = "143"
-		if opts.TLS == client.TLSImplicit {
-			port = "993"
-		}
+		return opts, err
 	}
-	if host == "" {
-		return opts, fmt.Errorf("target %q: empty host", target)
-	}
-	opts.Addr = net.JoinHostPort(host, port)
+	opts.Addr = net.JoinHostPort(t.host, t.port)
 	if opts.TLS == "" {
-		opts.TLS = client.DefaultTLSMode(port)
+		opts.TLS = t.tls
+	}
+	if opts.TLS == "" {
+		opts.TLS = client.DefaultTLSMode(t.port)
+	}
+	switch {
+	case t.user != "" && opts.User == "":
+		opts.User = t.user
+	case t.user != "" && opts.User != t.user:
+		return opts, fmt.Errorf("target %q names user %q, but --user %q was given", arg, t.user, opts.User)
 	}
 	if f.caFile != "" {
 		pem, err := os.ReadFile(f.caFile)
@@ -212,19 +251,6 @@ func promptSecret(e *env, tty *os.File, prompt string) (string, error) {
 	return string(secret), nil
 }
 
-// exitCode maps a report onto the monitoring-plugins exit codes.
-func exitCode(rep *client.Report) int {
-	switch {
-	case rep.Diagnosis.Code == client.CodeCheckCanceled:
-		return exitUsage
-	case !rep.OK():
-		return exitFailure
-	case len(rep.Warnings) > 0:
-		return exitWarning
-	}
-	return exitOK
-}
-
 func printTranscript(w io.Writer, rep *client.Report) {
 	fmt.Fprintln(w, "Transcript (secrets masked):")
 	for _, ev := range rep.Transcript {
@@ -243,6 +269,7 @@ func printSummary(w io.Writer, rep *client.Report) {
 		mode += ", certificate not enforced (--insecure)"
 	}
 	fmt.Fprintf(w, "imapfault check %s (TLS %s, %s)\n", rep.Target, mode, who)
+	printServer(w, rep.Server)
 	for _, st := range rep.Steps {
 		status := "ok"
 		switch {
@@ -253,11 +280,39 @@ func printSummary(w io.Writer, rep *client.Report) {
 		}
 		fmt.Fprintf(w, "  %-10s %9s  %-4s  %s\n", st.Phase, fmtDuration(st.Duration), status, st.Detail)
 	}
-	d := rep.Diagnosis
-	fmt.Fprintf(w, "diagnosis: %s (phase %s)\n  evidence: %s\n  advice:   %s\n", d.Code, d.Phase, d.Evidence, d.Advice)
+	printDiagnosis(w, "diagnosis", rep.Diagnosis)
 	for _, wd := range rep.Warnings {
-		fmt.Fprintf(w, "warning: %s (phase %s)\n  evidence: %s\n  advice:   %s\n", wd.Code, wd.Phase, wd.Evidence, wd.Advice)
+		printDiagnosis(w, "warning", wd)
 	}
+}
+
+// printServer says what the server is, with the clues, and its ID answer.
+func printServer(w io.Writer, s client.ServerInfo) {
+	if s.Product != "" {
+		fmt.Fprintf(w, "server: %s [%s] (from %s)\n", s.Name, s.Product, strings.Join(s.Evidence, ", "))
+	}
+	if len(s.ID) > 0 {
+		fields := make([]string, 0, len(s.ID))
+		for _, f := range s.ID {
+			fields = append(fields, fmt.Sprintf("%s=%q", f.Name, f.Value))
+		}
+		fmt.Fprintf(w, "server ID: %s\n", strings.Join(fields, " "))
+	}
+}
+
+func printDiagnosis(w io.Writer, kind string, d client.Diagnosis) {
+	likely := ""
+	if d.Likely {
+		likely = " (likely, recognised from the server's text)"
+	}
+	fmt.Fprintf(w, "%s: %s%s (phase %s)\n  evidence: %s\n", kind, d.Code, likely, d.Phase, d.Evidence)
+	if r := d.Recognised; r != nil {
+		fmt.Fprintf(w, "  recognised: %s (%s; source %s)\n", r.Entry, r.Provider, r.Source)
+		if r.WireCode != "" {
+			fmt.Fprintf(w, "  wire alone: %s\n", r.WireCode)
+		}
+	}
+	fmt.Fprintf(w, "  advice:   %s\n", d.Advice)
 }
 
 func fmtDuration(d time.Duration) string {
@@ -269,19 +324,19 @@ func fmtDuration(d time.Duration) string {
 
 // nagiosLine renders one monitoring-plugins status line with perfdata:
 // seconds per step, and the certificate's days left when TLS was used.
-func nagiosLine(rep *client.Report) string {
-	status := "OK"
+func nagiosLine(rep *client.Report, j judged) string {
+	label := strings.ToUpper(j.state.String())
 	d := rep.Diagnosis
 	text := d.Evidence
-	switch exitCode(rep) {
-	case exitWarning:
-		status, d = "WARNING", rep.Warnings[0]
+	switch {
+	case len(j.breaches) > 0:
+		text = "threshold: " + strings.Join(j.breaches, "; ")
+	case j.state == status.Warning:
+		d = rep.Warnings[0]
 		text = d.Code + ": " + d.Evidence
-	case exitFailure:
-		status = "CRITICAL"
+	case j.state == status.Critical:
 		text = d.Code + " in " + d.Phase + ": " + d.Evidence
-	case exitUsage:
-		status = "UNKNOWN"
+	case j.state == status.Unknown:
 		text = d.Code + ": " + d.Evidence
 	}
 	text = strings.NewReplacer("|", "/", "\n", " ").Replace(text)
@@ -289,15 +344,20 @@ func nagiosLine(rep *client.Report) string {
 	seen := map[string]int{}
 	for _, st := range rep.Steps {
 		seen[st.Phase]++
-		label := st.Phase
+		name := st.Phase
 		if n := seen[st.Phase]; n > 1 {
-			label = fmt.Sprintf("%s_%d", st.Phase, n)
+			name = fmt.Sprintf("%s_%d", st.Phase, n)
 		}
-		perf = append(perf, fmt.Sprintf("%s=%.3fs;;;0", label, st.Duration.Seconds()))
+		perf = append(perf, fmt.Sprintf("%s=%.3fs;%s;%s;0", name, st.Duration.Seconds(),
+			j.warning.Steps[st.Phase].Spec, j.critical.Steps[st.Phase].Spec))
 	}
-	perf = append(perf, fmt.Sprintf("total=%.3fs;;;0", rep.Duration.Seconds()))
+	perf = append(perf, fmt.Sprintf("total=%.3fs;%s;%s;0", rep.Duration.Seconds(), j.warning.Total.Spec, j.critical.Total.Spec))
 	if rep.TLS != nil {
-		perf = append(perf, fmt.Sprintf("cert_days=%d;14;0", rep.TLS.DaysLeft(time.Now())))
+		warn, crit := j.warning.CertDays.Spec, j.critical.CertDays.Spec
+		if warn == "" && crit == "" {
+			warn, crit = "14", "0" // the tester's own tls.cert_expiring warning and expiry
+		}
+		perf = append(perf, fmt.Sprintf("cert_days=%d;%s;%s", rep.TLS.DaysLeft(time.Now()), warn, crit))
 	}
-	return fmt.Sprintf("IMAP %s - %s | %s", status, text, strings.Join(perf, " "))
+	return fmt.Sprintf("IMAP %s - %s | %s", label, text, strings.Join(perf, " "))
 }

@@ -2,17 +2,22 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/imapfault/imapfault/client"
+	"github.com/imapfault/imapfault/server"
 )
 
 const testPassword = "p4ss-W0rd-secret"
@@ -244,11 +249,218 @@ func TestCheckTargets(t *testing.T) {
 		{"none", "mail.example.com:993", "mail.example.com:993", client.TLSNone},
 		{"", "[::1]", "[::1]:143", client.TLSStartTLS},
 		{"", "[::1]:993", "[::1]:993", client.TLSImplicit},
+		// URLs as users paste them: imaps:// is implicit TLS on 993, it
+		// used to be looked up as a host name (dns.nxdomain).
+		{"", "imaps://mail.example.com", "mail.example.com:993", client.TLSImplicit},
+		{"", "imaps://mail.example.com:993", "mail.example.com:993", client.TLSImplicit},
+		{"", "IMAPS://mail.example.com:10993/", "mail.example.com:10993", client.TLSImplicit},
+		{"implicit", "imaps://mail.example.com", "mail.example.com:993", client.TLSImplicit},
+		{"", "imap://mail.example.com", "mail.example.com:143", client.TLSStartTLS},
+		{"none", "imap://mail.example.com:1143", "mail.example.com:1143", client.TLSNone},
+		{"", "imap://[::1]:993", "[::1]:993", client.TLSImplicit},
 	}
 	for _, tt := range tests {
 		o, err := checkOptions(&env{getenv: func(string) string { return "" }}, &checkFlags{tls: tt.tls, timeout: time.Second}, tt.target)
 		if err != nil || o.Addr != tt.addr || o.TLS != tt.mode {
 			t.Errorf("checkOptions(--tls %q, %q) = %q, %q, %v; want %q, %q", tt.tls, tt.target, o.Addr, o.TLS, err, tt.addr, tt.mode)
+		}
+	}
+}
+
+func TestCheckTargetErrors(t *testing.T) {
+	tests := []struct {
+		flags  checkFlags
+		target string
+		want   string
+	}{
+		{checkFlags{}, "https://mail.example.com", `check tests IMAP, not https://`},
+		{checkFlags{}, "imaps://", "empty host"},
+		{checkFlags{}, ":143", "empty host"},
+		{checkFlags{tls: "none"}, "imaps://mail.example.com", "means --tls implicit, but --tls none was given"},
+		{checkFlags{}, "imaps://alice:secret@mail.example.com", "a password in the URL would show in the process list"},
+		{checkFlags{}, "imap://mail.example.com/Archive", "give a mailbox with --mailbox"},
+		{checkFlags{user: "bob"}, "imap://alice@mail.example.com", `names user "alice", but --user "bob" was given`},
+	}
+	for _, tt := range tests {
+		f := tt.flags
+		f.timeout = time.Second
+		_, err := checkOptions(&env{getenv: func(string) string { return "" }}, &f, tt.target)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("checkOptions(%q) = %v, want an error containing %q", tt.target, err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("the error repeats the password: %v", err)
+		}
+	}
+	// The user in a URL is --user.
+	o, err := checkOptions(&env{getenv: func(k string) string { return map[string]string{"IMAPFAULT_PASSWORD": "pw"}[k] }},
+		&checkFlags{timeout: time.Second, auth: "login"}, "imaps://alice@mail.example.com")
+	if err != nil || o.User != "alice" || o.Password != "pw" {
+		t.Errorf("checkOptions(imaps://alice@...) = user %q, %v; want alice with the password from the environment", o.User, err)
+	}
+}
+
+// TestFlagsAfterArguments: every command takes its flags before, between
+// or after its arguments, through the one parseFlags; "--" ends them.
+func TestFlagsAfterArguments(t *testing.T) {
+	tests := []struct {
+		args       []string
+		positional []string
+		json       bool
+		user       string
+	}{
+		{[]string{"a", "--json"}, []string{"a"}, true, ""},
+		{[]string{"--json", "a", "b"}, []string{"a", "b"}, true, ""},
+		{[]string{"a", "--user", "alice", "b", "--json"}, []string{"a", "b"}, true, "alice"},
+		{[]string{"a", "--", "--json", "b"}, []string{"a", "--json", "b"}, false, ""},
+		{[]string{"--user=alice", "a"}, []string{"a"}, false, "alice"},
+		{nil, nil, false, ""},
+	}
+	for _, tt := range tests {
+		fs := newFlagSet(&env{stderr: io.Discard}, "x", "")
+		jsonOut := fs.Bool("json", false, "")
+		user := fs.String("user", "", "")
+		if code, ok := parseFlags(fs, tt.args); !ok {
+			t.Fatalf("parseFlags(%q) = %d", tt.args, code)
+		}
+		if got := fs.Args(); !slices.Equal(got, tt.positional) || *jsonOut != tt.json || *user != tt.user {
+			t.Errorf("parseFlags(%q) = %q, json %v, user %q; want %q, %v, %q", tt.args, got, *jsonOut, *user, tt.positional, tt.json, tt.user)
+		}
+	}
+	// End to end: check and verify as users type them.
+	if r := runCmd(t, nil, "check", "127.0.0.1:1", "--user", "alice"); r.code != exitUsage || !strings.Contains(r.stderr, "IMAPFAULT_PASSWORD") {
+		t.Errorf("check HOST --user alice = %d, %q; want the missing-secret error, as with the flag first", r.code, r.stderr)
+	}
+	if r := runCmd(t, nil, "verify", "healthy", "--json"); r.code != exitOK || !strings.HasPrefix(r.stdout, "[") {
+		t.Errorf("verify healthy --json = %d, %.80q", r.code, r.stdout)
+	}
+	if r := runCmd(t, nil, "scenarios", "show", "healthy", "--bogus"); r.code != exitUsage || !strings.Contains(r.stderr, "-bogus") {
+		t.Errorf("scenarios show healthy --bogus = %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestInterruptedExitsUnknown: Ctrl-C during check (in every output mode)
+// and during verify exits 3, UNKNOWN in the monitoring-plugins convention,
+// with check.canceled in check's report.
+func TestInterruptedExitsUnknown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, mode := range [][]string{nil, {"--json"}, {"--nagios"}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			cancel() // Ctrl-C while the check waits for the greeting
+			accepted <- c
+		}()
+		var out, errb bytes.Buffer
+		e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+		code := run(ctx, e, append(append([]string{"check", "--timeout", "20s"}, mode...), ln.Addr().String()))
+		if c, ok := <-accepted; ok {
+			c.Close()
+		}
+		cancel()
+		if code != exitUnknown || !strings.Contains(out.String(), "check.canceled") {
+			t.Errorf("check %v interrupted = %d, %q; want %d with check.canceled", mode, code, out.String(), exitUnknown)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	if code := run(ctx, e, []string{"verify", "healthy"}); code != exitUnknown || !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("verify interrupted = %d, %q; want %d", code, errb.String(), exitUnknown)
+	}
+}
+
+// TestCheckNamesProvider: against a server playing Gmail that asks for an
+// app password, the summary names the server with its evidence, gives the
+// likely diagnosis with the text's source and what the wire alone said,
+// and the JSON report carries server.product and the recognition.
+func TestCheckNamesProvider(t *testing.T) {
+	srv := server.NewTestBuiltin(t, "gmail-app-password-required")
+	env := map[string]string{"IMAPFAULT_PASSWORD": "correct horse battery staple"}
+	args := []string{"check", "--tls", "none", "--user", "alice@example.com", "--timeout", "5s"}
+	r := runCmd(t, env, append(args, srv.Addr())...)
+	for _, want := range []string{
+		"server: Gmail (Gimap) [gmail] (from greeting \"* OK [CAPABILITY",
+		"diagnosis: auth.app_password_required (likely, recognised from the server's text) (phase auth)",
+		"recognised: gmail-app-password-required (gmail; source https://github.com/BrianLeishman/go-imap/issues/25)",
+		"wire alone: auth.failed",
+		"https://support.google.com/accounts/answer/185833",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("check output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runCmd(t, env, append(append(args, "--json"), srv.Addr())...)
+	var rep struct {
+		Server    client.ServerInfo
+		Diagnosis client.Diagnosis
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("check --json output is not JSON (%v):\n%s", err, r.stdout)
+	}
+	if rep.Server.Product != "gmail" || !rep.Diagnosis.Likely || rep.Diagnosis.Recognised == nil ||
+		rep.Diagnosis.Recognised.WireCode != client.CodeAuthFailed {
+		t.Errorf("check --json server = %+v, diagnosis = %+v; want product gmail and a likely recognised diagnosis", rep.Server, rep.Diagnosis)
+	}
+}
+
+// TestProvidersCommand: the knowledge base is listed, one product is
+// shown with its texts and sources, and an unknown one is a usage error.
+func TestProvidersCommand(t *testing.T) {
+	r := runCmd(t, nil, "providers")
+	if r.code != exitOK || !strings.Contains(r.stdout, "gmail") || !strings.Contains(r.stdout, `flavor = "gmail"`) {
+		t.Errorf("providers = %d:\n%s", r.code, r.stdout)
+	}
+	r = runCmd(t, nil, "providers", "gmail")
+	if r.code != exitOK || !strings.Contains(r.stdout, "gmail-too-many-connections -> auth.too_many_connections") ||
+		!strings.Contains(r.stdout, "source: https://github.com/zone-eu/wildduck/issues/35") {
+		t.Errorf("providers gmail = %d:\n%s", r.code, r.stdout)
+	}
+	r = runCmd(t, nil, "providers", "gmial")
+	if r.code != exitUsage || !strings.Contains(r.stderr, `no product "gmial"`) {
+		t.Errorf("providers gmial = %d, stderr %q; want a usage error", r.code, r.stderr)
+	}
+}
+
+func TestCheckThresholds(t *testing.T) {
+	disabled := miniServer(t, "IMAP4rev1 LOGINDISABLED")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"within", []string{"--warning", "total=60", "--critical", "total=120"}, exitOK, "diagnosis: ok"},
+		{"warning on total", []string{"--warning", "total=@0:60"}, exitWarning, "threshold (warning): total "},
+		{"critical wins", []string{"--warning", "total=@0:60", "--critical", "connect=@0:60"}, exitFailure, "threshold (critical): connect "},
+		{"nagios perfdata", []string{"--nagios", "--warning", "total=@0:60,greeting=5"}, exitWarning, "IMAP WARNING - threshold: total"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCmd(t, nil, append(append([]string{"check", "--timeout", "2s", "--tls", "none"}, tt.args...), disabled)...)
+			if r.code != tt.code || !strings.Contains(r.stdout, tt.out) {
+				t.Errorf("check %q = %d, want %d with %q; stdout:\n%s\nstderr:\n%s", tt.args, r.code, tt.code, tt.out, r.stdout, r.stderr)
+			}
+		})
+	}
+	r := runCmd(t, nil, "check", "--nagios", "--tls", "none", "--warning", "greeting=5", "--critical", "total=9", disabled)
+	if !strings.Contains(r.stdout, ";5;;0") || !strings.Contains(r.stdout, "total=") || !strings.Contains(r.stdout, ";;9;0") {
+		t.Errorf("check --nagios perfdata lacks the thresholds: %q", r.stdout)
+	}
+	for _, bad := range []string{"total", "total=x", "logn=1", "total=5:1", "total=1,total=2"} {
+		r := runCmd(t, nil, "check", "--warning", bad, disabled)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "--warning") {
+			t.Errorf("check --warning %q = %d %q, want a usage error", bad, r.code, r.stderr)
 		}
 	}
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
+	"github.com/imapfault/imapfault/internal/tomlpos"
+	"github.com/imapfault/imapfault/monitor"
 	"github.com/imapfault/imapfault/scenarios"
 	"github.com/imapfault/imapfault/verify"
 )
@@ -15,18 +18,25 @@ func runLint(_ context.Context, e *env, args []string) int {
 		return code
 	}
 	if fs.NArg() == 0 {
-		errorf(e, "lint needs at least one scenario file")
+		errorf(e, "lint needs at least one scenario file (or monitor config)")
 		hintf(e, "imapfault scenarios show healthy > mine.toml && imapfault lint mine.toml")
 		return exitUsage
 	}
 	bad := 0
 	for _, path := range fs.Args() {
-		_, err := scenarios.LoadFile(path, verify.ExpectCodes)
+		err := lintFile(path)
 		if err != nil {
 			bad++
 			var list scenarios.ErrorList
 			if errors.As(err, &list) {
 				for _, e2 := range list {
+					fmt.Fprintln(e.stdout, e2)
+				}
+				continue
+			}
+			var mlist tomlpos.ErrorList
+			if errors.As(err, &mlist) {
+				for _, e2 := range mlist {
 					fmt.Fprintln(e.stdout, e2)
 				}
 				continue
@@ -37,8 +47,35 @@ func runLint(_ context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "%s: ok\n", path)
 	}
 	if bad > 0 {
-		fmt.Fprintf(e.stderr, "imapfault: %d of %d files have problems\n", bad, fs.NArg())
+		verb := "have"
+		if bad == 1 {
+			verb = "has"
+		}
+		fmt.Fprintf(e.stderr, "imapfault: %d of %s %s problems\n", bad, plural(fs.NArg(), "file"), verb)
 		return exitFailure
 	}
 	return exitOK
+}
+
+// plural renders n things: "1 scenario", "87 scenarios".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// lintFile checks a scenario, or a monitor config (a file with [[targets]]
+// or [monitor]).
+func lintFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if monitor.IsConfig(data) {
+		_, err := monitor.ParseConfig(path, data)
+		return err
+	}
+	_, err = scenarios.LoadFile(path, verify.ExpectCodes)
+	return err
 }

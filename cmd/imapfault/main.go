@@ -9,19 +9,20 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
-	"syscall"
 )
 
 const usage = `imapfault: a fake IMAP server that fails on purpose, and a tester that names the failure.
 
 Usage:
   imapfault verify [NAME|FILE|GLOB...] [--json] [--junit FILE]
-  imapfault serve [--scenario NAME|FILE] [--listen ADDR] [-v]
+  imapfault serve [--scenario NAME|FILE]... [--listen ADDR] [--control ADDR] [--json] [-v]
   imapfault scenarios [show NAME | export NAME [DIR]]
   imapfault lint FILE...
-  imapfault check [flags] HOST[:PORT] [--html FILE] [--junit FILE]
+  imapfault check [flags] HOST[:PORT] | imap[s]://HOST[:PORT] [--html FILE] [--junit FILE]
+  imapfault providers [PRODUCT]
+  imapfault monitor --config FILE [--listen ADDR] [--once] [--history FILE]
+  imapfault history [--history FILE] [--last 30d] [--format text|json|csv]
   imapfault report --history FILE --since DATE [--until DATE] [--html FILE] [--json FILE] [--csv FILE]
   imapfault version
 
@@ -30,20 +31,27 @@ Examples:
   imapfault verify 'auth-*' mine.toml
   imapfault serve                          # the healthy scenario on 127.0.0.1
   imapfault serve --scenario login-rejected --listen 127.0.0.1:1143
+  imapfault serve --json --control 127.0.0.1:8025   # drive it from a test suite (docs/control.md)
   imapfault scenarios show healthy > mine.toml   # works from any folder
   imapfault scenarios export healthy mine/       # also copies its message files
   imapfault lint mine.toml
 
-Run "imapfault COMMAND -h" for a command's flags.
+Exit status: 0 ok, 1 warning, 2 failure, 3 unknown (usage error, internal
+error, or interrupted). Flags may come before or after the arguments. Run "imapfault COMMAND -h"
+for a command's flags.
 `
 
 // Exit codes follow the monitoring-plugins convention so that check can be
 // used as a Nagios/Icinga plugin; the other commands use the same numbers.
+// 3 is UNKNOWN: the outcome is not known, because the command line was
+// wrong, something failed inside, or the run was interrupted (Ctrl-C
+// during check or verify; for serve, Ctrl-C is the normal stop).
 const (
 	exitOK      = 0
 	exitWarning = 1
 	exitFailure = 2
-	exitUsage   = 3
+	exitUnknown = 3
+	exitUsage   = exitUnknown
 )
 
 // env is what a command may touch of the outside world; tests substitute it.
@@ -62,7 +70,10 @@ type command struct {
 // commands is sorted by name so that "unknown command" can list them.
 var commands = []command{
 	{"check", runCheck},
+	{"history", runHistory},
 	{"lint", runLint},
+	{"monitor", runMonitor},
+	{"providers", runProviders},
 	{"report", runReport},
 	{"scenarios", runScenarios},
 	{"serve", runServe},
@@ -71,7 +82,7 @@ var commands = []command{
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(os.Args[1:])
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	code := run(ctx, e, os.Args[1:])
 	stop()
@@ -123,9 +134,11 @@ func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
 }
 
 // parseFlags parses args and returns the exit code to use when parsing did
-// not succeed (help asked for, or a bad flag).
+// not succeed (help asked for, or a bad flag). Flags may come before,
+// between or after the positional arguments ("verify mine.toml --json");
+// "--" ends the flags.
 func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	err := fs.Parse(args)
+	err := parseInterspersed(fs, args)
 	switch {
 	case err == nil:
 		return 0, true
@@ -134,6 +147,29 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	default:
 		return exitUsage, false
 	}
+}
+
+// parseInterspersed is fs.Parse, which stops at the first positional
+// argument, resumed after each one; fs.Args() then holds the positional
+// arguments in order. Every command parses its flags through it.
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // version is set with -ldflags "-X main.version=v1.2.3" by release builds.

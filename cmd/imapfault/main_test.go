@@ -19,8 +19,15 @@ import (
 // Every command must leave no goroutine behind when it returns: serve's
 // server, check's sessions, verify's runs.
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		main()
+	}
 	goleak.VerifyTestMain(m)
 }
+
+// childEnv makes the test binary run main instead of the tests, so that a
+// test can signal a real imapfault process.
+const childEnv = "IMAPFAULT_TEST_RUN_MAIN"
 
 type result struct {
 	code           int
@@ -263,7 +270,7 @@ diagnosis = "auth.failed"
 	phase := filepath.Join(dir, "phase.toml")
 	os.WriteFile(phase, []byte(strings.Replace(strings.Replace(src, "EXPIRED", "AUTHENTICATIONFAILED", 1), "[expect]", "[expect]\nphase = \"greeting\"", 1)), 0o644)
 	r = runCmd(t, nil, "verify", phase)
-	if !regexp.MustCompile(`FAIL  mine +expected phase greeting +got phase auth `).MatchString(r.stdout) {
+	if !regexp.MustCompile(`FAIL  mine +expected phase greeting +got phase auth `).MatchString(r.stdout) || !strings.Contains(r.stdout, "verified 1 scenario in") {
 		t.Errorf("verify with a wrong phase:\n%s", r.stdout)
 	}
 

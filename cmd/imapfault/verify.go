@@ -61,12 +61,17 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	passed, failed := verify.Summary(results)
+	if ctx.Err() != nil {
+		// Scenarios cut short did not fail: their outcome is unknown.
+		errorf(e, "interrupted: %d of %d scenarios finished", n, len(scs))
+		return exitUnknown
+	}
 	if *jsonOut {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(jsonResults(results))
 	} else {
-		fmt.Fprintf(e.stdout, "verified %d scenarios in %v\n", len(results), time.Since(start).Round(10*time.Millisecond))
+		fmt.Fprintf(e.stdout, "verified %s in %v\n", plural(len(results), "scenario"), time.Since(start).Round(10*time.Millisecond))
 		fmt.Fprintf(e.stdout, "%d passed, %d failed\n", passed, failed)
 	}
 	if *junit != "" {

@@ -1,7 +1,8 @@
 // Drives imapflow against the fake server for interop/imapflow_test.go.
 // argv[2] is a JSON object: host, port, tls (none, starttls, implicit), ca
 // (a PEM file to trust), user, pass, timeout (ms), and full, which adds
-// flags, APPEND, EXPUNGE and an IDLE that waits for a delivered message.
+// flags, APPEND, EXPUNGE and, when idle is set, an IDLE that waits for a
+// delivered message.
 // Each step prints one JSON line on stdout; a failure prints imapflow's
 // error fields as JSON on stderr and exits 1, so the Go test asserts on
 // what imapflow itself reported.
@@ -58,7 +59,8 @@ async function main() {
     const after = await client.status('INBOX', { messages: true });
     if (!deleted || after.messages !== exists) throw new Error(`after the expunge: ${after.messages} messages, want ${exists}`);
     step('expunge', { messages: after.messages });
-
+  }
+  if (o.full && o.idle) {
     const arrived = new Promise((resolve) => client.once('exists', resolve));
     client.idle();
     step('idle');

@@ -1,0 +1,114 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// bigScenario writes a scenario with one user and n mailboxes, each with
+// comments, strings that hold what looks like keys ("name = ", "#", `"""`),
+// and an inline message, as a production-sized file would. Every bad-th
+// mailbox (0: none) has a special_use that fails validation; wantLines
+// holds the line of each such error, counted while writing.
+func bigScenario(n, bad int) (src []byte, wantLines []int) {
+	var b strings.Builder
+	line := 1
+	w := func(s string) {
+		b.WriteString(s)
+		line += strings.Count(s, "\n")
+	}
+	w("# A generated scenario: name = \"not a key\"\nname = \"big\"\n")
+	w("description = '''\nmany mailboxes\nname = \"inside a literal string\"\n'''\n\n")
+	w("[[users]]\nname = \"alice\" # the only user\npassword = \"pw # not a comment\"\n\n")
+	for i := range n {
+		w(fmt.Sprintf("  # mailbox %d: special_use = \"\\\\Junk\"\n", i))
+		w(fmt.Sprintf("  [[users.mailboxes]]\n  name = \"Box %d\"\n", i))
+		if bad > 0 && i%bad == bad-1 {
+			wantLines = append(wantLines, line)
+			w("  special_use = \"\\\\Spam\"\n")
+		}
+		w("    [[users.mailboxes.messages]]\n")
+		w(fmt.Sprintf("    subject = \"Report %d: name = \\\"x\\\" # not a comment\"\n", i))
+		w("    body = \"\"\"\nLine one.\nflags = [\"\\\\Seen\"]\n\"\"\"\n")
+		w("    flags = [\"\\\\Seen\", \"$Label1\"]\n\n")
+	}
+	w("[client]\nuser = \"alice\"\n")
+	return []byte(b.String()), wantLines
+}
+
+// TestBigScenarioLines checks that errors deep in a large generated file
+// name the right lines: the positions are computed in one pass, and a
+// pass that lost count would shift every later line.
+func TestBigScenarioLines(t *testing.T) {
+	src, want := bigScenario(500, 7)
+	_, err := Parse("big.toml", src, nil)
+	var list ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("Parse() = %v, want an ErrorList", err)
+	}
+	var got []int
+	for _, e := range list {
+		if !strings.HasSuffix(e.Path, ".special_use") {
+			t.Errorf("unexpected error: %v", e)
+			continue
+		}
+		got = append(got, e.Line)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("error lines (-want +got):\n%s", diff)
+	}
+	if _, err := Parse("big.toml", mustBig(t, 300), nil); err != nil {
+		t.Errorf("a valid big file: %v", err)
+	}
+}
+
+func mustBig(t testing.TB, n int) []byte {
+	t.Helper()
+	src, _ := bigScenario(n, 0)
+	return src
+}
+
+// BenchmarkParse parses generated scenarios of growing size; loading must
+// be linear in the file's size (issue 19: it was quadratic).
+func BenchmarkParse(b *testing.B) {
+	for _, n := range []int{1000, 2000, 4000, 8000, 25000, 100000} {
+		src := mustBig(b, n)
+		b.Run(fmt.Sprintf("mailboxes=%d/KB=%d", n, len(src)/1000), func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				if _, err := Parse("big.toml", src, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// FuzzFindKey checks the written-out key search against the regular
+// expression it replaces.
+func FuzzFindKey(f *testing.F) {
+	f.Add("[[users.mailboxes]]\n  name = \"INBOX\"\n", "mailboxes", 0)
+	f.Add(`"name" = 1`, "name", 0)
+	f.Add(`x="name"= 1`, "name", 1)
+	f.Add("a . b\t= 2", "b", 1)
+	f.Fuzz(func(t *testing.T, text, key string, from int) {
+		// The expression matches runes, the search bytes: they agree on text.
+		if key == "" || from < 0 || from > len(text) || !utf8.ValidString(key) || !utf8.ValidString(text) {
+			return
+		}
+		want := -1
+		re := regexp.MustCompile(`(^|[\s{,.\[])"?` + regexp.QuoteMeta(key) + `"?\s*[=.\]]`)
+		if loc := re.FindStringIndex(text[from:]); loc != nil {
+			want = from + loc[0] + 1
+		}
+		if got := findKey(text, key, from); got != want {
+			t.Errorf("findKey(%q, %q, %d) = %d, want %d", text, key, from, got, want)
+		}
+	})
+}

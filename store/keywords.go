@@ -1,0 +1,56 @@
+package store
+
+import (
+	"slices"
+
+	"github.com/emersion/go-imap/v2"
+)
+
+// mailboxSystemFlags are the flags every mailbox's FLAGS list starts with;
+// \Recent is not among them since no client may set it.
+var mailboxSystemFlags = []imap.Flag{imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagSeen, imap.FlagDraft}
+
+// flagsLocked is the mailbox's FLAGS list: the system flags, then every
+// keyword ever set in it, in the order they appeared (as Dovecot lists
+// them). The slice is new.
+func (mbox *Mailbox) flagsLocked() []imap.Flag {
+	flags := make([]imap.Flag, 0, len(mailboxSystemFlags)+len(mbox.keywords)+1)
+	flags = append(flags, mailboxSystemFlags...)
+	return append(flags, mbox.keywords...)
+}
+
+// defineKeywordsLocked adds the keywords among flags that the mailbox has
+// not seen yet and, when there are any, queues the new FLAGS list to every
+// session but source: a client must see a keyword in FLAGS before a
+// message carries it (RFC 3501 section 7.2.6). It returns the new list,
+// or nil when nothing changed. flags must be canonical (storableFlags).
+func (mbox *Mailbox) defineKeywordsLocked(flags []imap.Flag, source *SessionTracker) []imap.Flag {
+	changed := false
+	for _, f := range flags {
+		if slices.Contains(mailboxSystemFlags, f) || slices.Contains(mbox.keywords, f) {
+			continue
+		}
+		mbox.keywords = append(mbox.keywords, f)
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	list := mbox.flagsLocked()
+	mbox.tracker.queueUpdate(&trackerUpdate{mailboxFlags: list}, source)
+	return list
+}
+
+// storableFlags returns flags in their canonical spelling without
+// \Recent, which only the server sets (RFC 3501 section 2.3.2). Keywords
+// compare case-sensitively here, as in imapmemserver.
+func storableFlags(flags []imap.Flag) []imap.Flag {
+	out := make([]imap.Flag, 0, len(flags))
+	for _, f := range flags {
+		f = canonicalFlag(f)
+		if f != flagRecent && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
