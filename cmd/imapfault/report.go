@@ -12,7 +12,7 @@ import (
 	"github.com/imapfault/imapfault/report"
 )
 
-const reportSynopsis = `--history FILE --since DATE [--until DATE] [--target NAME] [--html FILE] [--json FILE] [--csv FILE]
+const reportSynopsis = `[--history FILE] --since DATE [--until DATE] [--target NAME] [--html FILE] [--json FILE] [--csv FILE]
 
 Makes the audit report of a period from the monitor's history: per target
 availability (by checks and by time), incidents, a timeline, daily latency
@@ -30,7 +30,7 @@ func runReport(ctx context.Context, e *env, args []string) int {
 	var (
 		dbFile, since, until, target, htmlFile, jsonFile, csvFile string
 	)
-	fs.StringVar(&dbFile, "history", "", "the monitor's history database `FILE`")
+	fs.StringVar(&dbFile, "history", "", "the monitor's history database `FILE` (default "+defaultHistory()+")")
 	fs.StringVar(&since, "since", "", "start of the period: a UTC `DATE` or an RFC 3339 time")
 	fs.StringVar(&until, "until", "", "end of the period, included when a `DATE` (default: now)")
 	fs.StringVar(&target, "target", "", "report on the target `NAME` only")
@@ -44,8 +44,9 @@ func runReport(ctx context.Context, e *env, args []string) int {
 		errorf(e, "report takes no arguments, got %q", fs.Args())
 		return exitUsage
 	}
-	if dbFile == "" || since == "" {
-		errorf(e, "report needs --history and --since")
+	dbFile = firstOf(dbFile, defaultHistory())
+	if since == "" {
+		errorf(e, "report needs --since")
 		hintf(e, "imapfault report --history monitor.db --since 2026-10-01 --until 2026-12-31 --html q4.html")
 		return exitUsage
 	}

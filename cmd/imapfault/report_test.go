@@ -83,8 +83,7 @@ func TestReportUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--since", "2026-10-01"}, "needs --history and --since"},
-		{[]string{"--history", db}, "needs --history and --since"},
+		{[]string{"--history", db}, "needs --since"},
 		{[]string{"--history", db, "--since", "October"}, `--since: want a day (2026-10-01) or an RFC 3339 time`},
 		{[]string{"--history", db, "--since", "2026-10-02", "--until", "2026-10-01"}, "is not after --since"},
 		{[]string{"--history", filepath.Join(t.TempDir(), "none.db"), "--since", "2026-10-01"}, "--history:"},
