@@ -27,11 +27,12 @@ bench: build
 # loopback. As root it installs what is missing; otherwise it says what to
 # install (the tests then skip with the same message; with
 # IMAPFAULT_INTEROP_REQUIRE=1, as .ci/run sets it, they fail instead). The
-# results table is written to docs/interop.md.
+# results table is written to docs/interop.md. Debian's prometheus (with
+# promtool) scrapes imapfault monitor and checks docs/monitor.md's rules.
 # python3 and Node.js (20 or later, for imapflow) are expected on the
 # machine; their tests skip when they are not.
-INTEROP_DEBS = curl isync fetchmail dovecot-imapd
-INTEROP_BINS = curl mbsync fetchmail dovecot
+INTEROP_DEBS = curl isync fetchmail dovecot-imapd prometheus
+INTEROP_BINS = curl mbsync fetchmail dovecot prometheus promtool
 
 interop:
 	@missing=""; \

@@ -26,6 +26,10 @@ func (i *Ignore) Validate() error {
 	return nil
 }
 
+// commandOnly marks Ignore for When.ValidateFor: it acts only at a
+// command, so a When without one would make it do nothing.
+func (*Ignore) commandOnly() {}
+
 // Apply implements EventAction.
 func (i *Ignore) Apply(_ context.Context, _ *Conn, ev *Event) error {
 	if ev.Point != PointCommand {

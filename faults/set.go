@@ -33,7 +33,7 @@ func NewSet(faults []Fault) (*Set, error) {
 		if f.Action == nil {
 			return nil, fmt.Errorf("faults[%d]: no action", i)
 		}
-		if err := f.When.Validate(); err != nil {
+		if err := f.When.ValidateFor(f.Action); err != nil {
 			return nil, fmt.Errorf("faults[%d] (%s): %w", i, f.Action.Kind(), err)
 		}
 		if err := f.Action.Validate(); err != nil {

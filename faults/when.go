@@ -96,6 +96,11 @@ type whenTrigger struct {
 // narrowing are the keys that narrow any trigger.
 var narrowing = []string{"connection", "first", "probability", "seed"}
 
+// whileKeys are the keys an action that is not an EventAction (a line
+// filter, a write shaper, capabilities, tls) heeds: it applies to every
+// line, write or handshake while its When holds, so no trigger times it.
+var whileKeys = []string{"command", "nth", "phase", "connection", "first", "probability", "seed"}
+
 // setKeys returns the TOML names of the keys w sets, in declaration order.
 func (w When) setKeys() []string {
 	var keys []string
@@ -208,6 +213,27 @@ func (w When) Validate() error {
 	}
 	_, err := w.trigger()
 	return err
+}
+
+// ValidateFor is Validate for the action w belongs to: an action that is
+// not an EventAction heeds only whileKeys, and any other key would be
+// ignored.
+func (w When) ValidateFor(a Action) error {
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	if _, ok := a.(interface{ commandOnly() }); ok && (w.Command == "" || w.Reply != "") {
+		return fmt.Errorf("when.command: %s acts on a command as it arrives: set when.command, without reply", a.Kind())
+	}
+	if _, ok := a.(EventAction); ok || a == nil {
+		return nil
+	}
+	for _, k := range w.setKeys() {
+		if !contains(whileKeys, k) {
+			return fmt.Errorf("when.%s: has no effect on %s, which applies while its when holds (it takes %s)", k, a.Kind(), strings.Join(whileKeys, ", "))
+		}
+	}
+	return nil
 }
 
 // imapCommands are the command names a client can send: IMAP4rev1 and

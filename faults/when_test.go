@@ -65,6 +65,32 @@ func TestWhenValidate(t *testing.T) {
 	}
 }
 
+// TestWhenValidateFor: an action that applies while its when holds (a
+// filter) rejects the keys that time one firing, which it would ignore.
+func TestWhenValidateFor(t *testing.T) {
+	tests := []struct {
+		w    When
+		a    Action
+		want string
+	}{
+		{When{Command: "FETCH", Nth: 2, Phase: PhaseSelected, First: 1}, &Rewrite{}, ""},
+		{When{After: time.Second}, &Rewrite{}, "when.after: has no effect on rewrite, which applies while its when holds"},
+		{When{AfterBytes: 10}, &Throttle{}, "when.after_bytes: has no effect on throttle"},
+		{When{Command: "LOGIN", Reply: "OK"}, &Capabilities{}, "when.reply: has no effect on capabilities"},
+		{When{After: time.Second}, &Drop{}, ""},
+		{When{Command: "IDLE"}, &Ignore{}, ""},
+		{When{Phase: PhaseIdle}, &Ignore{}, "when.command: ignore acts on a command as it arrives"},
+		{When{Command: "IDLE", Reply: "OK"}, &Ignore{}, "without reply"},
+		{When{Command: "FECTH"}, &Rewrite{}, "did you mean FETCH?"},
+	}
+	for _, tt := range tests {
+		err := tt.w.ValidateFor(tt.a)
+		if (err == nil) != (tt.want == "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%+v.ValidateFor(%s) = %v, want %q", tt.w, tt.a.Kind(), err, tt.want)
+		}
+	}
+}
+
 // TestWhenTriggersMatchPoint ties the table of valid combinations to
 // Point: each trigger's keys lead Point to the trigger's point, so that
 // the two cannot drift apart.

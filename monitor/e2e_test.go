@@ -419,14 +419,17 @@ func TestHungTargetDelaysNoOne(t *testing.T) {
 	}
 	stop := running(t, m)
 	select {
-	case <-accepted:
+	case c := <-accepted:
+		// Held open (and referenced: a dropped net.Conn is closed by
+		// its finalizer) until the test ends.
+		defer c.Close()
 	case <-time.After(waitLimit):
 		t.Fatal("the hung target was never checked")
 	}
 	healthy := f.servers["healthy"].Addr()
 	cs.wait(t, healthy, cs.count(healthy)+3)
 	if n := cs.count(ln.Addr().String()); n != 0 {
-		t.Fatalf("the hung target's check finished (%d)", n)
+		t.Fatalf("the hung target's check finished (%d): %+v", n, m.States())
 	}
 	stop()
 }

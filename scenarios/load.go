@@ -145,7 +145,7 @@ func (s *Scenario) Validate() error {
 			c.add(fmt.Sprintf("faults[%d]", i), "no action")
 			continue
 		}
-		if err := f.When.Validate(); err != nil {
+		if err := f.When.ValidateFor(f.Action); err != nil {
 			c.add(fmt.Sprintf("faults[%d].when", i), "%v", err)
 		}
 		if err := f.Action.Validate(); err != nil {
@@ -256,7 +256,7 @@ func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive, s *Sce
 		decodeTable(c, md, tbl, reflect.ValueOf(f.Action).Elem(), path, "when")
 		actionOK := len(c.errs) == errs
 		if whenOK {
-			if err := f.When.Validate(); err != nil {
+			if err := f.When.ValidateFor(f.Action); err != nil {
 				c.add(path+".when", "%v", strings.TrimPrefix(err.Error(), "when: "))
 			}
 		}

@@ -161,6 +161,11 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`bad.toml:3: faults[0].when: command and after_bytes are two triggers, and a fault fires at one: at a command (nth, reply and phase narrow it); or once the server has sent after_bytes bytes; or on a timer (after, every), from the connection or from entering phase; or on entering phase`},
 		},
 		{
+			name: "a timer on a filter",
+			src:  "name = \"x\"\n[[faults]]\nwhen = { after = \"5s\" }\nline_endings = \"lf\"\n",
+			want: []string{`bad.toml:3: faults[0].when: when.after: has no effect on line_endings, which applies while its when holds (it takes command, nth, phase, connection, first, probability, seed)`},
+		},
+		{
 			name: "a command that is no IMAP command",
 			src:  "name = \"x\"\n[[faults]]\nwhen = { command = \"FECTH\" }\ndrop = \"fin\"\n",
 			want: []string{`bad.toml:3: faults[0].when: when.command: "FECTH" is not an IMAP command: did you mean FETCH? (allowed: APPEND AUTHENTICATE CAPABILITY CHECK CLOSE COMPRESS COPY CREATE DELETE ENABLE EXAMINE EXPUNGE FETCH GETACL GETMETADATA GETQUOTA GETQUOTAROOT ID IDLE LIST LISTRIGHTS LOGIN LOGOUT LSUB MOVE MYRIGHTS NAMESPACE NOOP RENAME SEARCH SELECT SETACL SETMETADATA SETQUOTA SORT STARTTLS STATUS STORE SUBSCRIBE THREAD UNAUTHENTICATE UNSELECT UNSUBSCRIBE, and UID COPY, UID EXPUNGE, UID FETCH, UID MOVE, UID SEARCH, UID SORT, UID STORE, UID THREAD)`},
