@@ -171,13 +171,7 @@ func dashStrip(slots []history.Slot, now time.Time) []stripSlot {
 	x := func(t time.Time) float64 { return float64(t.Sub(from)) / float64(DashWindow) * w }
 	var out []stripSlot
 	for _, sl := range slots {
-		class := "unknown"
-		switch {
-		case sl.DownTime > 0:
-			class = "critical"
-		case sl.UpTime > 0:
-			class = "ok"
-		}
+		class := slotClass(sl)
 		if n := len(out); n > 0 && out[n-1].Class == class {
 			out[n-1].W = x(sl.To) - out[n-1].X
 			continue
