@@ -97,8 +97,8 @@ type dashPage struct {
 	Head
 	Now       time.Time
 	RefreshMS int64
-	Counts []dashCount
-	Rows   []dashRow
+	Counts    []dashCount
+	Rows      []dashRow
 }
 
 type dashCount struct {
@@ -219,9 +219,9 @@ func DashboardFragment(w io.Writer, v *DashboardView) error {
 type DashboardSource interface {
 	// View returns the dashboard's data now.
 	View(ctx context.Context) (*DashboardView, error)
-	// Report returns a recent check of target, by the time it started,
-	// for its page; false when it is no longer kept.
-	Report(ctx context.Context, target string, started time.Time) (*client.Report, bool, error)
+	// Result returns a check of target from the history, by the time it
+	// started, for its page; false when it is no longer kept.
+	Result(ctx context.Context, target string, started time.Time) (history.Result, bool, error)
 }
 
 // DashboardHandler serves the dashboard at "/", its live fragment at
@@ -248,7 +248,7 @@ func DashboardHandler(src DashboardSource) http.Handler {
 			http.Error(w, "check: want ?target=NAME&at=UNIX-NANOSECONDS", http.StatusBadRequest)
 			return
 		}
-		rep, ok, err := src.Report(r.Context(), q.Get("target"), time.Unix(0, ns))
+		res, ok, err := src.Result(r.Context(), q.Get("target"), time.Unix(0, ns))
 		switch {
 		case err != nil:
 			http.Error(w, "check: "+err.Error(), http.StatusInternalServerError)
@@ -257,7 +257,7 @@ func DashboardHandler(src DashboardSource) http.Handler {
 			http.Error(w, "check: no such check is kept", http.StatusNotFound)
 			return
 		}
-		serveHTML(w, func(w io.Writer) error { return CheckHTML(w, rep) })
+		serveHTML(w, func(w io.Writer) error { return StoredCheckHTML(w, res) })
 	})
 	return mux
 }
@@ -278,10 +278,10 @@ func serveHTML(w http.ResponseWriter, render func(io.Writer) error) {
 	io.WriteString(w, b.String())
 }
 
-// ResultReport rebuilds what a page can show of a check from its history
+// resultReport rebuilds what a page can show of a check from its history
 // record: steps, diagnosis, warnings and, when kept, the transcript's
 // lines as they were stored (already redacted).
-func ResultReport(r history.Result) *client.Report {
+func resultReport(r history.Result) *client.Report {
 	rep := &client.Report{Target: r.Target, Started: r.Time, Duration: r.Duration,
 		Diagnosis: client.Diagnosis{Code: r.Code, Phase: r.Phase, Evidence: r.Evidence}}
 	for _, s := range r.Steps {

@@ -15,7 +15,6 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/imapfault/imapfault/client"
 	"github.com/imapfault/imapfault/history"
 	"github.com/imapfault/imapfault/status"
 )
@@ -66,13 +65,13 @@ func (m *fakeMonitor) View(context.Context) (*DashboardView, error) {
 	return &DashboardView{Now: m.now, Targets: m.targets, Refresh: m.refresh}, nil
 }
 
-func (m *fakeMonitor) Report(_ context.Context, target string, at time.Time) (*client.Report, bool, error) {
+func (m *fakeMonitor) Result(_ context.Context, target string, at time.Time) (history.Result, bool, error) {
 	for _, r := range m.results {
 		if r.Target == target && r.Time.Equal(at) {
-			return ResultReport(r), true, nil
+			return r, true, nil
 		}
 	}
-	return nil, false, nil
+	return history.Result{}, false, nil
 }
 
 func TestDashboardGolden(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/imapfault/imapfault/client"
+	"github.com/imapfault/imapfault/history"
 	"github.com/imapfault/imapfault/status"
 )
 
@@ -53,8 +54,8 @@ func (l *LiveMonitor) View(ctx context.Context) (*DashboardView, error) {
 	return v, err
 }
 
-func (l *LiveMonitor) Report(ctx context.Context, target string, at time.Time) (*client.Report, bool, error) {
-	return l.m.Report(ctx, target, at)
+func (l *LiveMonitor) Result(ctx context.Context, target string, at time.Time) (history.Result, bool, error) {
+	return l.m.Result(ctx, target, at)
 }
 
 // Recover marks every target ok, as after a fix.

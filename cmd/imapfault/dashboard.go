@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/imapfault/imapfault/client"
 	"github.com/imapfault/imapfault/history"
 	"github.com/imapfault/imapfault/monitor"
 	"github.com/imapfault/imapfault/report"
@@ -45,10 +44,10 @@ func (d dashboard) View(ctx context.Context) (*report.DashboardView, error) {
 	return v, nil
 }
 
-func (d dashboard) Report(ctx context.Context, target string, at time.Time) (*client.Report, bool, error) {
+func (d dashboard) Result(ctx context.Context, target string, at time.Time) (history.Result, bool, error) {
 	rs, err := d.db.Results(ctx, history.Query{Target: target, From: at, To: at.Add(time.Nanosecond)})
 	if err != nil || len(rs) == 0 {
-		return nil, false, err
+		return history.Result{}, false, err
 	}
-	return report.ResultReport(rs[0]), true, nil
+	return rs[0], true, nil
 }
