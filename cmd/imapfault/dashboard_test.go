@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/imapfault/imapfault/history"
 	"github.com/imapfault/imapfault/monitor"
@@ -39,7 +40,8 @@ func TestMonitorDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(report.DashboardHandler(dashboard{m, db}))
+	dash := newDashboard(m, db)
+	srv := httptest.NewServer(report.DashboardHandler(dash))
 	defer srv.Close()
 	get := func(path string) string {
 		t.Helper()
@@ -70,5 +72,18 @@ func TestMonitorDashboard(t *testing.T) {
 	}
 	if strings.Contains(page+check, env["ACME_PW"]) {
 		t.Error("the password reached a page")
+	}
+
+	// A later refresh reads only what is new, and keeps each result once.
+	before := len(dash.recent["healthy"])
+	later := dash.recent["healthy"][before-1]
+	later.Time = time.Now()
+	if err := db.Record(ctx, later, nil); err != nil {
+		t.Fatal(err)
+	}
+	get("/?fragment=1")
+	get("/?fragment=1")
+	if got := len(dash.recent["healthy"]); got != before+1 {
+		t.Errorf("after one more result, the dashboard keeps %d of healthy's, want %d", got, before+1)
 	}
 }

@@ -96,7 +96,7 @@ func runMonitor(ctx context.Context, e *env, args []string) int {
 	}
 	mux := http.NewServeMux()
 	m.Routes(mux)
-	mux.Handle("GET /", report.DashboardHandler(dashboard{m, hist}))
+	mux.Handle("GET /", report.DashboardHandler(newDashboard(m, hist)))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
