@@ -116,6 +116,7 @@ func Parse(file string, data []byte, files fs.FS, checks ...Check) (*Scenario, e
 	if s.Name == "" {
 		s.Name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	}
+	applyReplay(c, s)
 	applyFlavor(c, s)
 	applyDefaults(s)
 	validate(c, s)
@@ -137,6 +138,7 @@ func (s *Scenario) Validate() error {
 		file = "scenario " + s.Name
 	}
 	c := &collector{file: file, pos: positions{}}
+	applyReplay(c, s)
 	applyFlavor(c, s)
 	applyDefaults(s)
 	validate(c, s)
@@ -315,6 +317,8 @@ var allowedKeys = map[string]string{
 	"client":                   tomlKeys(Client{}),
 	"expect":                   tomlKeys(Expect{}),
 	"faults.when":              tomlKeys(faults.When{}),
+	"replay":                   tomlKeys(Replay{}),
+	"replay.steps":             tomlKeys(Step{}),
 }
 
 // tomlKeys lists the TOML keys of a struct, embedded structs flattened.
