@@ -32,8 +32,8 @@ type Scenario struct {
 	Faults []faults.Fault `toml:"-"`
 	// Replay is a scripted session played before Faults (replay.go).
 	Replay Replay `toml:"replay"`
-	Client Client  `toml:"client"`
-	Expect Expect  `toml:"expect"`
+	Client Client `toml:"client"`
+	Expect Expect `toml:"expect"`
 
 	// Source is where the scenario came from: a file path, or
 	// "builtin:NAME".
