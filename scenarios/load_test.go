@@ -57,7 +57,6 @@ func TestParseErrors(t *testing.T) {
 				`bad.toml:4: replay.end: "hang" is not allowed (allowed: eof, rst, silence)`,
 				`bad.toml:6: replay.steps[0].command: "LOG IN" is not a command name such as LOGIN or "UID FETCH"`,
 				`bad.toml:7: replay.steps[0].status: "BYE gone" must start with OK, NO or BAD and leave out the tag (a BYE is an untagged line followed by end = "eof")`,
-				`bad.toml:10: replay.steps[1].untagged[0]: "1 FETCH (FLAGS ())": an untagged line starts with "*" (or "+" for a continuation); the tagged reply is status`,
 				`bad.toml:12: replay.steps[1].end: a step ends with status or with end, not both: end replaces the tagged reply`,
 				`bad.toml:14: replay.steps[2].command: steps[1] answers FETCH number 1 already: give this step another nth`,
 				`bad.toml:18: replay.steps[3].command: the step does nothing: give it delay, untagged, status or end`,

@@ -42,6 +42,7 @@ type Step struct {
 	Delay time.Duration `toml:"delay"`
 	// Untagged are lines sent as they are (CRLF added), before Status or
 	// End; a literal is written inline: "* 1 FETCH (BODY[] {5}\r\nhello)".
+	// They are not checked: a replay sends what a broken server sent.
 	Untagged []string `toml:"untagged"`
 	// Status is the tagged reply, tag left out: the client's tag is put
 	// in front. Without Status and End, the command then goes on to the
@@ -134,11 +135,6 @@ func validateReplay(c *collector, r *Replay) {
 		taken[key] = i
 		if st.Delay < 0 {
 			c.add(p+".delay", "must not be negative")
-		}
-		for k, u := range st.Untagged {
-			if !strings.HasPrefix(u, "*") && !strings.HasPrefix(u, "+") {
-				c.add(fmt.Sprintf("%s.untagged[%d]", p, k), "%q: an untagged line starts with \"*\" (or \"+\" for a continuation); the tagged reply is status", u)
-			}
 		}
 		if st.Status != "" {
 			word, _, _ := strings.Cut(st.Status, " ")
