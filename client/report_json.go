@@ -11,7 +11,9 @@ import (
 // from-report replays its timing, and a report read back is the report
 // written.
 
-func fromMS(ms float64) time.Duration { return time.Duration(math.Round(ms * float64(time.Millisecond))) }
+func fromMS(ms float64) time.Duration {
+	return time.Duration(math.Round(ms * float64(time.Millisecond)))
+}
 
 // UnmarshalJSON reads duration_ms and flag_latency_ms.
 func (r *Report) UnmarshalJSON(b []byte) error {
