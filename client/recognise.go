@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/imapfault/imapfault/client/phase"
 	"github.com/imapfault/imapfault/providers"
 )
 
@@ -74,7 +75,7 @@ func (w *walk) identifyByID() {
 // precedes its tagged NO). What a response code decided stands unless
 // the text names a narrower cause (sharpens); the change is marked
 // Likely, with the entry's source.
-func (w *walk) refine(phase string, d *Diagnosis) {
+func (w *walk) refine(ph string, d *Diagnosis) {
 	if w.s == nil || d.Code == CodeCheckCanceled {
 		return
 	}
@@ -110,7 +111,7 @@ func (w *walk) refine(phase string, d *Diagnosis) {
 	}
 	rec := &Recognition{Entry: e.ID, Provider: e.Provider, Line: line, Meaning: e.Meaning, Help: e.Help, Source: e.Source}
 	r := st[decider]
-	byStatus := statusDiag(phase, &response{Tag: r.Tag, Status: r.Status}).Code
+	byStatus := statusDiag(ph, &response{Tag: r.Tag, Status: r.Status}).Code
 	if r.Status == "BYE" && byStatus == CodeProtocolBad {
 		byStatus = CodeConnBye
 	}
@@ -124,10 +125,16 @@ func (w *walk) refine(phase string, d *Diagnosis) {
 	}
 	d.Recognised = rec
 	d.Advice = recognisedAdvice(d, e)
+	if d.Code == CodeMailboxUnsafeLogin && slices.ContainsFunc(w.rep.Steps, func(s Step) bool { return s.Phase == string(phase.ID) }) {
+		// The advice is to send ID; the tester did, so say what is left.
+		d.Advice += " The tester sent ID before SELECT (see the id step) and was still refused: the server may want a client name it knows, or the account is restricted."
+	}
 	w.s.info("recognised %s text %q (%s): %s", e.Provider, clip(line), e.ID, e.Source)
 }
 
-// recognisedAdvice puts the provider's advice first, then the code's own.
+// recognisedAdvice is the entry's meaning and advice with the provider's
+// help page, marked "likely" when the text changed the code; when the wire
+// evidence overruled the text, it is the code's own advice, the text noted.
 func recognisedAdvice(d *Diagnosis, e *providers.Entry) string {
 	var b strings.Builder
 	if d.Recognised.Overruled {
@@ -148,7 +155,7 @@ func recognisedAdvice(d *Diagnosis, e *providers.Entry) string {
 // noteRecognisedOK warns about provider texts on successful responses,
 // such as Gmail's "OK Success [THROTTLED]": the step passed, but the
 // server said something a person should know.
-func (w *walk) noteRecognisedOK(phase string) {
+func (w *walk) noteRecognisedOK(ph string) {
 	if w.s == nil {
 		return
 	}
@@ -157,7 +164,7 @@ func (w *walk) noteRecognisedOK(phase string) {
 			continue
 		}
 		for _, e := range knowledge().Lookup(r.Raw, w.rep.Server.Product) {
-			d := diag(e.Code, phase, r.Raw)
+			d := diag(e.Code, ph, r.Raw)
 			d.Likely = true
 			d.Recognised = &Recognition{Entry: e.ID, Provider: e.Provider, Line: r.Raw, Meaning: e.Meaning, Help: e.Help, Source: e.Source}
 			d.Advice = recognisedAdvice(&d, e)

@@ -169,3 +169,16 @@ func TestCheckSendsID(t *testing.T) {
 		})
 	}
 }
+
+// TestUnsafeLoginAfterID: when the tester did send ID and NetEase still
+// refuses SELECT, the advice says so instead of only "send ID".
+func TestUnsafeLoginAfterID(t *testing.T) {
+	cfg := fakeConfig{caps: "IMAP4rev1 IDLE LITERAL+ UIDPLUS SASL-IR AUTH=PLAIN ID", on: map[string]func(c *fconn, tag, args string){
+		"ID":     lines(`* ID NIL`, "TAG OK ID completed"),
+		"SELECT": reply("NO SELECT Unsafe Login. Please contact kefu@188.com for help"),
+	}}
+	rep := runCase(t, e2eCase{name: "unsafe after ID", cfg: cfg, code: CodeMailboxUnsafeLogin, phase: "select", warns: []string{CodeSecurityPlaintextLogin}})
+	if !strings.Contains(rep.Diagnosis.Advice, "The tester sent ID before SELECT") {
+		t.Errorf("advice = %q, want it to say the tester sent ID", rep.Diagnosis.Advice)
+	}
+}

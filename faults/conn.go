@@ -74,6 +74,10 @@ type Conn struct {
 	closeAfter   bool // a filter turned the line into a BYE
 	bytesOut     int64
 	fired        map[*armed]bool // byte-count faults already fired
+	noted        map[*armed]bool // pervasive faults already noted in the transcript
+	// held is the lines a hold fault keeps back; release the part of it
+	// to send before the line being written, once no hold applies.
+	held, release []byte
 
 	smu      sync.Mutex // state both sides share
 	raw      net.Conn   // tcp, or the TLS connection over it
@@ -392,6 +396,35 @@ func (c *Conn) Close() error {
 	err := c.tcp.Close()
 	c.timers.Wait()
 	return err
+}
+
+// Shutdown closes the connection as a server that is stopping does: with
+// an untagged BYE first (RFC 9051 section 7.1.5), unless the client could
+// not read it as one: before the greeting, inside a line or a literal the
+// server was writing, or on a stalled connection, which just closes.
+// Nothing the IMAP server writes after the BYE reaches the client.
+func (c *Conn) Shutdown(text string) error {
+	// Ending the connection first makes a fault that holds the output
+	// (a delay, a throttle, a stall) let go of it; the deadline does the
+	// same for a write to a client that reads nothing.
+	c.end()
+	t := c.transport()
+	_ = t.SetWriteDeadline(time.Now().Add(time.Second))
+	c.wmu.Lock()
+	if c.greeted && len(c.outLine) == 0 && c.outLit == 0 && !c.isDropped() && !c.isStalled() {
+		line := []byte("* BYE " + text + "\r\n")
+		c.tap(TapEvent{Dir: DirOut, Data: line})
+		_, _ = t.Write(line)
+	}
+	_ = c.tcp.Close()
+	c.wmu.Unlock()
+	return c.Close()
+}
+
+func (c *Conn) isStalled() bool {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	return c.stalled != nil
 }
 
 // LocalAddr implements net.Conn.

@@ -104,6 +104,30 @@ func (c *Conn) fire(ctx context.Context, ev Event) error {
 	return nil
 }
 
+// noteActed records in the transcript that a filter or shaper changed
+// what the client gets. One that acts on every line or write (line
+// endings, slicing, throttling) is noted once per connection, so that the
+// transcript stays readable; the others each time. The caller holds wmu.
+func (c *Conn) noteActed(a *armed) {
+	if _, every := a.Action.(pervasive); every {
+		if c.noted[a] {
+			return
+		}
+		if c.noted == nil {
+			c.noted = make(map[*armed]bool)
+		}
+		c.noted[a] = true
+	}
+	c.logFired(a, &Event{Phase: c.Phase()})
+}
+
+// pervasive marks an action that acts on every line or write it sees.
+type pervasive interface{ pervasive() }
+
+func (*LineEndings) pervasive() {}
+func (*Slice) pervasive()       {}
+func (*Throttle) pervasive()    {}
+
 func (c *Conn) logFired(a *armed, ev *Event) {
 	c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: " + a.Action.Kind())})
 	if c.opts.Logger != nil {

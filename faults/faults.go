@@ -76,6 +76,7 @@ var Kinds = []Kind{
 	{"delay", func() Action { return new(Delay) }},
 	{"drop", func() Action { return new(Drop) }},
 	{"greeting", func() Action { return new(Greeting) }},
+	{"hold", func() Action { return new(Hold) }},
 	{"ignore", func() Action { return new(Ignore) }},
 	{"line_endings", func() Action { return new(LineEndings) }},
 	{"respond", func() Action { return new(Respond) }},

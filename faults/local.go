@@ -51,7 +51,7 @@ func (c *Conn) localReply(cmd *Command, line []byte) []byte {
 // the server itself advertises, after the scenario's list and the
 // capability faults.
 func (c *Conn) advertisesByDefault(name string) bool {
-	return hasCap(c.adjustCaps([]string{name}, c.filterMatches), name)
+	return hasCap(c.adjustCaps([]string{name}, c.filterMatches, false), name)
 }
 
 // answerInOrder sends a reply the wire layer made for cmd now, or, when

@@ -3,6 +3,7 @@ package faults
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -58,7 +59,7 @@ func (c *Conn) writeLiteral(b []byte) error {
 		if err := c.rawWrite(b[:c.litLimit]); err != nil {
 			return err
 		}
-		c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: literal truncated, connection closed")})
+		c.tap(TapEvent{Dir: DirInfo, Data: []byte(fmt.Sprintf("fault: truncate: literal cut after %d bytes, connection closed", c.litLimit))})
 		c.Drop(false)
 		return ErrDropped
 	}
@@ -80,6 +81,9 @@ func (c *Conn) writeLiteral(b []byte) error {
 // 4 KiB stack.
 func (c *Conn) serverLine(raw []byte) error {
 	out, r, err := c.screenLine(raw)
+	if err == nil && c.release != nil {
+		err = c.emitReleased()
+	}
 	if err != nil || len(out) == 0 {
 		return err
 	}
@@ -120,7 +124,7 @@ func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 	}
 	line := parseLine(raw, greeting, c.rewritesCaps(), c.inflightTag)
 	if line.Caps != nil {
-		if caps := c.adjustCaps(line.Caps, c.filterActive); !slices.Equal(caps, line.Caps) {
+		if caps := c.adjustCaps(line.Caps, c.filterActive, true); !slices.Equal(caps, line.Caps) {
 			line.Raw = line.withCaps(caps)
 		}
 	}
@@ -129,12 +133,19 @@ func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 	if line.Tag != "*" && line.Tag != "+" {
 		cmd = c.popInflight(line.Tag)
 	}
+	if c.held != nil && !c.holding(cmd) {
+		c.release, c.held = c.held, nil
+	}
 	for _, a := range c.set.armed {
 		f, ok := a.Action.(LineFilter)
 		if !ok || !c.lineFilterActive(a, cmd, greeting) {
 			continue
 		}
-		out = f.FilterLine(c, &Line{Raw: out, Tag: line.Tag, Status: line.Status, Caps: line.Caps, Greeting: greeting})
+		in := out
+		out = f.FilterLine(c, &Line{Raw: in, Tag: line.Tag, Status: line.Status, Caps: line.Caps, Greeting: greeting})
+		if !bytes.Equal(in, out) {
+			c.noteActed(a)
+		}
 	}
 	c.litLimit = -1
 	if size, _, ok := literalSize(out); ok {
@@ -142,6 +153,36 @@ func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 		c.litLimit = c.literalLimit(size, cmd)
 	}
 	return out, sent{cmd: cmd, status: line.Status, greeting: greeting, cont: line.Tag == "+"}, nil
+}
+
+// holding reports whether a hold fault applies to the line being sent,
+// answering cmd: held lines wait for the first line none applies to.
+func (c *Conn) holding(cmd *Command) bool {
+	for _, a := range c.set.armed {
+		if _, ok := a.Action.(*Hold); ok && c.filterMatches(a, cmd) {
+			return true
+		}
+	}
+	return false
+}
+
+// emitReleased sends the lines a hold fault kept back, one by one, so
+// that the transcript shows each where the client got it.
+func (c *Conn) emitReleased() error {
+	b := c.release
+	c.release = nil
+	c.tap(TapEvent{Dir: DirInfo, Data: []byte("fault: hold: releasing the lines held back")})
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n') + 1
+		if i == 0 {
+			i = len(b)
+		}
+		if err := c.emit(b[:i]); err != nil {
+			return err
+		}
+		b = b[i:]
+	}
+	return nil
 }
 
 // lineFilterActive reports whether a line filter acts on the line being
@@ -227,6 +268,7 @@ func (c *Conn) emitShaped(b []byte) error {
 		if !ok || !c.filterActive(a, nil) {
 			continue
 		}
+		c.noteActed(a)
 		next := write
 		write = func(b []byte) error { return s.Shape(c.life(), c, b, next) }
 	}

@@ -13,7 +13,9 @@ func (c *Conn) rewritesCaps() bool {
 }
 
 // adjustCaps applies the transport policy and the capability faults.
-func (c *Conn) adjustCaps(caps []string, active func(*armed, *Command) bool) []string {
+// note says whether the lists go to the client, so that a capability
+// fault that changes one is noted in the transcript.
+func (c *Conn) adjustCaps(caps []string, active func(*armed, *Command) bool, note bool) []string {
 	if c.opts.Capabilities != nil {
 		caps = append([]string(nil), c.opts.Capabilities...)
 	} else {
@@ -46,7 +48,11 @@ func (c *Conn) adjustCaps(caps []string, active func(*armed, *Command) bool) []s
 	}
 	for _, a := range c.set.armed {
 		if f, ok := a.Action.(*Capabilities); ok && active(a, nil) {
+			before := caps
 			caps = f.apply(caps)
+			if note && !slices.Equal(before, caps) {
+				c.noteActed(a)
+			}
 		}
 	}
 	return caps
@@ -58,7 +64,7 @@ func (c *Conn) adjustCaps(caps []string, active func(*armed, *Command) bool) []s
 // regardless (fetchmail with TLS required, imaplib's login) would
 // otherwise succeed where a customer's client fails.
 func (c *Conn) advertises(name string) bool {
-	return hasCap(c.adjustCaps(nil, c.filterMatches), name)
+	return hasCap(c.adjustCaps(nil, c.filterMatches, false), name)
 }
 
 func hasCap(caps []string, name string) bool {

@@ -10,8 +10,11 @@ import (
 // and how its folders look. Errors a flavoured scenario declares take
 // their exact texts from the product's Entries.
 type Flavor struct {
-	ID                     string // a Product's ID
-	Greeting               string // the greeting's text after "* OK"
+	ID       string // a Product's ID
+	Greeting string // the greeting's text after "* OK"
+	// GreetingCapabilities is false for a product whose greeting carries
+	// no [CAPABILITY ...] code, so that clients must ask, as they do there.
+	GreetingCapabilities   bool
 	Capabilities           []string
 	CapabilitiesAfterLogin []string
 	Delimiter              string
@@ -33,6 +36,7 @@ type Folder struct {
 type flavorDef struct {
 	ID                     string   `toml:"id"`
 	Greeting               string   `toml:"greeting"`
+	GreetingCapabilities   *bool    `toml:"greeting_capabilities"`
 	Capabilities           []string `toml:"capabilities"`
 	CapabilitiesAfterLogin []string `toml:"capabilities_after_login"`
 	Delimiter              string   `toml:"delimiter"`

@@ -169,7 +169,8 @@ func Parse(name string, data []byte) (*Base, error) {
 			errs = append(errs, &Error{File: name, Line: lineOf(text, "[[flavor]]\nid = \""+fd.ID+"\""), Msg: fmt.Sprintf("flavor %q: %v", fd.ID, err)})
 			continue
 		}
-		b.Flavors = append(b.Flavors, Flavor{ID: fd.ID, Greeting: fd.Greeting, Capabilities: fd.Capabilities,
+		greetingCaps := fd.GreetingCapabilities == nil || *fd.GreetingCapabilities
+		b.Flavors = append(b.Flavors, Flavor{ID: fd.ID, Greeting: fd.Greeting, GreetingCapabilities: greetingCaps, Capabilities: fd.Capabilities,
 			CapabilitiesAfterLogin: fd.CapabilitiesAfterLogin, Delimiter: fd.Delimiter, IDResponse: fd.IDResponse,
 			Folders: fd.Folders, Source: fd.Source, IDSource: fd.IDSource})
 	}

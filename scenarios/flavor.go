@@ -64,6 +64,11 @@ func applyFlavor(c *collector, s *Scenario) {
 // flavorFaults are the faults that make the fake server look like f.
 func flavorFaults(f *providers.Flavor) []faults.Fault {
 	out := []faults.Fault{{Action: &faults.Greeting{Greeting: f.Greeting}}}
+	if !f.GreetingCapabilities {
+		r := &faults.Rewrite{}
+		r.Rewrite.Match, r.Rewrite.Replace = `^\* OK \[CAPABILITY [^\]]*\] `, `* OK `
+		out = append(out, faults.Fault{When: faults.When{Phase: faults.PhaseGreeting}, Action: r})
+	}
 	caps := &faults.Capabilities{}
 	for _, cp := range f.CapabilitiesAfterLogin {
 		if !slices.Contains(f.Capabilities, cp) {

@@ -45,11 +45,18 @@ func runScript(t *testing.T, conns int, steps []step) {
 			t.Fatalf("LOGIN on connection %d: %q", i, got)
 		}
 	}
+	known := make([]map[string]bool, conns)
 	for i, s := range steps {
 		tag := fmt.Sprintf("t%d", i)
 		w := ws[s.conn]
 		w.send(tag + " " + s.cmd)
 		got := w.until(tag + " ")
+		if known[s.conn] == nil {
+			known[s.conn] = make(map[string]bool)
+		}
+		if err := checkKeywords(known[s.conn], got); err != "" {
+			t.Errorf("step %d (%s): %s in\n%s", i, firstLine(s.cmd), err, strings.Join(got, "\n"))
+		}
 		for j := range got {
 			got[j] = sortFlags(got[j])
 		}
@@ -73,6 +80,45 @@ func runScript(t *testing.T, conns int, steps []step) {
 			}
 		}
 	}
+}
+
+// checkKeywords holds a reply to RFC 3501 7.2.6 as imaptest does: a
+// keyword appears in a FETCH only after a FLAGS list named it, and a
+// FLAGS list never drops a keyword (this server never removes one).
+// known carries the keywords of the connection's mailbox across replies.
+func checkKeywords(known map[string]bool, lines []string) string {
+	for _, l := range lines {
+		if list, ok := strings.CutPrefix(l, "* FLAGS ("); ok {
+			if strings.Contains(l, "EXISTS") {
+				continue
+			}
+			now := make(map[string]bool)
+			for _, f := range strings.Fields(strings.TrimSuffix(list, ")")) {
+				now[f] = true
+			}
+			for k := range known {
+				if !now[k] {
+					return fmt.Sprintf("FLAGS dropped %s", k)
+				}
+			}
+			for k := range now {
+				known[k] = true
+			}
+			continue
+		}
+		i := strings.Index(l, "FLAGS (")
+		if i < 0 || !strings.Contains(l, " FETCH ") {
+			continue
+		}
+		list := l[i+len("FLAGS ("):]
+		list, _, _ = strings.Cut(list, ")")
+		for _, f := range strings.Fields(list) {
+			if !strings.HasPrefix(f, `\`) && !known[f] {
+				return fmt.Sprintf("keyword %s before a FLAGS list named it", f)
+			}
+		}
+	}
+	return ""
 }
 
 // sortFlags sorts the flags of a FETCH line's FLAGS list: their order is
@@ -159,6 +205,15 @@ func TestKeywordsAnnounced(t *testing.T) {
 		{conn: 0, cmd: "STORE 1 +FLAGS.SILENT ($k2)", want: []string{`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1 $k2)`}, not: []string{"* 1 FETCH*"}},
 		{conn: 0, cmd: appendMsg("INBOX", `$k3`, plainMsg), want: []string{`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1 $k2 $k3)`, "* 2 EXISTS"}},
 		{conn: 1, cmd: "SELECT INBOX", want: []string{`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1 $k2 $k3)`}},
+		// A keyword another connection just set waits for its FLAGS line,
+		// even in a FETCH the client asked for.
+		{conn: 0, cmd: "STORE 2 +FLAGS ($k4)"},
+		{conn: 1, cmd: "FETCH 2 FLAGS", want: []string{`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1 $k2 $k3 $k4)`, `* 2 FETCH (UID 2 FLAGS ($k3 $k4))`}},
+		// A FLAGS list queued before this connection's own new keyword
+		// is not sent after it.
+		{conn: 0, cmd: "STORE 1 +FLAGS ($k5)"},
+		{conn: 1, cmd: "STORE 1 +FLAGS ($k6)", want: []string{`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1 $k2 $k3 $k4 $k5 $k6)`}},
+		{conn: 1, cmd: "NOOP", not: []string{"* FLAGS*"}},
 	})
 }
 

@@ -338,14 +338,15 @@ func (s *Server) WaitTranscript(ctx context.Context, match func(Entry) bool) (En
 	return found, err
 }
 
-// Close stops the server: the listener, every connection and every
-// goroutine it started. It waits up to five seconds for sessions to end.
+// Close stops the server: the listener, every connection (each told so
+// with an untagged BYE where it can read one) and every goroutine it
+// started. It waits up to five seconds for sessions to end.
 func (s *Server) Close() error {
 	s.cancel()
 	err := s.ln.Close()
 	s.mu.Lock()
 	for c := range s.conns {
-		c.Close()
+		c.Shutdown("[UNAVAILABLE] Server shutting down")
 	}
 	s.mu.Unlock()
 	s.handoff.Close()

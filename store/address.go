@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
+	gomessage "github.com/emersion/go-message"
 	"github.com/emersion/go-message/charset"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
@@ -23,16 +23,26 @@ import (
 var addressHeaders = []string{"From", "Sender", "Reply-To", "To", "Cc", "Bcc"}
 
 // extractEnvelope is imapserver.ExtractEnvelope with address lists that
-// keep their groups.
+// keep their groups (its own parses them with net/mail, which drops them:
+// calling it and replacing the lists would parse every list twice).
 func extractEnvelope(h textproto.Header) *imap.Envelope {
-	env := imapserver.ExtractEnvelope(h)
-	env.From = parseAddressList(h.Get("From"))
-	env.Sender = parseAddressList(h.Get("Sender"))
-	env.ReplyTo = parseAddressList(h.Get("Reply-To"))
-	env.To = parseAddressList(h.Get("To"))
-	env.Cc = parseAddressList(h.Get("Cc"))
-	env.Bcc = parseAddressList(h.Get("Bcc"))
-	return env
+	mh := mail.Header{Header: gomessage.Header{Header: h}}
+	date, _ := mh.Date()
+	subject, _ := mh.Subject()
+	inReplyTo, _ := mh.MsgIDList("In-Reply-To")
+	messageID, _ := mh.MessageID()
+	return &imap.Envelope{
+		Date:      date,
+		Subject:   subject,
+		From:      parseAddressList(h.Get("From")),
+		Sender:    parseAddressList(h.Get("Sender")),
+		ReplyTo:   parseAddressList(h.Get("Reply-To")),
+		To:        parseAddressList(h.Get("To")),
+		Cc:        parseAddressList(h.Get("Cc")),
+		Bcc:       parseAddressList(h.Get("Bcc")),
+		InReplyTo: inReplyTo,
+		MessageID: messageID,
+	}
 }
 
 // matchAddressFields reports whether one of an address header's values,

@@ -54,3 +54,30 @@ func storableFlags(flags []imap.Flag) []imap.Flag {
 	}
 	return out
 }
+
+func (t *SessionTracker) setKnownKeywords(n int) {
+	t.mutex.Lock()
+	t.knownKeywords = n
+	t.mutex.Unlock()
+}
+
+func (t *SessionTracker) getKnownKeywords() int {
+	t.mutex.Lock()
+	defer t.mutex.Unlock()
+	return t.knownKeywords
+}
+
+// knownFlagsLocked returns flags without the keywords the client has not
+// been given in a FLAGS list yet: another session just set them, and the
+// FLAGS line and a FETCH with them wait in this session's queue, which
+// go-imap polls after the command. Sent now, they would come before the
+// FLAGS line that announces them (RFC 3501 section 7.2.6).
+func (mbox *Mailbox) knownFlagsLocked(flags []imap.Flag, known int) []imap.Flag {
+	if known >= len(mbox.keywords) {
+		return flags
+	}
+	return slices.DeleteFunc(flags, func(f imap.Flag) bool {
+		i := slices.Index(mbox.keywords, f)
+		return i >= known
+	})
+}

@@ -369,6 +369,7 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 	}
 	var list []fetched
 	recent := mbox.tracker.recentSet()
+	known := mbox.tracker.getKnownKeywords()
 	mbox.forEach(numSet, func(seqNum uint32, msg *message) {
 		if markSeen {
 			msg.flags[canonicalFlag(imap.FlagSeen)] = struct{}{}
@@ -376,7 +377,7 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 		}
 		f := fetched{seqNum: mbox.tracker.EncodeSeqNum(seqNum), msg: msg}
 		if options.Flags {
-			f.flags = msg.flagList()
+			f.flags = mbox.Mailbox.knownFlagsLocked(msg.flagList(), known)
 			if recent.Contains(msg.uid) {
 				f.flags = append(f.flags, flagRecent)
 			}

@@ -48,6 +48,7 @@ func (sess *UserSession) Select(name string, options *imap.SelectOptions) (*imap
 	data := mbox.selectDataLocked()
 	data.NumRecent = view.numRecentLocked()
 	view.lastRecent = data.NumRecent
+	view.tracker.setKnownKeywords(len(mbox.keywords))
 	sess.mailbox = view
 	return data, nil
 }

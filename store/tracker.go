@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/emersion/go-imap/v2"
@@ -119,6 +120,9 @@ type SessionTracker struct {
 	queue   []trackerUpdate
 	updates chan<- struct{}
 	recent  imap.UIDSet // the messages \Recent for this session (recent.go)
+	// knownKeywords counts the mailbox's keywords the client was given in
+	// a FLAGS list (keywords.go).
+	knownKeywords int
 }
 
 // Close unregisters the session.
@@ -149,10 +153,16 @@ func (t *SessionTracker) queueUpdate(update *trackerUpdate) {
 // queueFront puts updates ahead of everything queued: the session's own
 // FLAGS and FETCH replies to its STORE, which belong before the changes
 // other sessions made meanwhile. Their sequence numbers are in the
-// client's current view.
+// client's current view. A FLAGS list among them is the mailbox's newest,
+// so the older ones still queued go: sent after it, they would take back
+// keywords the client was just given.
 func (t *SessionTracker) queueFront(updates []trackerUpdate) {
 	t.mutex.Lock()
-	t.queue = append(updates, t.queue...)
+	rest := t.queue
+	if slices.ContainsFunc(updates, func(u trackerUpdate) bool { return u.mailboxFlags != nil }) {
+		rest = slices.DeleteFunc(rest, func(u trackerUpdate) bool { return u.mailboxFlags != nil })
+	}
+	t.queue = append(updates, rest...)
 	t.mutex.Unlock()
 }
 
@@ -204,6 +214,7 @@ func (t *SessionTracker) poll(w *imapserver.UpdateWriter, allowExpunge bool) (ex
 			err = w.WriteNumMessages(update.numMessages)
 		case update.mailboxFlags != nil:
 			err = w.WriteMailboxFlags(update.mailboxFlags)
+			t.setKnownKeywords(len(update.mailboxFlags) - len(mailboxSystemFlags))
 		case update.fetch != nil:
 			err = w.WriteMessageFlags(update.fetch.seqNum, update.fetch.uid, update.fetch.flags)
 		default:

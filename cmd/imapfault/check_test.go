@@ -390,7 +390,7 @@ func TestCheckNamesProvider(t *testing.T) {
 	args := []string{"check", "--tls", "none", "--user", "alice@example.com", "--timeout", "5s"}
 	r := runCmd(t, env, append(args, srv.Addr())...)
 	for _, want := range []string{
-		"server: Gmail (Gimap) [gmail] (from greeting \"* OK [CAPABILITY",
+		"server: Gmail (Gimap) [gmail] (from greeting \"* OK Gimap ready for requests",
 		"diagnosis: auth.app_password_required (likely, recognised from the server's text) (phase auth)",
 		"recognised: gmail-app-password-required (gmail; source https://github.com/BrianLeishman/go-imap/issues/25)",
 		"wire alone: auth.failed",

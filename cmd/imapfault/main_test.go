@@ -4,7 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -179,26 +183,48 @@ func TestDocsExampleLints(t *testing.T) {
 	}
 }
 
-// TestServe starts serve as a user would, reads its one line, talks IMAP
-// to it and stops it as Ctrl-C does.
-func TestServe(t *testing.T) {
+// serveHuman runs serve with args as a user would and returns its first
+// line, and stop, which stops it as Ctrl-C does and checks it exits 0.
+func serveHuman(t *testing.T, args ...string) (line string, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	var errb bytes.Buffer
+	var errb syncBuf
 	e := &env{stdout: pw, stderr: &errb, getenv: func(string) string { return "" }}
 	done := make(chan int, 1)
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	go func() {
-		done <- run(ctx, e, []string{"serve", "--listen", "127.0.0.1:0", "--ca-out", caFile})
+		done <- run(ctx, e, append([]string{"serve"}, args...))
 		pw.Close()
 	}()
+	stop = func() {
+		t.Helper()
+		cancel()
+		select {
+		case code := <-done:
+			if code != exitOK {
+				t.Errorf("serve exited %d, stderr %q", code, errb.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("serve did not stop after the signal")
+		}
+	}
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
+		stop()
 		t.Fatalf("no line from serve: %v (stderr %q)", err, errb.String())
 	}
 	go io.Copy(io.Discard, pr)
-	m := regexp.MustCompile(`on (127\.0\.0\.1:\d+) tls=starttls user=alice password="correct horse battery staple" ca=(\S+)`).FindStringSubmatch(line)
+	return line, stop
+}
+
+// TestServe starts serve as a user would, reads its one line, talks IMAP
+// to it and stops it as Ctrl-C does.
+func TestServe(t *testing.T) {
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	line, stop := serveHuman(t, "--listen", "127.0.0.1:0", "--ca-out", caFile)
+	m := regexp.MustCompile(`on (localhost:\d+) tls=starttls user=alice password="correct horse battery staple" ca=(\S+)`).FindStringSubmatch(line)
 	if m == nil || m[2] != caFile {
+		stop()
 		t.Fatalf("serve line = %q", line)
 	}
 	if pem, err := os.ReadFile(caFile); err != nil || !bytes.Contains(pem, []byte("BEGIN CERTIFICATE")) {
@@ -206,6 +232,7 @@ func TestServe(t *testing.T) {
 	}
 	conn, err := net.DialTimeout("tcp", m[1], 5*time.Second)
 	if err != nil {
+		stop()
 		t.Fatal(err)
 	}
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -214,14 +241,48 @@ func TestServe(t *testing.T) {
 	if !strings.HasPrefix(greeting, "* OK [CAPABILITY IMAP4rev1") {
 		t.Errorf("greeting = %q", greeting)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Errorf("serve exited %d, stderr %q", code, errb.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop after the signal")
+	stop()
+	if _, err := os.Stat(caFile); err != nil {
+		t.Errorf("the CA file the user asked for is gone after the stop: %v", err)
+	}
+}
+
+// TestServeNamesLocalhostAndCleansUp: serve names the server localhost,
+// which its certificate is valid for (mbsync and fetchmail check the name
+// they were given), and removes the temporary folder it wrote the CA to
+// once stopped.
+func TestServeNamesLocalhostAndCleansUp(t *testing.T) {
+	line, stop := serveHuman(t)
+	m := regexp.MustCompile(`on (localhost:\d+) tls=starttls .* ca=(\S+)`).FindStringSubmatch(line)
+	if m == nil {
+		stop()
+		t.Fatalf("serve line = %q, want localhost:PORT and a CA file", line)
+	}
+	pem, err := os.ReadFile(m[2])
+	if err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	conn, err := net.DialTimeout("tcp", m[1], 5*time.Second)
+	if err != nil {
+		stop()
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	r.ReadString('\n')
+	conn.Write([]byte("a STARTTLS\r\n"))
+	if l, _ := r.ReadString('\n'); !strings.HasPrefix(l, "a OK") {
+		t.Errorf("STARTTLS: %q", l)
+	} else if err := tls.Client(conn, &tls.Config{ServerName: "localhost", RootCAs: pool}).Handshake(); err != nil {
+		t.Errorf("TLS to %s with the printed CA: %v", m[1], err)
+	}
+	conn.Close()
+	stop()
+	if _, err := os.Stat(filepath.Dir(m[2])); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the CA's temporary folder is still there after the stop: %v", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -67,11 +68,12 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		servers = append(servers, srv)
 	}
 
-	caPath, err := writeCA(*caOut, certs.CAPEM())
+	caPath, cleanup, err := writeCA(*caOut, certs.CAPEM())
 	if err != nil {
 		errorf(e, "writing the CA certificate: %v", err)
 		return exitFailure
 	}
+	defer cleanup()
 	ready := readyLine{CAFile: caPath}
 	for i, srv := range servers {
 		ready.Servers = append(ready.Servers, readyServer{Name: plan.names[i], Address: srv.Addr(), TLS: srv.Scenario().Server.TLS, Scenario: srv.Scenario().Name, Users: usersOf(srv.Scenario())})
@@ -92,7 +94,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	}
 	if !*jsonOut {
 		for _, srv := range servers {
-			fmt.Fprintln(e.stdout, serveLine(srv.Scenario(), srv.Addr(), caPath))
+			fmt.Fprintln(e.stdout, serveLine(srv.Scenario(), clientAddr(srv.Addr()), caPath))
 		}
 		if ready.Control != "" {
 			fmt.Fprintf(e.stdout, "imapfault: control API on %s (see %s/openapi.json)\n", ready.Control, ready.Control)
@@ -116,13 +118,34 @@ func serveLine(sc *scenarios.Scenario, addr, caPath string) string {
 	return line
 }
 
-func writeCA(path string, pem []byte) (string, error) {
+// clientAddr is the address to give clients: on loopback, localhost and
+// the port, since the certificate names localhost and clients that check
+// it (mbsync, fetchmail) compare it with the name they were given, not
+// with an address.
+func clientAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return addr
+	}
+	return net.JoinHostPort("localhost", port)
+}
+
+// writeCA writes the CA certificate to path, or to a new temporary folder
+// when path is empty; cleanup removes that folder (a path the user chose
+// is theirs to keep).
+func writeCA(path string, pem []byte) (string, func(), error) {
+	cleanup := func() {}
 	if path == "" {
 		dir, err := os.MkdirTemp("", "imapfault-")
 		if err != nil {
-			return "", err
+			return "", cleanup, err
 		}
+		cleanup = func() { os.RemoveAll(dir) }
 		path = filepath.Join(dir, "ca.pem")
 	}
-	return path, os.WriteFile(path, pem, 0o644)
+	if err := os.WriteFile(path, pem, 0o644); err != nil {
+		cleanup()
+		return "", func() {}, err
+	}
+	return path, cleanup, nil
 }
