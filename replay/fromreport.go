@@ -46,7 +46,10 @@ var certificates = map[string]string{
 	client.CodeTLSHostnameMismatch: "wrong-host",
 }
 
-// File is the scenario FromReport writes, in the file's key order.
+// File is the scenario FromReport writes, in the file's key order. It
+// mirrors the parts of scenarios.Scenario it sets rather than encoding
+// that type: the file must leave unset keys out (a written "nth = 0" or
+// "timeout = 0" is an error) and give durations as strings ("1.5s").
 type File struct {
 	Name        string  `toml:"name"`
 	Description string  `toml:"description"`
