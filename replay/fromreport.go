@@ -181,11 +181,20 @@ func build(r *client.Report) (*File, error) {
 	if r.Messages > 0 {
 		u.Mailboxes[0].Generate = &Generate{Count: min(r.Messages, 1000)}
 	}
-	if mech := authMechanism(r.Transcript); mech == "XOAUTH2" || mech == "OAUTHBEARER" {
+	auth := strings.ToLower(r.Auth)
+	if auth == "" {
+		// A report from before the auth field: the transcript tells, if
+		// the check got as far as AUTHENTICATE.
+		auth = strings.ToLower(authMechanism(r.Transcript))
+	}
+	if auth == "xoauth2" || auth == "oauthbearer" {
 		u.Tokens = []string{Password}
-		f.Client.Token, f.Client.Auth = Password, strings.ToLower(mech)
+		f.Client.Token = Password
 	} else {
 		u.Password, f.Client.Password = Password, Password
+	}
+	if auth != "login" {
+		f.Client.Auth = auth
 	}
 	f.Users = []User{u}
 	rp := script(r)
