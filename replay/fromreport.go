@@ -99,12 +99,13 @@ type Replay struct {
 
 // Step is one [[replay.steps]] table.
 type Step struct {
-	Command  string   `toml:"command"`
-	Nth      int      `toml:"nth"`
-	Delay    string   `toml:"delay,omitempty"`
-	Untagged []string `toml:"untagged,omitempty"`
-	Status   string   `toml:"status,omitempty"`
-	End      string   `toml:"end,omitempty"`
+	Command    string   `toml:"command"`
+	Nth        int      `toml:"nth"`
+	Connection int      `toml:"connection,omitempty"`
+	Delay      string   `toml:"delay,omitempty"`
+	Untagged   []string `toml:"untagged,omitempty"`
+	Status     string   `toml:"status,omitempty"`
+	End        string   `toml:"end,omitempty"`
 }
 
 // Client is the [client] table.
@@ -304,13 +305,21 @@ type step struct {
 func script(r *client.Report) *Replay {
 	rp := &Replay{}
 	var (
-		steps     []*step
-		cur       *step
-		connected time.Duration
-		greeted   bool
-		counts    = map[string]int{}
+		steps, second []*step // the first session's and the second's
+		cur           *step
+		connected     time.Duration
+		greeted       bool
+		counts        = map[string]int{}
+		counts2       = map[string]int{}
+		cur2          *step
 	)
 	for _, e := range r.Transcript {
+		if e.Session == 2 {
+			// The write round-trip's second session: its own numbering,
+			// its greeting already replayed.
+			cur2 = readEvent(cur2, &second, counts2, e)
+			continue
+		}
 		if e.Session != 1 {
 			continue
 		}
@@ -321,32 +330,8 @@ func script(r *client.Report) *Replay {
 			greeted = true
 			rp.Greeting = e.Text
 			rp.Delay = delay(e.Elapsed - connected)
-		case sent(e.Dir):
-			if cur != nil && cur.status == "" {
-				// IDLE's DONE, a SASL response: the command goes on.
-				cur.unscriptable = true
-				continue
-			}
-			tag, rest, ok := strings.Cut(e.Text, " ")
-			if !ok {
-				continue
-			}
-			cmd := commandName(rest)
-			counts[cmd]++
-			cur = &step{tag: tag, command: cmd, nth: counts[cmd], at: e.Elapsed}
-			steps = append(steps, cur)
-		case received(e.Dir) && cur != nil:
-			if cur.first == 0 {
-				cur.first = e.Elapsed
-			}
-			switch {
-			case strings.HasPrefix(e.Text, cur.tag+" "):
-				cur.status = strings.TrimPrefix(e.Text, cur.tag+" ")
-			case strings.HasPrefix(e.Text, "+") || strings.HasPrefix(e.Text, "{literal:"):
-				cur.unscriptable = true
-			case cur.status == "":
-				cur.untagged = append(cur.untagged, e.Text)
-			}
+		default:
+			cur = readEvent(cur, &steps, counts, e)
 		}
 	}
 	end := ending(r.Diagnosis.Code)
@@ -392,7 +377,56 @@ func script(r *client.Report) *Replay {
 		// Greeted, then the end before any command.
 		rp.End = end
 	}
+	if len(second) == 0 {
+		return rp
+	}
+	// With two sessions, each plays on its own connection.
+	for i := range rp.Steps {
+		rp.Steps[i].Connection = 1
+	}
+	for _, s := range second {
+		st := Step{Command: s.command, Nth: s.nth, Connection: 2}
+		if !s.unscriptable && s.status != "" && !(statusWord(s.status) == "OK" && slices.Contains(serverState, s.command)) &&
+			slices.Contains([]string{"OK", "NO", "BAD"}, statusWord(s.status)) {
+			st.Untagged, st.Status = s.untagged, s.status
+			rp.Steps = append(rp.Steps, st)
+		}
+	}
 	return rp
+}
+
+// readEvent reads one event of a session's commands and answers into
+// steps; cur is the command being answered, which it returns.
+func readEvent(cur *step, steps *[]*step, counts map[string]int, e client.Event) *step {
+	switch {
+	case sent(e.Dir):
+		if cur != nil && cur.status == "" {
+			// IDLE's DONE, a SASL response: the command goes on.
+			cur.unscriptable = true
+			return cur
+		}
+		tag, rest, ok := strings.Cut(e.Text, " ")
+		if !ok {
+			return cur
+		}
+		cmd := commandName(rest)
+		counts[cmd]++
+		cur = &step{tag: tag, command: cmd, nth: counts[cmd], at: e.Elapsed}
+		*steps = append(*steps, cur)
+	case received(e.Dir) && cur != nil:
+		if cur.first == 0 {
+			cur.first = e.Elapsed
+		}
+		switch {
+		case strings.HasPrefix(e.Text, cur.tag+" "):
+			cur.status = strings.TrimPrefix(e.Text, cur.tag+" ")
+		case strings.HasPrefix(e.Text, "+") || strings.HasPrefix(e.Text, "{literal:"):
+			cur.unscriptable = true
+		case cur.status == "":
+			cur.untagged = append(cur.untagged, e.Text)
+		}
+	}
+	return cur
 }
 
 func statusWord(status string) string {

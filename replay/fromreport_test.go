@@ -66,6 +66,20 @@ func TestFromReport(t *testing.T) {
 			}},
 		},
 		{
+			name: "two sessions, each on its connection",
+			code: "store.failed", ph: "flags",
+			events: append(greeting,
+				ev(1501, "->", "a1 NOOP"), ev(1502, "<-", "a1 NO not now"),
+				client.Event{Session: 2, Dir: "<-", Text: "* OK again"},
+				client.Event{Session: 2, Dir: "->", Text: "b1 UID STORE 5 +FLAGS (x)"}, client.Event{Session: 2, Dir: "<-", Text: "b1 NO Permission denied"},
+				client.Event{Session: 2, Dir: "->", Text: "b2 LOGOUT"}, client.Event{Session: 2, Dir: "<-", Text: "b2 OK bye"},
+			),
+			want: &Replay{Greeting: "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] Acme ready", Delay: "1.5s", Steps: []Step{
+				{Command: "NOOP", Nth: 1, Connection: 1, Status: "NO not now"},
+				{Command: "UID STORE", Nth: 1, Connection: 2, Status: "NO Permission denied"},
+			}},
+		},
+		{
 			name: "silent server",
 			code: "greeting.timeout", ph: "greeting",
 			steps:    []client.Step{{Phase: "greeting", Duration: 3 * time.Second}},

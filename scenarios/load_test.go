@@ -61,7 +61,7 @@ func TestParseErrors(t *testing.T) {
 				`bad.toml:14: replay.steps[2].command: steps[1] answers FETCH number 1 already: give this step another nth`,
 				`bad.toml:18: replay.steps[3].command: the step does nothing: give it delay, untagged, status or end`,
 				`bad.toml:21: replay.steps[4].command: the step does nothing: give it delay, untagged, status or end`,
-				`bad.toml:22: replay.steps[4].statsu: unknown key "statsu" (allowed: command, nth, delay, untagged, status, end)`,
+				`bad.toml:22: replay.steps[4].statsu: unknown key "statsu" (allowed: command, nth, connection, delay, untagged, status, end)`,
 			},
 		},
 		{

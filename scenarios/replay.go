@@ -38,6 +38,9 @@ type Step struct {
 	// by default, the step's place among the steps naming Command, so that
 	// steps are matched in order, per command.
 	Nth int `toml:"nth"`
+	// Connection limits the step to the nth connection the server
+	// accepts (1-based); 0, the default, plays it on every connection.
+	Connection int `toml:"connection"`
 	// Delay holds the answer back this long.
 	Delay time.Duration `toml:"delay"`
 	// Untagged are lines sent as they are (CRLF added), before Status or
@@ -121,14 +124,18 @@ func validateReplay(c *collector, r *Replay) {
 		if !commandRE.MatchString(cmd) {
 			c.add(p+".command", "%q is not a command name such as LOGIN or \"UID FETCH\"", st.Command)
 		}
-		counts[cmd]++
+		if st.Connection < 0 {
+			c.add(p+".connection", "counts start at 1 (leave it out for every connection)")
+		}
+		counted := fmt.Sprintf("%s@%d", cmd, st.Connection)
+		counts[counted]++
 		nth := st.Nth
 		if nth == 0 {
-			nth = counts[cmd]
+			nth = counts[counted]
 		} else if nth < 0 {
 			c.add(p+".nth", "counts start at 1")
 		}
-		key := fmt.Sprintf("%s#%d", cmd, nth)
+		key := fmt.Sprintf("%s#%d", counted, nth)
 		if j, dup := taken[key]; dup {
 			c.add(p+".command", "steps[%d] answers %s number %d already: give this step another nth", j, cmd, nth)
 		}
@@ -179,10 +186,11 @@ func compileReplay(r *Replay) []faults.Fault {
 	counts := map[string]int{}
 	for _, st := range r.Steps {
 		cmd := strings.ToUpper(st.Command)
-		counts[cmd]++
-		when := faults.When{Command: cmd, Nth: st.Nth}
+		counted := fmt.Sprintf("%s@%d", cmd, st.Connection)
+		counts[counted]++
+		when := faults.When{Command: cmd, Nth: st.Nth, Connection: st.Connection}
 		if when.Nth == 0 {
-			when.Nth = counts[cmd]
+			when.Nth = counts[counted]
 		}
 		if st.Delay > 0 {
 			out = append(out, faults.Fault{When: when, Action: &faults.Delay{Delay: st.Delay}})

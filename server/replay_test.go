@@ -30,6 +30,11 @@ command = "LOGIN"
 nth = 2
 untagged = ["* BYE going away"]
 end = "eof"
+
+[[replay.steps]]
+command = "NOOP"
+connection = 2
+status = "NO only on the second connection"
 `
 
 // TestReplayScript: the greeting line is replaced whole, steps answer
@@ -78,6 +83,13 @@ func TestReplayScript(t *testing.T) {
 	}
 	if _, err := w.r.ReadString('\n'); !errors.Is(err, io.EOF) {
 		t.Errorf("after end = \"eof\": %v; want EOF", err)
+	}
+	// The second connection: the NOOP step is its own.
+	w2 := dialWire(t, srv.Addr())
+	w2.line()
+	w2.send("n1 NOOP")
+	if got := w2.until("n1 "); got[len(got)-1] != "n1 NO only on the second connection" {
+		t.Errorf("NOOP on connection 2: %q", got)
 	}
 }
 
