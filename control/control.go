@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/imapfault/imapfault/server"
 )
@@ -50,6 +51,16 @@ type Handler struct {
 	opts    Options
 	log     *slog.Logger
 	mux     *http.ServeMux
+	// done ends the event streams at Close, so that an HTTP server's
+	// Shutdown need not wait for them.
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// Close ends the event streams in progress (with an "end" event); other
+// requests are unaffected. Call it before shutting the HTTP server down.
+func (h *Handler) Close() {
+	h.closeOnce.Do(func() { close(h.done) })
 }
 
 // New returns the API over targets; the first is the one a request
@@ -65,7 +76,7 @@ func New(targets []Target, opts Options) (*Handler, error) {
 		}
 		seen[t.Name] = true
 	}
-	h := &Handler{targets: targets, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	h := &Handler{targets: targets, opts: opts, log: opts.Logger, mux: http.NewServeMux(), done: make(chan struct{})}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -143,5 +154,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	// Transcript lines are full of "->" and "<-": keep them readable.
+	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
 }

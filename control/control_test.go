@@ -91,9 +91,10 @@ func TestHostileInput(t *testing.T) {
 	}{
 		{"huge message", "POST", "/api/users/alice/mailboxes/INBOX/messages", "Subject: x\r\n\r\n" + huge, 413, "over 1048576 bytes"},
 		{"huge fault", "POST", "/api/faults", `{"respond": "` + huge + `"}`, 413, "over 1048576 bytes"},
-		{"invalid TOML", "PUT", "/api/scenario", "name = [", 400, "request body:1"},
+		{"invalid TOML", "PUT", "/api/scenario", "name = [", 400, "request-body.toml:1"},
 		{"scenario that fails validation", "PUT", "/api/scenario", "name = \"x\"\n[server]\ntls = \"sometimes\"\n", 400, `server.tls: "sometimes" is not allowed`},
 		{"scenario with files", "PUT", "/api/scenario", "[[users]]\nname = \"a\"\npassword = \"p\"\nmailboxes = [{ name = \"INBOX\", files = [\"*.eml\"] }]\n", 400, "no folder to read files from"},
+		{"too much generated mail", "PUT", "/api/scenario", "name = \"big\"\n[[users]]\nname = \"a\"\npassword = \"p\"\nmailboxes = [{ name = \"A\", generate = { count = 60000 } }, { name = \"B\", generate = { count = 60000 } }]\n", 400, "more than 100000 generated messages"},
 		{"unknown built-in", "PUT", "/api/scenario", `{"name": "no-such"}`, 404, `no built-in scenario "no-such"`},
 		{"unknown field in scenario request", "PUT", "/api/scenario", `{"name": "healthy", "tls": "none"}`, 400, `unknown field "tls" (allowed: name)`},
 		{"unknown fault key", "POST", "/api/faults", `{"when": {"comand": "LOGIN"}, "drop": "fin"}`, 400, `when.comand: unknown key "comand"`},

@@ -187,7 +187,10 @@ func (h *Handler) putScenario(w http.ResponseWriter, r *http.Request, t Target) 
 		}
 		// A scenario sent over the API has no folder: its messages are
 		// inline or generated.
-		if sc, err = scenarios.Parse("request body", data, nil); err != nil {
+		if sc, err = scenarios.Parse("request-body.toml", data, nil); err != nil {
+			return err
+		}
+		if err := boundGenerated(sc); err != nil {
 			return err
 		}
 	}
@@ -196,6 +199,26 @@ func (h *Handler) putScenario(w http.ResponseWriter, r *http.Request, t Target) 
 	}
 	h.log.Info("scenario switched", "server", t.Name, "scenario", sc.Name)
 	writeJSON(w, http.StatusOK, state(t))
+	return nil
+}
+
+// maxGenerated bounds the messages a scenario sent over the API may ask
+// the server to generate: a body of 1 MiB could otherwise ask for
+// thousands of mailboxes of 100,000 messages each and exhaust memory.
+const maxGenerated = 100000
+
+func boundGenerated(sc *scenarios.Scenario) error {
+	total := 0
+	for i, u := range sc.Users {
+		for j, m := range u.Mailboxes {
+			if m.Generate == nil {
+				continue
+			}
+			if total += m.Generate.Count; total > maxGenerated {
+				return badRequest("request-body.toml: users[%d].mailboxes[%d].generate.count: the scenario asks for more than %d generated messages in all: ask for fewer", i, j, maxGenerated)
+			}
+		}
+	}
 	return nil
 }
 
@@ -540,8 +563,8 @@ const eventBuffer = 4096
 // events streams transcript lines as server-sent events: a comment
 // ": subscribed" once the subscription is in place (act only after it),
 // then one "line" event per line. A reader that lags too far gets a
-// "dropped" event and the stream ends; so does the server's shutdown,
-// with an "end" event.
+// "dropped" event and the stream ends; the server's shutdown or the
+// handler's Close ends it with an "end" event.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request, t Target) error {
 	conn, err := connFilter(r)
 	if err != nil {
@@ -562,6 +585,10 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, t Target) error
 		select {
 		case <-r.Context().Done():
 			return nil
+		case <-h.done:
+			fmt.Fprint(w, "event: end\ndata: {}\n\n")
+			flusher.Flush()
+			return nil
 		case e, ok := <-sub.Lines():
 			if !ok {
 				if sub.Dropped() {
@@ -575,8 +602,12 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, t Target) error
 			if conn != 0 && e.Conn != conn {
 				continue
 			}
-			data, _ := json.Marshal(Line(e))
-			fmt.Fprintf(w, "event: line\ndata: %s\n\n", data)
+			fmt.Fprint(w, "event: line\ndata: ")
+			// The encoder ends the JSON with the newline that ends data.
+			enc := json.NewEncoder(w)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(Line(e))
+			fmt.Fprint(w, "\n")
 			flusher.Flush()
 		}
 	}

@@ -75,9 +75,17 @@ type Conn struct {
 	bytesOut     int64
 	fired        map[*armed]bool // byte-count faults already fired
 	noted        map[*armed]bool // pervasive faults already noted in the transcript
-	// held is the lines a hold fault keeps back; release the part of it
+	// withheld is the lines a hold fault keeps back; release the part of it
 	// to send before the line being written, once no hold applies.
-	held, release []byte
+	withheld, release []byte
+	// held is the output held back to go out with the rest of its
+	// response (coalesce.go); hold says that the next raw write may join
+	// it, litHold the same for the literal being written and the rest of
+	// its line, which litRest marks.
+	held    *[]byte
+	hold    bool
+	litHold bool
+	litRest bool
 
 	smu      sync.Mutex // state both sides share
 	raw      net.Conn   // tcp, or the TLS connection over it

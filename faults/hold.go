@@ -41,11 +41,11 @@ func (h *Hold) Validate() error {
 // FilterLine implements LineFilter.
 func (h *Hold) FilterLine(c *Conn, l *Line) []byte {
 	text, _ := splitEOL(l.Raw)
-	if _, _, lit := literalSize(l.Raw); lit || !h.re.MatchString(text) || len(c.held)+len(l.Raw) > maxHeld {
+	if _, _, lit := literalSize(l.Raw); lit || !h.re.MatchString(text) || len(c.withheld)+len(l.Raw) > maxHeld {
 		// A line that announces a literal goes out with it: held alone,
 		// its literal would arrive first.
 		return l.Raw
 	}
-	c.held = append(c.held, l.Raw...)
+	c.withheld = append(c.withheld, l.Raw...)
 	return nil
 }

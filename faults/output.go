@@ -23,6 +23,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 				return 0, err
 			}
 			c.outLit -= n
+			c.litRest = c.outLit == 0
 			p = p[n:]
 			continue
 		}
@@ -60,13 +61,22 @@ func (c *Conn) writeLiteral(b []byte) error {
 			return err
 		}
 		c.tap(TapEvent{Dir: DirInfo, Data: []byte(fmt.Sprintf("fault: truncate: literal cut after %d bytes, connection closed", c.litLimit))})
-		c.Drop(false)
+		c.dropAfterWrite()
 		return ErrDropped
 	}
 	if c.litLimit >= 0 {
 		c.litLimit -= int64(len(b))
 	}
+	c.hold = c.litHold
 	return c.rawWrite(b)
+}
+
+// dropAfterWrite closes the connection once what is held back is sent.
+func (c *Conn) dropAfterWrite() {
+	if c.held != nil {
+		_ = c.flushHeld(nil)
+	}
+	c.Drop(false)
 }
 
 // serverLine applies the transport policy and the faults to one line of
@@ -85,13 +95,14 @@ func (c *Conn) serverLine(raw []byte) error {
 		err = c.emitReleased()
 	}
 	if err != nil || len(out) == 0 {
+		c.hold = false
 		return err
 	}
 	if err := c.emit(out); err != nil {
 		return err
 	}
 	if c.closeAfter {
-		c.Drop(false)
+		c.dropAfterWrite()
 		return ErrDropped
 	}
 	if err := c.afterServerLine(r); err != nil {
@@ -133,8 +144,8 @@ func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 	if line.Tag != "*" && line.Tag != "+" {
 		cmd = c.popInflight(line.Tag)
 	}
-	if c.held != nil && !c.holding(cmd) {
-		c.release, c.held = c.held, nil
+	if c.withheld != nil && !c.holding(cmd) {
+		c.release, c.withheld = c.withheld, nil
 	}
 	for _, a := range c.set.armed {
 		f, ok := a.Action.(LineFilter)
@@ -148,9 +159,14 @@ func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 		}
 	}
 	c.litLimit = -1
+	c.hold = c.holds(line.Tag, line.Status, greeting)
+	if c.litRest {
+		c.hold, c.litRest = c.litHold, false
+	}
 	if size, _, ok := literalSize(out); ok {
 		c.outLit = size
 		c.litLimit = c.literalLimit(size, cmd)
+		c.litHold = c.hold
 	}
 	return out, sent{cmd: cmd, status: line.Status, greeting: greeting, cont: line.Tag == "+"}, nil
 }
@@ -275,8 +291,17 @@ func (c *Conn) emitShaped(b []byte) error {
 	return write(b)
 }
 
-// rawWrite writes to the socket and fires the byte-count faults.
+// rawWrite writes to the socket and fires the byte-count faults; a line
+// that may wait for the rest of its response is held back instead
+// (coalesce.go), and what is held back goes first.
 func (c *Conn) rawWrite(b []byte) error {
+	if c.hold {
+		c.hold = false
+		return c.queue(b)
+	}
+	if c.held != nil {
+		return c.flushHeld(b)
+	}
 	if c.set.countBytes {
 		var err error
 		if b, err = c.fireAtBytes(b); err != nil {

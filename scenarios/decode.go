@@ -113,7 +113,7 @@ func decodeDuration(c *collector, md toml.MetaData, prim toml.Primitive, v refle
 func (c *collector) inOrder(tbl map[string]toml.Primitive, path string) []string {
 	keys := slices.Sorted(maps.Keys(tbl))
 	slices.SortStableFunc(keys, func(a, b string) int {
-		return c.pos.line(joinPath(path, a)) - c.pos.line(joinPath(path, b))
+		return c.pos.Line(joinPath(path, a)) - c.pos.Line(joinPath(path, b))
 	})
 	return keys
 }

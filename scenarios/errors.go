@@ -4,54 +4,21 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/imapfault/imapfault/internal/tomlpos"
 )
 
 // Error is one problem in a scenario file, at the key it concerns.
-type Error struct {
-	File string
-	Line int // 0 when unknown
-	Path string
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	if e.Path != "" {
-		b.WriteString(": " + e.Path)
-	}
-	b.WriteString(": " + e.Msg)
-	return b.String()
-}
+type Error = tomlpos.Error
 
 // ErrorList is every problem found in one file, in line order. A scenario
 // is validated whole so that lint can report everything at once.
-type ErrorList []*Error
-
-func (l ErrorList) Error() string {
-	msgs := make([]string, len(l))
-	for i, e := range l {
-		msgs[i] = e.Error()
-	}
-	return strings.Join(msgs, "\n")
-}
-
-// Unwrap lets errors.As find the individual errors.
-func (l ErrorList) Unwrap() []error {
-	errs := make([]error, len(l))
-	for i, e := range l {
-		errs[i] = e
-	}
-	return errs
-}
+type ErrorList = tomlpos.ErrorList
 
 // collector gathers errors with their lines while a file is validated.
 type collector struct {
 	file string
-	pos  positions
+	pos  tomlpos.Positions
 	errs ErrorList
 	// skip holds paths already reported whole, whose keys need no
 	// unknown-key error of their own.
@@ -74,7 +41,7 @@ func (c *collector) ignore(path string) {
 // fail reports a value that could not be decoded, and marks its path so
 // that validation, which sees a zero value there, adds no error of its own.
 func (c *collector) fail(path, format string, args ...any) {
-	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
 	if c.broken == nil {
 		c.broken = map[string]bool{}
 	}
@@ -118,7 +85,7 @@ func (c *collector) index() {
 	c.children = map[string][]string{}
 	c.byPlain = map[string][]string{}
 	for p := range c.pos {
-		plain := stripIndexes(p)
+		plain := tomlpos.StripIndexes(p)
 		c.byPlain[plain] = append(c.byPlain[plain], p)
 		if i := strings.LastIndexByte(p, '.'); i >= 0 && !strings.Contains(p[i+1:], "[") {
 			c.children[p[:i]] = append(c.children[p[:i]], p[i+1:])
@@ -138,7 +105,7 @@ func (c *collector) add(path, format string, args ...any) {
 	if c.isBroken(path) {
 		return
 	}
-	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 // unknown reports a key no table has, once, with the keys allowed there.
@@ -151,7 +118,7 @@ func (c *collector) unknown(path, key string) {
 			return
 		}
 	}
-	parent := stripIndexes(path)
+	parent := tomlpos.StripIndexes(path)
 	if i := strings.LastIndex(parent, "."); i >= 0 {
 		parent = parent[:i]
 	} else {

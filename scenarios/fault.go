@@ -11,6 +11,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/imapfault/imapfault/faults"
+	"github.com/imapfault/imapfault/internal/tomlpos"
 )
 
 // faultSource names a fault given alone in errors, in place of a file.
@@ -39,9 +40,9 @@ func ParseFault(data []byte) (faults.Fault, error) {
 	}
 	md, err := toml.Decode(buf.String(), &raw)
 	if err != nil {
-		return faults.Fault{}, ErrorList{{File: faultSource, Msg: cleanTOMLError(err.Error())}}
+		return faults.Fault{}, ErrorList{{File: faultSource, Msg: tomlpos.CleanMessage(err.Error())}}
 	}
-	c := &collector{file: faultSource, pos: locate(buf.String(), md)}
+	c := &collector{file: faultSource, pos: tomlpos.Locate(buf.String(), md)}
 	list := decodeFaults(c, md, raw.Faults, &Scenario{}) // a live fault may name any known message
 	for _, key := range md.Undecoded() {
 		c.unknown(c.indexed(key), key[len(key)-1])

@@ -8,6 +8,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 )
 
 //go:embed library
@@ -15,12 +16,33 @@ var libraryFS embed.FS
 
 // library is the folder of built-in scenarios; their message files resolve
 // inside it, as a user's files resolve inside the user's folder.
-func library() fs.FS {
+func library() fs.FS { return libraryFiles }
+
+var libraryFiles = func() fs.FS {
 	sub, err := fs.Sub(libraryFS, "library")
 	if err != nil {
 		panic(err) // the embed pattern guarantees the folder exists
 	}
 	return sub
+}()
+
+// libraryRaw holds the library's message files as served (CRLF), read
+// once: they are part of the binary and never change, and each server of
+// a built-in scenario kept a copy of its own (1.5 MB for healthy's INBOX;
+// issue 19). It never holds more than the library's own size.
+var libraryRaw sync.Map // file name -> []byte, not to be modified
+
+// libraryMessage returns a library message file as served.
+func libraryMessage(name string) ([]byte, error) {
+	if raw, ok := libraryRaw.Load(name); ok {
+		return raw.([]byte), nil
+	}
+	raw, err := fs.ReadFile(libraryFiles, name)
+	if err != nil {
+		return nil, err
+	}
+	stored, _ := libraryRaw.LoadOrStore(name, crlf(raw))
+	return stored.([]byte), nil
 }
 
 // Names returns the names of the built-in scenarios, sorted.

@@ -12,12 +12,11 @@ import (
 	"github.com/imapfault/imapfault/internal/mailgen"
 )
 
-// Seed is one message to put in a mailbox when the server starts.
-type Seed struct {
-	Raw   []byte
-	Date  time.Time
-	Flags []string
-}
+// Seed is one message to put in a mailbox when the server starts: its
+// RFC 5322 text (CRLF), internal date and flags. It is mailgen's Message,
+// so that a mailbox of generated messages alone is seeded from the shared
+// set itself, with no copy per scenario.
+type Seed = mailgen.Message
 
 // Seeds returns the messages of a mailbox in the order they are appended:
 // files, then inline messages, then generated ones. now, to the hour,
@@ -27,38 +26,42 @@ type Seed struct {
 func (s *Scenario) Seeds(m *Mailbox, now time.Time) ([]Seed, error) {
 	anchor := now.Truncate(time.Hour)
 	if s.cache == nil {
-		return s.loadSeeds(m, anchor)
+		seeds, _, err := s.loadSeeds(m, anchor)
+		return seeds, err
 	}
 	s.cache.Lock()
 	defer s.cache.Unlock()
 	if c, ok := s.cache.seeds[m]; ok && c.anchor.Equal(anchor) {
 		return c.seeds, nil
 	}
-	seeds, err := s.loadSeeds(m, anchor)
+	seeds, keep, err := s.loadSeeds(m, anchor)
 	if err != nil {
 		return nil, err
 	}
-	s.cache.seeds[m] = cachedSeeds{anchor: anchor, seeds: seeds}
+	s.cache.seeds[m] = cachedSeeds{anchor: anchor, seeds: seeds, keep: keep}
 	return seeds, nil
 }
 
 type cachedSeeds struct {
 	anchor time.Time
 	seeds  []Seed
+	keep   *mailgen.Set // holds the shared messages the seeds point into
 }
 
-func (s *Scenario) loadSeeds(m *Mailbox, now time.Time) ([]Seed, error) {
+// loadSeeds also returns the generated set the seeds share with other
+// scenarios, which stays in memory while a holder keeps it.
+func (s *Scenario) loadSeeds(m *Mailbox, now time.Time) ([]Seed, *mailgen.Set, error) {
 	var out []Seed
 	for _, pattern := range m.Files {
 		fsys, pat := s.resolve(pattern)
 		names, err := globFS(fsys, pat)
 		if err != nil {
-			return nil, fmt.Errorf("mailbox %q: files %q: %w", m.Name, pattern, err)
+			return nil, nil, fmt.Errorf("mailbox %q: files %q: %w", m.Name, pattern, err)
 		}
 		for _, name := range names {
 			seed, err := fileSeed(fsys, name, now)
 			if err != nil {
-				return nil, fmt.Errorf("mailbox %q: %w", m.Name, err)
+				return nil, nil, fmt.Errorf("mailbox %q: %w", m.Name, err)
 			}
 			out = append(out, seed)
 		}
@@ -66,16 +69,19 @@ func (s *Scenario) loadSeeds(m *Mailbox, now time.Time) ([]Seed, error) {
 	for i, msg := range m.Messages {
 		seed, err := s.inlineSeed(msg, now)
 		if err != nil {
-			return nil, fmt.Errorf("mailbox %q: messages[%d]: %w", m.Name, i, err)
+			return nil, nil, fmt.Errorf("mailbox %q: messages[%d]: %w", m.Name, i, err)
 		}
 		out = append(out, seed)
 	}
+	var keep *mailgen.Set
 	if g := m.Generate; g != nil {
-		for _, gm := range mailgen.Generate(g.Count, g.Seed, now) {
-			out = append(out, Seed{Raw: gm.Raw, Date: gm.Date, Flags: gm.Flags})
+		keep = mailgen.Shared(g.Count, g.Seed, now)
+		if out == nil {
+			return keep.Messages, keep, nil
 		}
+		out = append(out, keep.Messages...)
 	}
-	return out, nil
+	return out, keep, nil
 }
 
 // LibraryPrefix starts a message file name that resolves among the
@@ -96,6 +102,13 @@ func (s *Scenario) resolve(name string) (fs.FS, string) {
 func fileSeed(fsys fs.FS, name string, now time.Time) (Seed, error) {
 	if fsys == nil {
 		return Seed{}, fmt.Errorf("%s: the scenario has no folder to read files from", name)
+	}
+	if fsys == libraryFiles {
+		raw, err := libraryMessage(name)
+		if err != nil {
+			return Seed{}, err
+		}
+		return Seed{Raw: raw, Date: headerDate(raw, now)}, nil
 	}
 	raw, err := fs.ReadFile(fsys, name)
 	if err != nil {
@@ -153,9 +166,25 @@ func compose(m Message, now time.Time) []byte {
 
 // crlf normalises line endings: IMAP literals carry CRLF, and files edited
 // on Unix usually do not.
+// A text that needs nothing is returned as is.
 func crlf(b []byte) []byte {
-	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
-	return bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
+	bare := 0
+	for i, c := range b {
+		if c == '\n' && (i == 0 || b[i-1] != '\r') {
+			bare++
+		}
+	}
+	if bare == 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b)+bare)
+	for i, c := range b {
+		if c == '\n' && (i == 0 || b[i-1] != '\r') {
+			out = append(out, '\r')
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func headerDate(raw []byte, fallback time.Time) time.Time {

@@ -3,10 +3,8 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -90,25 +88,13 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
-// FuzzFindKey checks the written-out key search against the regular
-// expression it replaces.
-func FuzzFindKey(f *testing.F) {
-	f.Add("[[users.mailboxes]]\n  name = \"INBOX\"\n", "mailboxes", 0)
-	f.Add(`"name" = 1`, "name", 0)
-	f.Add(`x="name"= 1`, "name", 1)
-	f.Add("a . b\t= 2", "b", 1)
-	f.Fuzz(func(t *testing.T, text, key string, from int) {
-		// The expression matches runes, the search bytes: they agree on text.
-		if key == "" || from < 0 || from > len(text) || !utf8.ValidString(key) || !utf8.ValidString(text) {
-			return
+// TestCRLF checks the one-pass line-ending normalisation against the two
+// replacements it stands for.
+func TestCRLF(t *testing.T) {
+	for _, in := range []string{"", "a", "a\r\nb\r\n", "a\nb\n", "\n", "\r\n\n\r\r\n", "mixed\r\nlines\nand\rcr\n"} {
+		want := strings.ReplaceAll(strings.ReplaceAll(in, "\r\n", "\n"), "\n", "\r\n")
+		if got := string(crlf([]byte(in))); got != want {
+			t.Errorf("crlf(%q) = %q, want %q", in, got, want)
 		}
-		want := -1
-		re := regexp.MustCompile(`(^|[\s{,.\[])"?` + regexp.QuoteMeta(key) + `"?\s*[=.\]]`)
-		if loc := re.FindStringIndex(text[from:]); loc != nil {
-			want = from + loc[0] + 1
-		}
-		if got := findKey(text, key, from); got != want {
-			t.Errorf("findKey(%q, %q, %d) = %d, want %d", text, key, from, got, want)
-		}
-	})
+	}
 }

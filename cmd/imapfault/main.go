@@ -23,7 +23,8 @@ Usage:
   imapfault providers [PRODUCT]
   imapfault monitor --config FILE [--listen ADDR] [--once] [--history FILE]
   imapfault history [--history FILE] [--last 30d] [--format text|json|csv]
-  imapfault report --history FILE --since DATE [--until DATE] [--html FILE] [--json FILE] [--csv FILE]
+  imapfault report [--history FILE] --since DATE [--until DATE] [--html FILE] [--json FILE] [--csv FILE]
+  imapfault healthcheck URL
   imapfault version
 
 Examples:
@@ -70,6 +71,7 @@ type command struct {
 // commands is sorted by name so that "unknown command" can list them.
 var commands = []command{
 	{"check", runCheck},
+	{"healthcheck", runHealthcheck},
 	{"history", runHistory},
 	{"lint", runLint},
 	{"monitor", runMonitor},

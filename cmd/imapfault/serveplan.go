@@ -127,9 +127,9 @@ func startControl(p *servePlan, servers []*server.Server, logger *slog.Logger) (
 		}
 	}()
 	stop = func() {
-		// Event streams end when their server closes; the servers close
-		// after this returns, so cut the connections rather than wait.
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		// End the event streams first: Shutdown waits for handlers.
+		h.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if hs.Shutdown(ctx) != nil {
 			hs.Close()

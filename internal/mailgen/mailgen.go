@@ -4,6 +4,7 @@
 package mailgen
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -41,6 +42,7 @@ type generator struct {
 	owner  person
 	recent []threadRef // ring of recent messages that replies may point at
 	next   int         // next slot in recent to overwrite
+	buf    bytes.Buffer
 }
 
 // threadRef is what a later reply needs to know about its parent.

@@ -82,38 +82,41 @@ func (g *generator) message(i int, date time.Time) Message {
 		attSize = g.logNormal(30_000, 0.9, 2_000, 140_000)
 	}
 
-	var b bytes.Buffer
-	b.Grow(estimateSize(c, k, from.lang != "" || (parent != nil && parent.from.lang != ""), attSize))
-	g.traceHeaders(&b, date, from, list)
+	// The message is written in the generator's buffer, reused from one
+	// message to the next, and kept as an exact copy: a buffer sized by an
+	// estimate kept half as much again as the message for good (issue 19).
+	b := &g.buf
+	b.Reset()
+	g.traceHeaders(b, date, from, list)
 
 	useB := r.IntN(2) == 0
-	writeHeader(&b, "Date", formatDate(date))
-	writeHeader(&b, "From", formatAddress(from, useB))
+	writeHeader(b, "Date", formatDate(date))
+	writeHeader(b, "From", formatAddress(from, useB))
 	if list != nil {
-		writeHeader(&b, "To", list.name+"@"+list.host())
+		writeHeader(b, "To", list.name+"@"+list.host())
 	} else {
-		writeHeader(&b, "To", formatAddress(g.owner, useB))
+		writeHeader(b, "To", formatAddress(g.owner, useB))
 		if r.IntN(6) == 0 {
-			writeHeader(&b, "Cc", formatAddress(g.randomPerson(), useB)+", "+formatAddress(g.randomPerson(), !useB))
+			writeHeader(b, "Cc", formatAddress(g.randomPerson(), useB)+", "+formatAddress(g.randomPerson(), !useB))
 		}
 	}
-	writeHeader(&b, "Subject", encodeWord(subject, useB))
-	writeHeader(&b, "Message-ID", id)
+	writeHeader(b, "Subject", encodeWord(subject, useB))
+	writeHeader(b, "Message-ID", id)
 	if parent != nil {
-		writeHeader(&b, "In-Reply-To", parent.id)
-		writeHeader(&b, "References", strings.Join(refs, " "))
+		writeHeader(b, "In-Reply-To", parent.id)
+		writeHeader(b, "References", strings.Join(refs, " "))
 	}
 	if list != nil {
-		listHeaders(&b, *list)
+		listHeaders(b, *list)
 	}
 	if r.IntN(3) == 0 {
-		writeHeader(&b, "User-Agent", userAgents[r.IntN(len(userAgents))])
+		writeHeader(b, "User-Agent", userAgents[r.IntN(len(userAgents))])
 	}
-	writeHeader(&b, "MIME-Version", "1.0")
-	g.writeBody(&b, c, k, i, attSize)
+	writeHeader(b, "MIME-Version", "1.0")
+	g.writeBody(b, c, k, i, attSize)
 
 	g.remember(threadRef{subject: subject, from: from, id: id, refs: refs, date: date})
-	return Message{Raw: b.Bytes(), Date: date, Flags: g.flags(date)}
+	return Message{Raw: bytes.Clone(b.Bytes()), Date: date, Flags: g.flags(date)}
 }
 
 // sender picks the From person; replies come from earlier correspondents
@@ -229,18 +232,4 @@ func (g *generator) content(from person, parent *threadRef, k kind) *content {
 		c.quoted = g.paragraphs(200+r.IntN(600), parent.from.lang)
 	}
 	return c
-}
-
-// estimateSize returns a capacity that almost always fits the message, so
-// the buffer is allocated once; growing it dominated allocation profiles.
-func estimateSize(c *content, k kind, nonASCII bool, attSize int) int {
-	text := c.size() * 11 / 10
-	if nonASCII {
-		text = c.size() * 13 / 4 // quoted-printable triples UTF-8 bytes
-	}
-	n := 3072 + text
-	if k != kindPlain {
-		n += text*5/4 + 1024 // the HTML alternative
-	}
-	return n + attSize*4/3*78/76
 }

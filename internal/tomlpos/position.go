@@ -5,7 +5,7 @@
 package tomlpos
 
 import (
-	"regexp"
+	"bytes"
 	"strconv"
 	"strings"
 
@@ -16,22 +16,27 @@ import (
 // ("users[1].mailboxes[0].name"), to the line it is on.
 type Positions map[string]int
 
-// Locate finds the line of every key md decoded from src.
+// Locate finds the line of every key md decoded from src, in one pass:
+// loading stays linear in the file's size (issue 19).
 func Locate(src string, md toml.MetaData) Positions {
 	text := blank(src)
 	pos := Positions{}
 	counters := map[string]int{}         // array instance -> current element
 	seen := map[string]map[string]bool{} // element -> child keys, for inline arrays
-	cursor := 0
+	// The cursor only moves forward, so the lines before it are counted
+	// once, as it passes them: loading stays linear in the file's size.
+	cursor, counted, line := 0, 0, 1
+	types := &keyTypes{md: md}
 	for _, key := range md.Keys() {
 		path := ""
+		node := types
 		for i, seg := range key {
 			if path != "" {
 				path += "."
 			}
 			path += seg
-			plain := key[:i+1]
-			if md.Type(plain...) != "ArrayHash" {
+			node = node.child(key[:i+1])
+			if node.typ != "ArrayHash" {
 				continue
 			}
 			if i == len(key)-1 {
@@ -43,7 +48,7 @@ func Locate(src string, md toml.MetaData) Positions {
 			}
 			elem := path + "[" + strconv.Itoa(counters[path]) + "]"
 			child := key[i+1]
-			if t := md.Type(key...); i+1 == len(key)-1 && t != "Hash" && t != "ArrayHash" {
+			if i+1 == len(key)-1 && node.child(key).typ != "Hash" && node.child(key).typ != "ArrayHash" {
 				if seen[elem] == nil {
 					seen[elem] = map[string]bool{}
 				}
@@ -60,9 +65,34 @@ func Locate(src string, md toml.MetaData) Positions {
 		if at := findKey(text, key[len(key)-1], cursor); at >= 0 {
 			cursor = at
 		}
-		pos[path] = 1 + strings.Count(text[:cursor], "\n")
+		line += strings.Count(text[counted:cursor], "\n")
+		counted = cursor
+		pos[path] = line
 	}
 	return pos
+}
+
+// keyTypes is a tree of the file's keys and their TOML types. md.Type
+// formats the whole key to look it up, which cost more than the rest of
+// locate; a key's type does not change from one array element to the next.
+type keyTypes struct {
+	md   toml.MetaData
+	typ  string
+	kids map[string]*keyTypes
+}
+
+// child returns the node of key, whose parent is t.
+func (t *keyTypes) child(key toml.Key) *keyTypes {
+	seg := key[len(key)-1]
+	if c, ok := t.kids[seg]; ok {
+		return c
+	}
+	if t.kids == nil {
+		t.kids = map[string]*keyTypes{}
+	}
+	c := &keyTypes{md: t.md, typ: t.md.Type(key...)}
+	t.kids[seg] = c
+	return c
 }
 
 // Line returns the line of path, or of its nearest ancestor that has one.
@@ -80,19 +110,67 @@ func (p Positions) Line(path string) int {
 	return 0
 }
 
-// findKey returns the offset of the next definition of key at or after
-// from: a bare or quoted key followed by "=", "." or "]".
+// findKey returns the offset just past the start of the next definition
+// of key at or after from: a bare or quoted key, preceded by the start of
+// the search, white space or one of "{,.[", and followed by white space
+// and "=", "." or "]". (It is the regular expression
+// (^|[\s{,.\[])"?KEY"?\s*[=.\]], written out: a compiled expression per
+// key cost more than the whole search.)
 func findKey(text, key string, from int) int {
-	re := regexp.MustCompile(`(^|[\s{,.\[])"?` + regexp.QuoteMeta(key) + `"?\s*[=.\]]`)
-	loc := re.FindStringIndex(text[from:])
-	if loc == nil {
+	if key == "" {
 		return -1
 	}
-	return from + loc[0] + 1
+	for k := from; ; k++ {
+		i := strings.Index(text[k:], key)
+		if i < 0 {
+			return -1
+		}
+		k += i
+		if !keyEnds(text, k+len(key)) {
+			continue
+		}
+		start := k // where the key's optional quote begins
+		if start > from && text[start-1] == '"' {
+			start--
+		}
+		switch {
+		case start == from:
+			return start + 1
+		case keySeparator(text[start-1]):
+			return start
+		}
+	}
+}
+
+// keyEnds reports whether what follows a key at end makes it a definition:
+// an optional closing quote, white space, then "=", "." or "]".
+func keyEnds(text string, end int) bool {
+	if end < len(text) && text[end] == '"' {
+		end++
+	}
+	for ; end < len(text); end++ {
+		switch text[end] {
+		case ' ', '\t', '\n', '\r', '\f':
+			continue
+		case '=', '.', ']':
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+func keySeparator(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '\f', '{', ',', '.', '[':
+		return true
+	}
+	return false
 }
 
 // blank replaces comments and the contents of strings with spaces, keeping
-// every newline, so that a key search cannot match inside them.
+// every newline, so that a key search cannot match inside them. It walks
+// the text once: loading a file must stay linear in its size.
 func blank(src string) string {
 	b := []byte(src)
 	for i := 0; i < len(b); i++ {
@@ -101,9 +179,9 @@ func blank(src string) string {
 			for ; i < len(b) && b[i] != '\n'; i++ {
 				b[i] = ' '
 			}
-		case strings.HasPrefix(string(b[i:]), `"""`) || strings.HasPrefix(string(b[i:]), `'''`):
-			delim := string(b[i : i+3])
-			end := strings.Index(string(b[i+3:]), delim)
+		case bytes.HasPrefix(b[i:], tripleBasic) || bytes.HasPrefix(b[i:], tripleLiteral):
+			delim := b[i : i+3]
+			end := bytes.Index(b[i+3:], delim)
 			if end < 0 {
 				end = len(b) - i - 3
 			}
@@ -123,6 +201,11 @@ func blank(src string) string {
 	}
 	return string(b)
 }
+
+var (
+	tripleBasic   = []byte(`"""`)
+	tripleLiteral = []byte("'''")
+)
 
 func blankRange(b []byte, from, to int) {
 	for k := from; k < to && k < len(b); k++ {

@@ -41,6 +41,7 @@ type report struct {
 	started time.Time
 	machine [][2]string
 	goBench string
+	scale   scaleRun
 	dovecot string // why the Dovecot columns are missing, or its version
 	peer    bool   // Dovecot ran: its columns are in the tables
 	load    map[string]map[int]*bench.LoadResult
@@ -97,6 +98,8 @@ func run(ctx context.Context, o options) (*report, error) {
 
 	logf("Go benchmarks")
 	r.goBench, r.startup, r.benchNs, r.benchMetric = goBenchmarks(ctx, o.goCmd)
+	logf("Go benchmarks of scale, once each")
+	r.scale = scaleBenchmarksRun(ctx, o.goCmd)
 
 	d := startDovecot(ctx, r, dir)
 	if d != nil {
@@ -164,7 +167,7 @@ const benchCount = 3
 func goBenchmarks(ctx context.Context, goCmd string) (string, []string, map[string]float64, map[string]float64) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	_, out, err := timed(ctx, nil, goCmd, "test", "-run=^$", "-bench=.", "-benchmem", "-count="+strconv.Itoa(benchCount), "./...")
+	_, out, err := timed(ctx, nil, goCmd, "test", "-run=^$", "-bench=.", "-skip="+scaleBenchmarks, "-benchmem", "-count="+strconv.Itoa(benchCount), "./...")
 	if err != nil {
 		out += "\n" + err.Error()
 	}
@@ -190,6 +193,38 @@ func goBenchmarks(ctx context.Context, goCmd string) (string, []string, map[stri
 		}
 	}
 	return strings.Join(kept, "\n"), startup, medians(runs), medians(metrics)
+}
+
+// scaleBenchmarks are the Go benchmarks of size (issue 19): big scenario
+// files, 1,000 servers in one process, mailboxes of 10,000 and 100,000
+// messages. Each op takes seconds, so they run once, apart, and the report
+// says so.
+const scaleBenchmarks = "^Benchmark(Parse|Servers|BigMailbox|MailboxMemory)$"
+
+// scaleRun is the output of the scale benchmarks and the load average
+// beside it.
+type scaleRun struct {
+	out, loadBefore, loadAfter string
+}
+
+// scaleBenchmarksRun runs the scale benchmarks once each.
+func scaleBenchmarksRun(ctx context.Context, goCmd string) scaleRun {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	r := scaleRun{loadBefore: loadavg()}
+	_, out, err := timed(ctx, nil, goCmd, "test", "-run=^$", "-bench="+scaleBenchmarks, "-benchmem", "-benchtime=1x", "-count=1", "./scenarios/", "./server/")
+	r.loadAfter = loadavg()
+	if err != nil {
+		out += "\n" + err.Error()
+	}
+	var kept []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "Benchmark") || strings.HasPrefix(line, "pkg:") || strings.HasPrefix(line, "FAIL") || strings.HasPrefix(line, "---") {
+			kept = append(kept, line)
+		}
+	}
+	r.out = strings.Join(kept, "\n")
+	return r
 }
 
 func medians(runs map[string][]float64) map[string]float64 {
