@@ -114,6 +114,7 @@ func Parse(file string, data []byte, files fs.FS, checks ...Check) (*Scenario, e
 	if s.Name == "" {
 		s.Name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	}
+	applyReplay(c, s)
 	applyFlavor(c, s)
 	applyDefaults(s)
 	validate(c, s)
@@ -135,6 +136,7 @@ func (s *Scenario) Validate() error {
 		file = "scenario " + s.Name
 	}
 	c := &collector{file: file, pos: tomlpos.Positions{}}
+	applyReplay(c, s)
 	applyFlavor(c, s)
 	applyDefaults(s)
 	validate(c, s)
@@ -286,6 +288,8 @@ var allowedKeys = map[string]string{
 	"client":                   tomlKeys(Client{}),
 	"expect":                   tomlKeys(Expect{}),
 	"faults.when":              tomlKeys(faults.When{}),
+	"replay":                   tomlKeys(Replay{}),
+	"replay.steps":             tomlKeys(Step{}),
 }
 
 // tomlKeys lists the TOML keys of a struct, embedded structs flattened.
