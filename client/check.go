@@ -31,6 +31,7 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 			TLSMode:  o.TLS,
 			Insecure: o.Insecure,
 			User:     o.User,
+			Auth:     o.Auth,
 			Mailbox:  o.Mailbox,
 			Write:    o.Write,
 			Started:  start,

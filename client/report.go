@@ -14,6 +14,7 @@ type Report struct {
 	TLSMode      TLSMode       `json:"tls_mode"`     // implicit, starttls or none
 	Insecure     bool          `json:"insecure"`     // certificate verification was waived
 	User         string        `json:"user"`         // empty for a probe
+	Auth         string        `json:"auth"`         // how the check was asked to log in: login, plain, xoauth2, oauthbearer
 	Mailbox      string        `json:"mailbox"`      // the mailbox selected
 	Write        bool          `json:"write"`        // write steps were allowed
 	Started      time.Time     `json:"started"`      // when the check began

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"time"
 )
@@ -239,7 +238,7 @@ func (c *Conn) PreAuth() bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	for _, a := range c.greetingFaults() {
-		if strings.EqualFold(a.Action.(*Greeting).Status, "PREAUTH") {
+		if a.Action.(*Greeting).status() == "PREAUTH" {
 			return true
 		}
 	}

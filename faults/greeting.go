@@ -11,9 +11,28 @@ import (
 // the scenario's first user before it says a word.
 //
 //	greeting = "Microsoft Exchange IMAP4 service is ready"
+//
+// line replaces the whole line, code included, as a replay sends what a
+// real server said; its status (OK, BYE, PREAUTH) acts as status does.
+//
+//	line = "* OK [CAPABILITY IMAP4rev1 STARTTLS] Acme IMAP ready"
 type Greeting struct {
 	Greeting string `toml:"greeting"`
 	Status   string `toml:"status"`
+	Line     string `toml:"line"`
+}
+
+// status is the greeting's status once the fault applies: Status, or the
+// status word of Line.
+func (g *Greeting) status() string {
+	if g.Line == "" {
+		return strings.ToUpper(g.Status)
+	}
+	fields := strings.Fields(g.Line)
+	if len(fields) < 2 || fields[0] != "*" {
+		return ""
+	}
+	return strings.ToUpper(fields[1])
 }
 
 // Kind implements Action.
@@ -29,6 +48,12 @@ func (g *Greeting) Validate() error {
 	if strings.ContainsAny(g.Greeting, "\r\n") {
 		return fmt.Errorf("greeting: must be one line; use the write fault for raw bytes")
 	}
+	if g.Line != "" && (g.Greeting != "" || g.Status != "") {
+		return fmt.Errorf("line: replaces the whole greeting, status and text included: leave out greeting and status")
+	}
+	if strings.ContainsAny(g.Line, "\r\n") {
+		return fmt.Errorf("line: must be one line, without CR LF; use the write fault for raw bytes")
+	}
 	return nil
 }
 
@@ -36,6 +61,12 @@ func (g *Greeting) Validate() error {
 // greeting line only.
 func (g *Greeting) FilterLine(c *Conn, l *Line) []byte {
 	text, eol := splitEOL(l.Raw)
+	if g.Line != "" {
+		if g.status() == "BYE" {
+			c.closeAfterWrite()
+		}
+		return []byte(g.Line + eol)
+	}
 	if g.Greeting == "" && !strings.EqualFold(g.Status, "BYE") {
 		return l.Raw
 	}

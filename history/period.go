@@ -195,8 +195,20 @@ func Certificates(results []Result, from, to time.Time) []CertSeen {
 	return out
 }
 
-// sortedOf returns target's results sorted by time.
+// sortedOf returns target's results sorted by time: results themselves
+// when they already are (a monitor's recent results of one target), else
+// a sorted copy.
 func sortedOf(results []Result, target string) []Result {
+	mine := true
+	for i, r := range results {
+		if r.Target != target || i > 0 && r.Time.Before(results[i-1].Time) {
+			mine = false
+			break
+		}
+	}
+	if mine {
+		return results
+	}
 	var rs []Result
 	for _, r := range results {
 		if r.Target == target {

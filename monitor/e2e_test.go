@@ -433,3 +433,69 @@ func TestHungTargetDelaysNoOne(t *testing.T) {
 	}
 	stop()
 }
+
+// The history keeps a check's transcript only when asked, and never a
+// secret.
+func TestHistoryTranscriptOnlyWhenAsked(t *testing.T) {
+	f := newFixture(t, nil, "", "healthy")
+	hist := openHistory(t, f.dir)
+	m, err := New(context.Background(), Options{Config: f.cfg, History: hist, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.runOne(context.Background(), &f.cfg.Targets[0])
+	f.cfg.Monitor.KeepTranscript = true
+	m.runOne(context.Background(), &f.cfg.Targets[0])
+	rs, err := hist.Results(context.Background(), history.Query{})
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("Results() = %d results, %v; want 2", len(rs), err)
+	}
+	if rs[0].Transcript != "" || !strings.Contains(rs[1].Transcript, "LOGIN alice ********") {
+		t.Errorf("transcripts = %q / %.200q; want none, then one with the LOGIN masked", rs[0].Transcript, rs[1].Transcript)
+	}
+	if strings.Contains(rs[1].Transcript, alicePW) {
+		t.Error("the stored transcript holds the password")
+	}
+}
+
+// A history that cannot be written (a full disk, here a closed database)
+// costs the result, counted and logged, and nothing else: the check's
+// state and metrics still move.
+func TestHistoryFailureKeepsChecking(t *testing.T) {
+	f := newFixture(t, nil, "", "healthy")
+	hist := openHistory(t, f.dir)
+	m, err := New(context.Background(), Options{Config: f.cfg, History: hist, Getenv: getenv, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hist.Close()
+	o := m.runOne(context.Background(), &f.cfg.Targets[0])
+	if o.State.String() != "ok" || m.States()[0].LastCheck.IsZero() {
+		t.Errorf("runOne = %v, state %+v; want an ok check recorded in the state", o.State, m.States()[0])
+	}
+	if got := testutil.ToFloat64(m.ops.historyErrors); got != 1 {
+		t.Errorf("imapfault_history_errors_total = %v, want 1", got)
+	}
+}
+
+// Once checks every target once and reports each to progress.
+func TestOnceProgress(t *testing.T) {
+	f := newFixture(t, nil, "", "healthy", "login-rejected")
+	m, err := New(context.Background(), Options{Config: f.cfg, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []int
+	out := m.Once(context.Background(), func(done, total int, o Outcome) {
+		if total != 2 {
+			t.Errorf("progress total = %d, want 2", total)
+		}
+		seen = append(seen, done)
+	})
+	if diff := cmp.Diff([]int{1, 2}, seen); diff != "" {
+		t.Errorf("progress calls (-want +got):\n%s", diff)
+	}
+	if len(out) != 2 || out[0].State.String() != "ok" || out[1].State.String() != "critical" {
+		t.Errorf("Once() = %+v", out)
+	}
+}

@@ -76,11 +76,9 @@ func (m *Monitor) probe(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, time.Duration((s-0.5)*float64(time.Second)))
 		defer cancel()
 	}
-	tc := *t
-	if module != "" && t.ServerName == "" {
-		tc.ServerName = "" // the certificate is checked for the probed host
-	}
-	rep := m.checkTarget(ctx, &tc, addr)
+	// Without server_name, the certificate is checked for the probed
+	// host, not the module's.
+	rep := m.checkTarget(ctx, t, addr)
 	state, _ := status.Judge(rep, t.warning, t.critical, time.Now())
 	reg := prometheus.NewRegistry()
 	newProbeMetrics(reg, false).observe(rep, state, "")

@@ -153,13 +153,7 @@ func newStrip(t AuditTarget, from, to time.Time) strip {
 	}
 	var up, down, unmon time.Duration
 	for _, sl := range t.Timeline {
-		class := "unknown"
-		switch {
-		case sl.DownTime > 0:
-			class = "critical"
-		case sl.UpTime > 0:
-			class = "ok"
-		}
+		class := slotClass(sl)
 		up, down, unmon = up+sl.UpTime, down+sl.DownTime, unmon+sl.Unmonitored
 		// A hair wider than its share, so that no seam shows between slots.
 		s.Slots = append(s.Slots, stripSlot{X: x(sl.From), W: min(x(sl.To)-x(sl.From)+0.4, stripW-x(sl.From)), Class: class,
@@ -175,6 +169,18 @@ func newStrip(t AuditTarget, from, to time.Time) strip {
 	s.Desc = fmt.Sprintf("From %s to %s: up %s, down %s in %s, not monitored %s.", day(from), day(to.Add(-time.Nanosecond)),
 		span(up), span(down), plural(len(t.Incidents), "incident"), span(unmon))
 	return s
+}
+
+// slotClass colours a stretch of a timeline: any downtime shows, however
+// short; then any uptime; else nothing stood for it.
+func slotClass(sl history.Slot) string {
+	switch {
+	case sl.DownTime > 0:
+		return "critical"
+	case sl.UpTime > 0:
+		return "ok"
+	}
+	return "unknown"
 }
 
 // timeTicks marks a period at round times: the first of each month over

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,6 +116,9 @@ func open(t *testing.T, bctx context.Context, url string, local func(string) boo
 			}
 		case *runtime.EventExceptionThrown:
 			p = "exception: " + ev.ExceptionDetails.Text
+			if ex := ev.ExceptionDetails.Exception; ex != nil && ex.Description != "" {
+				p += " " + ex.Description
+			}
 		}
 		if p != "" {
 			tb.mu.Lock()
@@ -315,4 +319,52 @@ func TestBrowserAuditReport(t *testing.T) {
 	eval[bool](t, tb, `document.querySelector("section.target:nth-of-type(3)").scrollIntoView(); true`)
 	shootView(t, tb, "audit-quarter-target")
 	tb.clean(t)
+}
+
+// TestBrowserDashboard loads the live dashboard from its HTTP server on
+// loopback, follows a link to a check's page, and watches the table
+// refresh in place when the targets recover.
+func TestBrowserDashboard(t *testing.T) {
+	bctx := newBrowser(t)
+	live := report.NewLiveMonitor(300 * time.Millisecond)
+	srv := httptest.NewServer(report.DashboardHandler(live))
+	defer srv.Close()
+	local := func(u string) bool { return strings.HasPrefix(u, srv.URL+"/") }
+	tb := open(t, bctx, srv.URL+"/", local)
+	if n := eval[int](t, tb, `document.querySelectorAll("table.dash tbody tr").length`); n != 4 {
+		t.Errorf("dashboard shows %d targets, want 4", n)
+	}
+	if first := eval[string](t, tb, `document.querySelector("table.dash tbody tr").className`); first != "critical" {
+		t.Errorf("first row is %q, want the failing target first", first)
+	}
+	shoot(t, tb, "dashboard")
+
+	// The page refreshes its table without reloading: a marker set on the
+	// window survives, and the rows turn ok.
+	eval[bool](t, tb, `window.marker = 1; true`)
+	live.Recover()
+	changed, err := run(tb, chromedp.Evaluate[bool](`new Promise(done => {
+		const ok = () => [...document.querySelectorAll("table.dash tbody tr")].every(r => r.className === "ok");
+		if (ok()) return done(true);
+		new MutationObserver(() => { if (ok()) done(true); }).observe(document.getElementById("live"), {childList: true, subtree: true});
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil || !changed {
+		tb.clean(t)
+		t.Fatalf("the table did not turn ok after the targets recovered (%v); the page says %q", err,
+			eval[string](t, tb, `document.getElementById("refreshed").textContent`))
+	}
+	if m := eval[int](t, tb, `window.marker || 0`); m != 1 {
+		t.Errorf("the page reloaded instead of refreshing in place")
+	}
+	shootView(t, tb, "dashboard-recovered")
+	tb.clean(t)
+
+	// A recent check's page, served by the dashboard.
+	href := eval[string](t, tb, `document.querySelector("td.links a").href`)
+	page := open(t, bctx, href, local)
+	if n := eval[int](t, page, `document.querySelectorAll("svg.waterfall rect.bar").length`); n == 0 {
+		t.Errorf("the check page from the dashboard has no waterfall")
+	}
+	shoot(t, page, "dashboard-check")
+	page.clean(t)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/imapfault/imapfault/client"
+	"github.com/imapfault/imapfault/history"
 	"github.com/imapfault/imapfault/status"
 )
 
@@ -43,6 +44,7 @@ type checkPage struct {
 	Events    []eventRow
 	Counts    string          // of the transcript's lines, by direction
 	Ran       map[string]bool // the phases that passed, so that a count never shows from a step that did not run
+	Stored    bool            // rebuilt from the history, which keeps less than a Report
 }
 
 // stepRow is one step with where it starts in the check.
@@ -88,7 +90,19 @@ const certWarnDays = 14
 // TLS certificate, what the server announced, and the transcript (already
 // redacted by the tester).
 func CheckHTML(w io.Writer, rep *client.Report) error {
-	p := checkPage{Rep: rep, State: status.Of(rep), Ran: map[string]bool{}}
+	return checkHTML(w, rep, false)
+}
+
+// StoredCheckHTML writes the page of a check as the monitor's history
+// keeps it: steps, diagnosis and warnings, and the transcript's lines if
+// the monitor kept them; no certificate, advice or user, which the
+// history does not hold, and the page says so.
+func StoredCheckHTML(w io.Writer, r history.Result) error {
+	return checkHTML(w, resultReport(r), true)
+}
+
+func checkHTML(w io.Writer, rep *client.Report, stored bool) error {
+	p := checkPage{Rep: rep, State: status.Of(rep), Ran: map[string]bool{}, Stored: stored}
 	p.Headline = headline(rep, p.State)
 	p.Head = newHead(fmt.Sprintf("%s %s: %s (imapfault check)", strings.ToUpper(words[p.State]), rep.Diagnosis.Code, rep.Target), styleCSS, printJS, false)
 	var at time.Duration

@@ -23,6 +23,10 @@ var (
 	styleCSS string
 	//go:embed assets/print.js
 	printJS string
+	// The dashboard's script refreshes its table in place (and does what
+	// printJS does).
+	//go:embed assets/dashboard.js
+	dashboardJS string
 )
 
 // templates holds every page; each page template includes the shared
@@ -35,6 +39,12 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"neg":  func(n int) int { return -n },
 	"word": func(s status.State) string { return words[s] },
 	"day":  day,
+	"secs2": func(ms int64) string {
+		if ms%1000 == 0 {
+			return plural(int(ms/1000), "second")
+		}
+		return fmt.Sprintf("%.1f seconds", float64(ms)/1000)
+	},
 	// minute is a time in a table whose page says its zone once.
 	"minute": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
 	"span":   span,

@@ -9,46 +9,11 @@ import (
 )
 
 // Error is one problem in a scenario file, at the key it concerns.
-type Error struct {
-	File string
-	Line int // 0 when unknown
-	Path string
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	if e.Path != "" {
-		b.WriteString(": " + e.Path)
-	}
-	b.WriteString(": " + e.Msg)
-	return b.String()
-}
+type Error = tomlpos.Error
 
 // ErrorList is every problem found in one file, in line order. A scenario
 // is validated whole so that lint can report everything at once.
-type ErrorList []*Error
-
-func (l ErrorList) Error() string {
-	msgs := make([]string, len(l))
-	for i, e := range l {
-		msgs[i] = e.Error()
-	}
-	return strings.Join(msgs, "\n")
-}
-
-// Unwrap lets errors.As find the individual errors.
-func (l ErrorList) Unwrap() []error {
-	errs := make([]error, len(l))
-	for i, e := range l {
-		errs[i] = e
-	}
-	return errs
-}
+type ErrorList = tomlpos.ErrorList
 
 // collector gathers errors with their lines while a file is validated.
 type collector struct {
@@ -120,7 +85,7 @@ func (c *collector) index() {
 	c.children = map[string][]string{}
 	c.byPlain = map[string][]string{}
 	for p := range c.pos {
-		plain := stripIndexes(p)
+		plain := tomlpos.StripIndexes(p)
 		c.byPlain[plain] = append(c.byPlain[plain], p)
 		if i := strings.LastIndexByte(p, '.'); i >= 0 && !strings.Contains(p[i+1:], "[") {
 			c.children[p[:i]] = append(c.children[p[:i]], p[i+1:])
@@ -153,7 +118,7 @@ func (c *collector) unknown(path, key string) {
 			return
 		}
 	}
-	parent := stripIndexes(path)
+	parent := tomlpos.StripIndexes(path)
 	if i := strings.LastIndex(parent, "."); i >= 0 {
 		parent = parent[:i]
 	} else {

@@ -10,9 +10,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/imapfault/imapfault/internal/tomlpos"
-
 	"github.com/imapfault/imapfault/faults"
+	"github.com/imapfault/imapfault/internal/tomlpos"
 )
 
 // faultSource names a fault given alone in errors, in place of a file.
@@ -41,7 +40,7 @@ func ParseFault(data []byte) (faults.Fault, error) {
 	}
 	md, err := toml.Decode(buf.String(), &raw)
 	if err != nil {
-		return faults.Fault{}, ErrorList{{File: faultSource, Msg: cleanTOMLError(err.Error())}}
+		return faults.Fault{}, ErrorList{{File: faultSource, Msg: tomlpos.CleanMessage(err.Error())}}
 	}
 	c := &collector{file: faultSource, pos: tomlpos.Locate(buf.String(), md)}
 	list := decodeFaults(c, md, raw.Faults, &Scenario{}) // a live fault may name any known message

@@ -1,23 +1,19 @@
 package scenarios
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/imapfault/imapfault/internal/tomlpos"
-
 	"github.com/imapfault/imapfault/faults"
+	"github.com/imapfault/imapfault/internal/tomlpos"
 )
 
 // rawFile is the file as decoded, before the faults are turned into values.
@@ -99,7 +95,7 @@ func Parse(file string, data []byte, files fs.FS, checks ...Check) (*Scenario, e
 	var top map[string]toml.Primitive
 	md, err := toml.Decode(string(data), &top)
 	if err != nil {
-		return nil, ErrorList{tomlError(file, err)}
+		return nil, ErrorList{tomlpos.DecodeError(file, err)}
 	}
 	c := &collector{file: file, pos: tomlpos.Locate(string(data), md)}
 	if len(md.Keys()) == 0 {
@@ -118,6 +114,7 @@ func Parse(file string, data []byte, files fs.FS, checks ...Check) (*Scenario, e
 	if s.Name == "" {
 		s.Name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	}
+	applyReplay(c, s)
 	applyFlavor(c, s)
 	applyDefaults(s)
 	validate(c, s)
@@ -139,6 +136,7 @@ func (s *Scenario) Validate() error {
 		file = "scenario " + s.Name
 	}
 	c := &collector{file: file, pos: tomlpos.Positions{}}
+	applyReplay(c, s)
 	applyFlavor(c, s)
 	applyDefaults(s)
 	validate(c, s)
@@ -168,33 +166,6 @@ func (c *collector) indexed(key toml.Key) string {
 	return want
 }
 
-var indexRE = regexp.MustCompile(`\[\d+\]`)
-
-func stripIndexes(path string) string { return indexRE.ReplaceAllString(path, "") }
-
-func cleanTOMLError(msg string) string {
-	if m := tomlLineRE.FindStringSubmatch(msg); m != nil {
-		return m[3]
-	}
-	return strings.TrimPrefix(msg, "toml: ")
-}
-
-// tomlLineRE matches the toml library's decoding errors, which carry the
-// line and key in their text rather than in a ParseError.
-var tomlLineRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
-
-func tomlError(file string, err error) *Error {
-	var perr toml.ParseError
-	if errors.As(err, &perr) {
-		return &Error{File: file, Line: perr.Position.Line, Path: perr.LastKey, Msg: cleanTOMLError(perr.Message)}
-	}
-	if m := tomlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: file, Line: line, Path: m[2], Msg: m[3]}
-	}
-	return &Error{File: file, Msg: cleanTOMLError(err.Error())}
-}
-
 // decodeFaults turns each [[faults]] table into a faults.Fault: "when"
 // says where, and exactly one other key names the action.
 func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive, s *Scenario) []faults.Fault {
@@ -203,7 +174,7 @@ func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive, s *Sce
 		path := fmt.Sprintf("faults[%d]", i)
 		var tbl map[string]toml.Primitive
 		if err := md.PrimitiveDecode(prim, &tbl); err != nil {
-			c.add(path, "%v", cleanTOMLError(err.Error()))
+			c.add(path, "%v", tomlpos.CleanMessage(err.Error()))
 			continue
 		}
 		var when faults.When
@@ -317,6 +288,8 @@ var allowedKeys = map[string]string{
 	"client":                   tomlKeys(Client{}),
 	"expect":                   tomlKeys(Expect{}),
 	"faults.when":              tomlKeys(faults.When{}),
+	"replay":                   tomlKeys(Replay{}),
+	"replay.steps":             tomlKeys(Step{}),
 }
 
 // tomlKeys lists the TOML keys of a struct, embedded structs flattened.

@@ -37,12 +37,32 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			src:  "name = \"x\"\ndescrption = \"typo\"\n",
-			want: []string{`bad.toml:2: descrption: unknown key "descrption" (allowed: name, description, layer, flavor, server, users, client, expect, faults)`},
+			want: []string{`bad.toml:2: descrption: unknown key "descrption" (allowed: name, description, layer, flavor, server, users, replay, client, expect, faults)`},
 		},
 		{
 			name: "unknown nested key",
 			src:  "name = \"x\"\n[server]\ntls = \"none\"\ncertificat = \"valid\"\n",
 			want: []string{`bad.toml:4: server.certificat: unknown key "certificat" (allowed: tls, certificate, hostnames, capabilities, auth_mechanisms, plaintext_auth, limits)`},
+		},
+		{
+			name: "replay",
+			src: "name = \"x\"\n[replay]\ngreeting = \"* OK a\\r\\nb\"\nend = \"hang\"\n" +
+				"[[replay.steps]]\ncommand = \"LOG IN\"\nstatus = \"BYE gone\"\n" +
+				"[[replay.steps]]\ncommand = \"FETCH\"\nuntagged = [\"1 FETCH (FLAGS ())\"]\nstatus = \"OK\"\nend = \"eof\"\n" +
+				"[[replay.steps]]\ncommand = \"FETCH\"\nnth = 1\ndelay = \"1s\"\n" +
+				"[[replay.steps]]\ncommand = \"NOOP\"\nuntagged = []\n" +
+				"[[replay.steps]]\ncommand = \"NOOP\"\nstatsu = \"OK\"\n",
+			want: []string{
+				`bad.toml:3: replay.greeting: must be one line, without CR LF (it is added)`,
+				`bad.toml:4: replay.end: "hang" is not allowed (allowed: eof, rst, silence)`,
+				`bad.toml:6: replay.steps[0].command: "LOG IN" is not a command name such as LOGIN or "UID FETCH"`,
+				`bad.toml:7: replay.steps[0].status: "BYE gone" must start with OK, NO or BAD and leave out the tag (a BYE is an untagged line followed by end = "eof")`,
+				`bad.toml:12: replay.steps[1].end: a step ends with status or with end, not both: end replaces the tagged reply`,
+				`bad.toml:14: replay.steps[2].command: steps[1] answers FETCH number 1 already: give this step another nth`,
+				`bad.toml:18: replay.steps[3].command: the step does nothing: give it delay, untagged, status or end`,
+				`bad.toml:21: replay.steps[4].command: the step does nothing: give it delay, untagged, status or end`,
+				`bad.toml:22: replay.steps[4].statsu: unknown key "statsu" (allowed: command, nth, connection, delay, untagged, status, end)`,
+			},
 		},
 		{
 			name: "wrong type",
@@ -341,6 +361,10 @@ func FuzzParse(f *testing.F) {
 		"[[users]]\nname = \"a\"\ntokens = [\"t\"]\n[client]\nuser = \"a\"\n[expect]\nwarnings = []\nabsent = []\n",
 		// Flavours and known messages, wrong in every way.
 		"flavor = 5\n[[faults]]\nknown = 3\n",
+		// Replay scripts, right and wrong.
+		"[replay]\ngreeting = \"* OK [CAPABILITY IMAP4rev1] hi\"\ndelay = \"1s\"\n[[replay.steps]]\ncommand = \"capability\"\nuntagged = [\"* CAPABILITY IMAP4rev1\", \"* 1 FETCH (BODY[] {5}\\r\\nhello)\"]\nstatus = \"OK done\"\n[[replay.steps]]\ncommand = \"LOGIN\"\nnth = 2\nend = \"silence\"\n",
+		"flavor = \"gmail\"\n[replay]\ngreeting = \"x\"\nend = \"eof\"\nsteps = [{ command = \"\", nth = -1, delay = \"-1s\", status = \"OK\\n\" }, { command = 3 }]\n",
+		"replay = 3\n[[replay]]\n",
 		"flavor = \"courier\"\n[[faults]]\nwhen = { command = \"LOGON\" }\nknown = \"gmail-webalert\"\nwrite = \"x\"\n",
 	} {
 		f.Add([]byte(seed))

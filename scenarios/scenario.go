@@ -9,10 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/imapfault/imapfault/client/phase"
 	"github.com/imapfault/imapfault/faults"
 	"github.com/imapfault/imapfault/internal/tomlpos"
-
-	"github.com/imapfault/imapfault/client/phase"
 )
 
 // Scenario is one reproducible server behaviour and what the tester must
@@ -31,8 +30,10 @@ type Scenario struct {
 	Server Server         `toml:"server"`
 	Users  []User         `toml:"users"`
 	Faults []faults.Fault `toml:"-"`
-	Client Client         `toml:"client"`
-	Expect Expect         `toml:"expect"`
+	// Replay is a scripted session played before Faults (replay.go).
+	Replay Replay `toml:"replay"`
+	Client Client `toml:"client"`
+	Expect Expect `toml:"expect"`
 
 	// Source is where the scenario came from: a file path, or
 	// "builtin:NAME".
@@ -44,6 +45,7 @@ type Scenario struct {
 	cache    *seedCache        // set by Parse and Validate
 	pos      tomlpos.Positions // the line of each key, set by Parse
 	flavored bool              // the flavour's faults and settings are in place
+	replayed bool              // the replay's faults are in place
 }
 
 type seedCache struct {

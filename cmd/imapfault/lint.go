@@ -27,16 +27,10 @@ func runLint(_ context.Context, e *env, args []string) int {
 		err := lintFile(path)
 		if err != nil {
 			bad++
-			var list scenarios.ErrorList
+			// Scenarios and monitor configs share tomlpos's error list.
+			var list tomlpos.ErrorList
 			if errors.As(err, &list) {
 				for _, e2 := range list {
-					fmt.Fprintln(e.stdout, e2)
-				}
-				continue
-			}
-			var mlist tomlpos.ErrorList
-			if errors.As(err, &mlist) {
-				for _, e2 := range mlist {
 					fmt.Fprintln(e.stdout, e2)
 				}
 				continue

@@ -23,7 +23,7 @@ Usage:
   imapfault providers [PRODUCT]
   imapfault monitor --config FILE [--listen ADDR] [--once] [--history FILE]
   imapfault history [--history FILE] [--last 30d] [--format text|json|csv]
-  imapfault report --history FILE --since DATE [--until DATE] [--html FILE] [--json FILE] [--csv FILE]
+  imapfault report [--history FILE] --since DATE [--until DATE] [--html FILE] [--json FILE] [--csv FILE]
   imapfault healthcheck URL
   imapfault version
 

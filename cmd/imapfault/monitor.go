@@ -16,6 +16,7 @@ import (
 	"github.com/imapfault/imapfault/history"
 	"github.com/imapfault/imapfault/internal/tomlpos"
 	"github.com/imapfault/imapfault/monitor"
+	"github.com/imapfault/imapfault/report"
 	"github.com/imapfault/imapfault/status"
 )
 
@@ -95,6 +96,7 @@ func runMonitor(ctx context.Context, e *env, args []string) int {
 	}
 	mux := http.NewServeMux()
 	m.Routes(mux)
+	mux.Handle("GET /", report.DashboardHandler(newDashboard(m, hist)))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

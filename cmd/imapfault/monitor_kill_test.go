@@ -27,10 +27,10 @@ type child struct {
 	done   chan struct{}
 }
 
-func startChild(t *testing.T, args ...string) *child {
+func startChild(t testing.TB, args ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "IMAPFAULT_TEST_RUN_MAIN=1", "ACME_PW=correct horse battery staple")
+	cmd.Env = append(os.Environ(), childEnv+"=1", "ACME_PW=correct horse battery staple")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -59,14 +59,14 @@ func startChild(t *testing.T, args ...string) *child {
 }
 
 // waitChecks returns once n more checks were logged.
-func (c *child) waitChecks(t *testing.T, n int) {
+func (c *child) waitChecks(t testing.TB, n int) {
 	t.Helper()
-	deadline := time.After(60 * time.Second)
+	deadline := time.After(120 * time.Second)
 	for range n {
 		select {
 		case <-c.checks:
 		case <-deadline:
-			t.Fatalf("the monitor logged fewer than %d checks in 60s", n)
+			t.Fatalf("the monitor logged fewer than %d checks in 120s", n)
 		}
 	}
 }

@@ -5,19 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net/url"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/imapfault/imapfault/history"
+	"github.com/imapfault/imapfault/monitor"
 	"github.com/imapfault/imapfault/report"
 )
 
-const reportSynopsis = `--history FILE --since DATE [--until DATE] [--target NAME] [--html FILE] [--json FILE] [--csv FILE]
+const reportSynopsis = `[--history FILE] [--config FILE] --since DATE [--until DATE] [--target NAME] [--html FILE] [--json FILE] [--csv FILE]
 
 Makes the audit report of a period from the monitor's history: per target
 availability (by checks and by time), incidents, a timeline, daily latency
 per step (median and 95th percentile), certificate expiry dates seen and the
-intervals checked. A DATE is a UTC day (2026-10-01; --until includes it) or an
+intervals checked; with --config, each target's settings from the monitor's
+config (where a secret comes from, never the secret). A DATE is a UTC day (2026-10-01; --until includes it) or an
 RFC 3339 time (--until excludes it). --until defaults to now. Without an
 output file the summary is printed; FILE "-" is standard output.
 
@@ -28,9 +34,10 @@ Examples:
 func runReport(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "report", reportSynopsis)
 	var (
-		dbFile, since, until, target, htmlFile, jsonFile, csvFile string
+		dbFile, cfgFile, since, until, target, htmlFile, jsonFile, csvFile string
 	)
-	fs.StringVar(&dbFile, "history", "", "the monitor's history database `FILE`")
+	fs.StringVar(&cfgFile, "config", "", "show each target's settings from the monitor config `FILE`")
+	fs.StringVar(&dbFile, "history", "", "the monitor's history database `FILE` (default "+defaultHistory()+")")
 	fs.StringVar(&since, "since", "", "start of the period: a UTC `DATE` or an RFC 3339 time")
 	fs.StringVar(&until, "until", "", "end of the period, included when a `DATE` (default: now)")
 	fs.StringVar(&target, "target", "", "report on the target `NAME` only")
@@ -44,8 +51,9 @@ func runReport(ctx context.Context, e *env, args []string) int {
 		errorf(e, "report takes no arguments, got %q", fs.Args())
 		return exitUsage
 	}
-	if dbFile == "" || since == "" {
-		errorf(e, "report needs --history and --since")
+	dbFile = firstOf(dbFile, defaultHistory())
+	if since == "" {
+		errorf(e, "report needs --since")
 		hintf(e, "imapfault report --history monitor.db --since 2026-10-01 --until 2026-12-31 --html q4.html")
 		return exitUsage
 	}
@@ -86,7 +94,16 @@ func runReport(ctx context.Context, e *env, args []string) int {
 		errorf(e, "--target %q: no result in the history (targets: %v)", target, names)
 		return exitUsage
 	}
-	a := report.NewAudit(results, from, to, time.Now().UTC(), nil)
+	var settings map[string][]report.Setting
+	if cfgFile != "" {
+		cfg, err := monitor.LoadConfig(cfgFile)
+		if err != nil {
+			errorf(e, "--config: %v", err)
+			return exitUsage
+		}
+		settings = configSettings(cfg)
+	}
+	a := report.NewAudit(results, from, to, time.Now().UTC(), settings)
 	toStdout := false
 	for _, out := range []struct {
 		flag, file string
@@ -131,6 +148,81 @@ func parseWhen(s string, end bool) (time.Time, error) {
 		return time.Time{}, errors.New("want a day (2026-10-01) or an RFC 3339 time (2026-10-01T08:00:00Z), got " + fmt.Sprintf("%q", s))
 	}
 	return t.UTC(), nil
+}
+
+// configSettings lists what each target is checked with, for the audit
+// report: everything an auditor asks about, and of the secret only where
+// it comes from. Of a token command only the program is named (its
+// arguments may carry a secret), of a token endpoint only its host.
+func configSettings(cfg *monitor.Config) map[string][]report.Setting {
+	out := map[string][]report.Setting{}
+	for _, t := range cfg.Targets {
+		var ss []report.Setting
+		add := func(name, value string) {
+			if value != "" {
+				ss = append(ss, report.Setting{Name: name, Value: value})
+			}
+		}
+		add("Address", t.Address)
+		add("TLS", firstOf(t.TLS, "from the port"))
+		if t.Insecure {
+			add("Certificate", "not enforced (insecure)")
+		}
+		add("User", firstOf(t.User, "none (probe only)"))
+		if t.User != "" {
+			add("Authentication", firstOf(t.Auth, "login"))
+			add("Secret from", secretSource(t))
+			add("Mailbox", firstOf(t.Mailbox, "INBOX"))
+		}
+		if t.Write {
+			add("Write tests", "on")
+		}
+		if t.Interval > 0 {
+			add("Configured interval", t.Interval.String())
+		}
+		if t.Timeout > 0 {
+			add("Step timeout", t.Timeout.String())
+		}
+		if t.Failures > 0 || t.Successes > 0 {
+			add("Failing after", fmt.Sprintf("%d failed checks in a row; ok again after %d passing", t.Failures, t.Successes))
+		}
+		add("Warning thresholds", thresholds(t.Warning))
+		add("Critical thresholds", thresholds(t.Critical))
+		out[t.Name] = ss
+	}
+	return out
+}
+
+func secretSource(t monitor.Target) string {
+	switch {
+	case t.PasswordEnv != "":
+		return "environment variable " + t.PasswordEnv
+	case t.TokenEnv != "":
+		return "environment variable " + t.TokenEnv
+	case t.PasswordFile != "":
+		return "file " + t.PasswordFile
+	case t.TokenFile != "":
+		return "file " + t.TokenFile
+	case len(t.TokenCommand) > 0:
+		return "the output of " + t.TokenCommand[0]
+	case t.OAuth2 != nil:
+		host := t.OAuth2.TokenURL
+		if u, err := url.Parse(t.OAuth2.TokenURL); err == nil && u.Host != "" {
+			host = u.Host
+		}
+		return "OAuth2 " + firstOf(t.OAuth2.Grant, "refresh_token") + " grant at " + host
+	}
+	return ""
+}
+
+// thresholds prints a threshold table in a stable order.
+func thresholds(m map[string]string) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + m[k]
+	}
+	return strings.Join(parts, "; ")
 }
 
 // printAuditSummary prints one line per target.

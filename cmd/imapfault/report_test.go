@@ -83,8 +83,7 @@ func TestReportUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--since", "2026-10-01"}, "needs --history and --since"},
-		{[]string{"--history", db}, "needs --history and --since"},
+		{[]string{"--history", db}, "needs --since"},
 		{[]string{"--history", db, "--since", "October"}, `--since: want a day (2026-10-01) or an RFC 3339 time`},
 		{[]string{"--history", db, "--since", "2026-10-02", "--until", "2026-10-01"}, "is not after --since"},
 		{[]string{"--history", filepath.Join(t.TempDir(), "none.db"), "--since", "2026-10-01"}, "--history:"},
@@ -96,5 +95,57 @@ func TestReportUsage(t *testing.T) {
 		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("report %q = %d, %q; want %d with %q", tt.args, r.code, r.stderr, exitUsage, tt.want)
 		}
+	}
+}
+
+// TestReportConfig shows each target's settings from the monitor's
+// config, naming where a secret comes from and never more of it.
+func TestReportConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "monitor.toml")
+	text := `[[targets]]
+name = "acme"
+address = "127.0.0.1:1143"
+tls = "none"
+user = "alice"
+password_env = "ACME_PW"
+interval = "45s"
+
+[targets.critical]
+total = "5"
+
+[[targets]]
+name = "oauth"
+address = "127.0.0.1:1144"
+tls = "none"
+user = "bob"
+auth = "xoauth2"
+token_command = ["gettoken", "--client-secret", "s3cr3t-arg"]
+`
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	db := writeHistory(t, []history.Result{
+		{Target: "acme", Time: day, Interval: 45 * time.Second, State: status.OK, Code: "ok"},
+		{Target: "oauth", Time: day, Interval: time.Minute, State: status.OK, Code: "ok"},
+	})
+	page := filepath.Join(dir, "r.html")
+	r := runCmd(t, nil, "report", "--history", db, "--config", cfg, "--since", "2026-10-01", "--until", "2026-10-01", "--html", page)
+	b, err := os.ReadFile(page)
+	if r.code != exitOK || err != nil {
+		t.Fatalf("report --config = %d, %v: %s", r.code, err, r.stderr)
+	}
+	for _, want := range []string{"environment variable ACME_PW", "45s", "total 5", "the output of gettoken", "xoauth2"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(string(b), "s3cr3t-arg") {
+		t.Error("the token command's arguments reached the report")
+	}
+	r = runCmd(t, nil, "report", "--history", db, "--config", filepath.Join(dir, "none.toml"), "--since", "2026-10-01")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--config") {
+		t.Errorf("report --config missing = %d, %q", r.code, r.stderr)
 	}
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func runScenarios(_ context.Context, e *env, args []string) int {
-	fs := newFlagSet(e, "scenarios", "[show NAME | export NAME [DIR]]")
+	fs := newFlagSet(e, "scenarios", "[show NAME | export NAME [DIR] | from-report FILE]")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -38,11 +38,14 @@ func runScenarios(_ context.Context, e *env, args []string) int {
 			fmt.Fprintln(e.stdout, f)
 		}
 		return exitOK
+	case fs.Arg(0) == "from-report" && fs.NArg() == 2:
+		return scenariosFromReport(e, fs.Arg(1))
 	default:
 		errorf(e, "unexpected arguments %q", fs.Args())
 		hintf(e, "imapfault scenarios                    lists the built-in scenarios")
 		hintf(e, "imapfault scenarios show NAME          prints one as TOML that works from any folder")
 		hintf(e, "imapfault scenarios export NAME [DIR]  writes NAME.toml and its message files into DIR")
+		hintf(e, "imapfault scenarios from-report FILE   writes a scenario replaying a check --json report (FILE - is stdin)")
 		return exitUsage
 	}
 }

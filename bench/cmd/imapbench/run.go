@@ -139,7 +139,12 @@ func machine(ctx context.Context, goCmd string) [][2]string {
 			}
 		}
 	}
+	commit := out("git", "rev-parse", "HEAD")
+	if status := out("git", "status", "--porcelain", "--untracked-files=no"); status != "" {
+		commit += " with uncommitted changes (not reproducible from the commit alone)"
+	}
 	return [][2]string{
+		{"commit measured", commit},
 		{"nproc", out("nproc")},
 		{"CPU", cpu},
 		{"free -h", "\n" + out("free", "-h")},
