@@ -56,6 +56,20 @@ func TestFromReportRoundTrip(t *testing.T) {
 	}
 	type outcome struct{ Diagnosis, Phase string }
 	want := map[string]outcome{}
+	// A scenario whose [expect] names no phase leaves it to timing (a reset
+	// on accept can beat the tester's dial, or come just after it): its
+	// replay is held to the diagnosis alone, as the scenario itself is.
+	phaseFixed := map[string]bool{}
+	for _, sc := range all {
+		phaseFixed[sc.Name] = sc.Expect.Phase != ""
+	}
+	judged := func(name string, rep *client.Report) outcome {
+		o := outcome{Diagnosis: rep.Diagnosis.Code}
+		if phaseFixed[name] {
+			o.Phase = rep.Diagnosis.Phase
+		}
+		return o
+	}
 	var replays []*scenarios.Scenario
 	for _, r := range first {
 		if r.Report == nil {
@@ -81,7 +95,7 @@ func TestFromReportRoundTrip(t *testing.T) {
 			continue
 		}
 		sc.Name = r.Scenario // results are named after the original
-		want[r.Scenario] = outcome{r.Report.Diagnosis.Code, r.Report.Diagnosis.Phase}
+		want[r.Scenario] = judged(r.Scenario, r.Report)
 		replays = append(replays, sc)
 	}
 	second, err := Run(ctx, replays, Options{Parallel: len(replays)}, nil)
@@ -92,7 +106,7 @@ func TestFromReportRoundTrip(t *testing.T) {
 		t.Run(r.Scenario, func(t *testing.T) {
 			var got outcome
 			if r.Report != nil {
-				got = outcome{r.Report.Diagnosis.Code, r.Report.Diagnosis.Phase}
+				got = judged(r.Scenario, r.Report)
 			}
 			diff := cmp.Diff(want[r.Scenario], got)
 			why, excepted := roundTripExceptions[r.Scenario]
