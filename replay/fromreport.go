@@ -17,6 +17,7 @@ import (
 
 	"github.com/imapfault/imapfault/client"
 	"github.com/imapfault/imapfault/client/phase"
+	"github.com/imapfault/imapfault/scenarios"
 )
 
 // Password is the password of the replayed user, in the scenario's
@@ -199,6 +200,7 @@ func build(r *client.Report) (*File, error) {
 	}
 	f.Users = []User{u}
 	rp := script(r)
+	rp.oneLine()
 	if rp.Greeting != "" || rp.Delay != "" || rp.End != "" || len(rp.Steps) > 0 {
 		f.Replay = rp
 	}
@@ -302,6 +304,17 @@ type step struct {
 }
 
 // script reads the first session of the transcript into a replay.
+// oneLine makes the greeting and the tagged statuses the single lines
+// the format wants: a transcript line can hold a bare CR (a server's
+// garbage, kept by the tester), which the replay sends as a space.
+func (rp *Replay) oneLine() {
+	cr := strings.NewReplacer("\r", " ", "\n", " ")
+	rp.Greeting = cr.Replace(rp.Greeting)
+	for i := range rp.Steps {
+		rp.Steps[i].Status = cr.Replace(rp.Steps[i].Status)
+	}
+}
+
 func script(r *client.Report) *Replay {
 	rp := &Replay{}
 	var (
@@ -410,6 +423,11 @@ func readEvent(cur *step, steps *[]*step, counts map[string]int, e client.Event)
 			return cur
 		}
 		cmd := commandName(rest)
+		if !scenarios.IsCommandName(cmd) {
+			// No command a scenario can name (a report edited by hand, or
+			// garbage): nothing to script, and the server behind answers it.
+			return nil
+		}
 		counts[cmd]++
 		cur = &step{tag: tag, command: cmd, nth: counts[cmd], at: e.Elapsed}
 		*steps = append(*steps, cur)

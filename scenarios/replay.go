@@ -82,6 +82,10 @@ func (e End) action() faults.Action {
 
 var commandRE = regexp.MustCompile(`^(UID )?[A-Z][A-Z0-9]*$`)
 
+// IsCommandName reports whether name can be a replay step's command: an
+// atom of letters and digits ("LOGIN"), or "UID " and one ("UID FETCH").
+func IsCommandName(name string) bool { return commandRE.MatchString(strings.ToUpper(name)) }
+
 // stepStatuses are the tagged statuses a step may give: a BYE is
 // untagged, followed by end = "eof".
 var stepStatuses = []string{"OK", "NO", "BAD"}
@@ -121,7 +125,7 @@ func validateReplay(c *collector, r *Replay) {
 	for i, st := range r.Steps {
 		p := fmt.Sprintf("replay.steps[%d]", i)
 		cmd := strings.ToUpper(st.Command)
-		if !commandRE.MatchString(cmd) {
+		if !IsCommandName(cmd) {
 			c.add(p+".command", "%q is not a command name such as LOGIN or \"UID FETCH\"", st.Command)
 		}
 		if st.Connection < 0 {
