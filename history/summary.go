@@ -128,13 +128,11 @@ func summarizeTarget(rs []Result, from, to time.Time, slowest int) Summary {
 	for i, r := range rs {
 		// What this result stands for: until the next result, at most two
 		// intervals, clipped to the period.
-		until := to
+		next := to
 		if i+1 < len(rs) {
-			until = rs[i+1].Time
+			next = rs[i+1].Time
 		}
-		if r.Interval > 0 {
-			until = earlier(until, r.Time.Add(2*r.Interval))
-		}
+		until := standsUntil(r.Time, r.Interval, next)
 		span := earlier(until, to).Sub(later(r.Time, from))
 		span = max(span, 0)
 		inPeriod := !r.Time.Before(from) && r.Time.Before(to)
@@ -187,6 +185,17 @@ func summarizeTarget(rs []Result, from, to time.Time, slowest int) Summary {
 	slices.SortStableFunc(s.Slowest, func(a, b Result) int { return cmp.Compare(b.Duration, a.Duration) })
 	s.Slowest = s.Slowest[:min(len(s.Slowest), max(slowest, 0))]
 	return s
+}
+
+// standsUntil is when what a result that started at, checked every
+// interval, says stops standing, given when the next result started (or
+// the period's end when none follows): at the next result, or two
+// intervals after it, whichever comes first.
+func standsUntil(at time.Time, interval time.Duration, next time.Time) time.Time {
+	if interval > 0 {
+		return earlier(next, at.Add(2*interval))
+	}
+	return next
 }
 
 // addIncident keeps an incident that did not end before the period began.

@@ -56,22 +56,83 @@ const (
 )
 
 // NewDashTarget fills a target's strip and recent checks from its
-// results of the last DashWindow (in any order), on the history's
-// definition of up and down.
+// results of the last DashWindow (in any order), as a DashHistory fed
+// them would.
 func NewDashTarget(t DashTarget, recent []history.Result, now time.Time) DashTarget {
-	t.Timeline = history.Timeline(recent, t.Name, now.Add(-DashWindow), now, DashSlots)
 	var mine []history.Result
 	for _, r := range recent {
-		if r.Target != t.Name {
-			continue
-		}
-		// Keep the DashRecent newest, newest first, by insertion.
-		i, _ := slices.BinarySearchFunc(mine, r.Time, func(x history.Result, at time.Time) int { return at.Compare(x.Time) })
-		if i < DashRecent {
-			mine = slices.Insert(mine, i, r)[:min(len(mine)+1, DashRecent)]
+		if r.Target == t.Name {
+			mine = append(mine, r)
 		}
 	}
-	t.Recent = mine
+	slices.SortStableFunc(mine, func(a, b history.Result) int { return a.Time.Compare(b.Time) })
+	h := NewDashHistory()
+	for _, r := range mine {
+		h.Add(r)
+	}
+	return h.Target(t, now)
+}
+
+// DashHistory keeps what the dashboard draws of each target's last day,
+// fed each result once as it arrives: a strip of DashSlots slots on the
+// history's definition of up and down (history.Strip), and the newest
+// DashRecent checks. A refresh then costs O(DashSlots) a target rather
+// than a pass over a day of its results. It is not safe for concurrent
+// use.
+type DashHistory struct {
+	targets map[string]*dashKept
+}
+
+type dashKept struct {
+	strip  *history.Strip
+	recent [DashRecent]history.Result // a ring: the newest at next-1
+	next   int                        // where the next result goes
+	n      int                        // how many are kept
+}
+
+// newest is the i-th newest result kept, from 0.
+func (k *dashKept) newest(i int) *history.Result {
+	return &k.recent[(k.next-1-i+2*DashRecent)%DashRecent]
+}
+
+// NewDashHistory returns an empty DashHistory.
+func NewDashHistory() *DashHistory {
+	return &DashHistory{targets: map[string]*dashKept{}}
+}
+
+// Add records a result. Each target's results must come in the order
+// they started; one no later than the target's last is taken as read
+// before and ignored, so that overlapping reads of the history are safe.
+func (h *DashHistory) Add(r history.Result) {
+	k := h.targets[r.Target]
+	if k == nil {
+		k = &dashKept{strip: history.NewStrip(DashSlots, DashWindow/DashSlots)}
+		h.targets[r.Target] = k
+	}
+	if k.n > 0 && !r.Time.After(k.newest(0).Time) {
+		return
+	}
+	k.strip.Add(r)
+	k.recent[k.next] = r
+	k.next, k.n = (k.next+1)%DashRecent, min(k.n+1, DashRecent)
+}
+
+// Target fills t's strip, which ends with the slot holding now, and its
+// recent checks of the last DashWindow, newest first.
+func (h *DashHistory) Target(t DashTarget, now time.Time) DashTarget {
+	k := h.targets[t.Name]
+	if k == nil {
+		k = &dashKept{strip: history.NewStrip(DashSlots, DashWindow/DashSlots)}
+	}
+	t.Timeline = k.strip.Slots(now)
+	t.Recent = nil
+	for i := range k.n {
+		r := k.newest(i)
+		if r.Time.Before(now.Add(-DashWindow)) {
+			break
+		}
+		t.Recent = append(t.Recent, *r)
+	}
 	return t
 }
 
@@ -120,7 +181,7 @@ func newDashPage(v *DashboardView) dashPage {
 			r.Age = age(v.Now.Sub(t.LastCheck))
 			r.LastISO, r.LastWhen = t.LastCheck.Format(time.RFC3339), humanTime(t.LastCheck)
 		}
-		r.Strip = dashStrip(t.Timeline, v.Now)
+		r.Strip = dashStrip(t.Timeline)
 		said := make([]string, len(r.Strip))
 		for i, s := range r.Strip {
 			said[i] = s.Title
@@ -165,9 +226,12 @@ func (r *dashRow) markup() (strip, links template.HTML) {
 
 // dashStrip draws 24 hours as runs of one class: a few rectangles a row
 // rather than one per slot, which keeps a thousand rows small.
-func dashStrip(slots []history.Slot, now time.Time) []stripSlot {
+func dashStrip(slots []history.Slot) []stripSlot {
 	const w = 240.0 // the strip's width in SVG units
-	from := now.Add(-DashWindow)
+	if len(slots) == 0 {
+		return nil
+	}
+	from := slots[0].From
 	x := func(t time.Time) float64 { return float64(t.Sub(from)) / float64(DashWindow) * w }
 	var out []stripSlot
 	for _, sl := range slots {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/net/html"
 
 	"github.com/imapfault/imapfault/history"
@@ -156,7 +157,7 @@ func TestDashStripRuns(t *testing.T) {
 		if dt.Name != "mail.example.org:143" {
 			continue
 		}
-		got := dashStrip(dt.Timeline, m.now)
+		got := dashStrip(dt.Timeline)
 		var classes []string
 		for _, s := range got {
 			classes = append(classes, s.Class)
@@ -213,17 +214,45 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkDashTargets1000 computes the strips and recent checks of 1,000
-// targets from a day of results each (1,440 checks at 60 s), what a
-// monitor does before rendering.
+// BenchmarkDashTargets1000 is what a monitor of 1,000 targets checked
+// every minute does at each refresh once it has a day of their results
+// (1,440 checks at 60 s each): add the one new result of each target and
+// draw every target's strip and recent checks.
 func BenchmarkDashTargets1000(b *testing.B) {
 	v, all := benchTargets(1000)
-	per := len(all) / len(v.Targets)
+	h := NewDashHistory()
+	for _, r := range all {
+		h.Add(r)
+	}
+	now := v.Now
 	b.ReportAllocs()
 	cpu := cpuTime()
 	for b.Loop() {
-		for i, t := range v.Targets {
-			NewDashTarget(t, all[i*per:(i+1)*per], v.Now)
+		for _, t := range v.Targets {
+			h.Add(history.Result{Target: t.Name, Time: now, Interval: time.Minute, State: status.OK, Code: "ok"})
+		}
+		now = now.Add(time.Minute)
+		for _, t := range v.Targets {
+			h.Target(t, now)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
+// BenchmarkDashFirstRead1000 is a monitor's first refresh: a day of
+// 1,000 targets' results (1,440 checks at 60 s each) fed to the
+// dashboard, and every strip drawn.
+func BenchmarkDashFirstRead1000(b *testing.B) {
+	v, all := benchTargets(1000)
+	b.ReportAllocs()
+	cpu := cpuTime()
+	for b.Loop() {
+		h := NewDashHistory()
+		for _, r := range all {
+			h.Add(r)
+		}
+		for _, t := range v.Targets {
+			h.Target(t, v.Now)
 		}
 	}
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
@@ -247,5 +276,42 @@ func TestDashboardEscapes(t *testing.T) {
 	links := all(doc, func(n *html.Node) bool { return n.Data == "a" })
 	if len(links) != 1 || !strings.Contains(attr(links[0], "href"), "target=x%22%3E%3Cscript") {
 		t.Errorf("links = %v, want one with the name escaped in its query", links)
+	}
+}
+
+// TestDashHistory: the dashboard keeps each target's newest checks once,
+// however often the history is read again, and only those of its window;
+// its strip is history.Timeline's over the same results.
+func TestDashHistory(t *testing.T) {
+	now := auditStart.Add(30 * time.Hour)
+	var rs []history.Result
+	for i := range 8 {
+		rs = append(rs, history.Result{Target: "a", Time: now.Add(-time.Duration(26-i) * time.Hour), Interval: time.Hour, State: status.OK, Code: "ok"})
+	}
+	rs[6].State, rs[6].Code = status.Critical, "tcp.refused"
+	h := NewDashHistory()
+	for _, r := range rs[:6] {
+		h.Add(r)
+	}
+	for _, r := range rs { // read again, overlapping
+		h.Add(r)
+	}
+	dt := h.Target(DashTarget{Name: "a"}, now)
+	var got []time.Time
+	for _, r := range dt.Recent {
+		got = append(got, r.Time)
+	}
+	want := []time.Time{rs[7].Time, rs[6].Time, rs[5].Time, rs[4].Time, rs[3].Time}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("recent checks (-want +got):\n%s", diff)
+	}
+	if got := h.Target(DashTarget{Name: "a"}, now.Add(3*time.Hour+30*time.Minute)).Recent; len(got) != 2 {
+		t.Errorf("3.5 hours later, %d recent checks, want the 2 of the last day", len(got))
+	}
+	if diff := cmp.Diff(history.Timeline(rs, "a", now.Add(-DashWindow), now, DashSlots), dt.Timeline); diff != "" {
+		t.Errorf("strip differs from history.Timeline (-want +got):\n%s", diff)
+	}
+	if dt := h.Target(DashTarget{Name: "never"}, now); len(dt.Timeline) != DashSlots || dt.Recent != nil {
+		t.Errorf("a target never checked: %d slots, recent %v", len(dt.Timeline), dt.Recent)
 	}
 }

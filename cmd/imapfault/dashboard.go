@@ -16,12 +16,13 @@ type dashboard struct {
 	m  *monitor.Monitor
 	db *history.DB
 
-	// The last day of each target's results, oldest first, kept between
-	// refreshes so that each one reads only what is new: a day of a
-	// thousand targets checked every minute is over a million rows.
-	mu     sync.Mutex
-	recent map[string][]history.Result
-	read   time.Time // results that started before this have been read
+	// What the dashboard draws of each target's last day, fed each result
+	// once: a refresh reads only what is new from the history, and draws
+	// a strip in O(slots) rather than from a day of results (a thousand
+	// targets checked every minute is over a million rows).
+	mu   sync.Mutex
+	kept *report.DashHistory
+	read time.Time // results that started before this have been read
 }
 
 // recordLag is how long after its start a check may reach the history:
@@ -32,7 +33,7 @@ const recordLag = 10 * time.Minute
 var _ report.DashboardSource = (*dashboard)(nil)
 
 func newDashboard(m *monitor.Monitor, db *history.DB) *dashboard {
-	return &dashboard{m: m, db: db, recent: map[string][]history.Result{}}
+	return &dashboard{m: m, db: db, kept: report.NewDashHistory()}
 }
 
 func (d *dashboard) View(ctx context.Context) (*report.DashboardView, error) {
@@ -44,29 +45,16 @@ func (d *dashboard) View(ctx context.Context) (*report.DashboardView, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range rs { // by target, then time
-		kept := d.recent[r.Target]
-		// One target's checks never overlap, so a result no later than
-		// the last kept one was read before.
-		if n := len(kept); n > 0 && !r.Time.After(kept[n-1].Time) {
-			continue
-		}
-		d.recent[r.Target] = append(kept, r)
-	}
-	for name, kept := range d.recent {
-		i := 0
-		for i < len(kept) && kept[i].Time.Before(horizon) {
-			i++
-		}
-		d.recent[name] = kept[i:]
+	for _, r := range rs { // by target, then time, as DashHistory needs
+		d.kept.Add(r)
 	}
 	d.read = now
 	v := &report.DashboardView{Now: now}
 	for _, s := range d.m.States() {
-		v.Targets = append(v.Targets, report.NewDashTarget(report.DashTarget{
+		v.Targets = append(v.Targets, d.kept.Target(report.DashTarget{
 			Name: s.Name, Address: s.Address, State: s.State, Code: s.Code, Phase: s.Phase,
 			Evidence: s.Evidence, LastCheck: s.LastCheck, Since: s.Since,
-		}, d.recent[s.Name], now))
+		}, now))
 	}
 	return v, nil
 }

@@ -75,15 +75,29 @@ func TestMonitorDashboard(t *testing.T) {
 	}
 
 	// A later refresh reads only what is new, and keeps each result once.
-	before := len(dash.recent["healthy"])
-	later := dash.recent["healthy"][before-1]
+	recent := func() []history.Result {
+		dash.mu.Lock()
+		defer dash.mu.Unlock()
+		return dash.kept.Target(report.DashTarget{Name: "healthy"}, time.Now()).Recent
+	}
+	before := recent()
+	later := before[0]
 	later.Time = time.Now()
 	if err := db.Record(ctx, later, nil); err != nil {
 		t.Fatal(err)
 	}
 	get("/?fragment=1")
 	get("/?fragment=1")
-	if got := len(dash.recent["healthy"]); got != before+1 {
-		t.Errorf("after one more result, the dashboard keeps %d of healthy's, want %d", got, before+1)
+	got := recent()
+	if len(got) != min(len(before)+1, report.DashRecent) || !got[0].Time.Equal(later.Time) || !got[1].Time.Equal(before[0].Time) {
+		t.Errorf("after one more result, healthy's recent checks are %v, want it once before %v", times(got), times(before))
 	}
+}
+
+func times(rs []history.Result) []time.Time {
+	var out []time.Time
+	for _, r := range rs {
+		out = append(out, r.Time)
+	}
+	return out
 }
