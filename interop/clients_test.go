@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imapfault/imapfault/internal/peer"
 	"github.com/imapfault/imapfault/scenarios"
 	"github.com/imapfault/imapfault/server"
 )
@@ -146,18 +147,13 @@ func skipMissing(t *testing.T, client, msg string) {
 	missing(t, msg)
 }
 
-// requireEnv, set to 1 (as CI does), makes a missing peer fail its tests
-// instead of skipping them: a CI run that tested nothing must not pass.
-const requireEnv = "IMAPFAULT_INTEROP_REQUIRE"
+// requireEnv is peer.RequireEnv, which the interop tests' own test sets.
+const requireEnv = peer.RequireEnv
 
-// missing ends a test whose peer is not installed: a skip locally, a
-// failure when requireEnv is set.
+// missing ends a test whose peer is not installed (peer.Missing).
 func missing(t *testing.T, msg string) {
 	t.Helper()
-	if os.Getenv(requireEnv) == "1" {
-		t.Fatalf("%s (%s=1: every peer must be present)", msg, requireEnv)
-	}
-	t.Skipf("%s (set %s=1 to fail instead)", msg, requireEnv)
+	peer.Missing(t, msg)
 }
 
 // ran is what a client process did.

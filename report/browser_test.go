@@ -28,6 +28,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/imapfault/imapfault/report"
+
+	"github.com/imapfault/imapfault/internal/peer"
 )
 
 // The viewport of the first screenful: a laptop's browser window.
@@ -47,10 +49,7 @@ func newBrowser(t *testing.T) context.Context {
 	}
 	if path == "" {
 		msg := "no chromium on PATH: run make browser (as root it installs Debian's chromium)"
-		if os.Getenv("IMAPFAULT_INTEROP_REQUIRE") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		peer.Missing(t, msg)
 	}
 	// Bounds the whole test: a browser that hangs fails it, never CI.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
