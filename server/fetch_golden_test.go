@@ -20,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // golden file: the store's FETCH path is tuned for speed (issue 19), and
 // a faster path must write what the plain one did. The order of a FLAGS
 // list is the server's to choose, so it is compared sorted here and
-// pinned by TestFetchFlagOrder. Run with -update to rewrite the file.
+// pinned by store.TestFlagOrder. Run with -update to rewrite the file.
 func TestFetchGolden(t *testing.T) {
 	sc, err := scenarios.Parse("golden.toml", []byte(`name = "golden"
 [[users]]
