@@ -156,7 +156,7 @@ func (mbox *Mailbox) statusDataLocked(options *imap.StatusOptions) *imap.StatusD
 func (mbox *Mailbox) countByFlagLocked(flag imap.Flag) uint32 {
 	var n uint32
 	for _, msg := range mbox.l {
-		if _, ok := msg.flags[canonicalFlag(flag)]; ok {
+		if msg.flags.has(canonicalFlag(flag)) {
 			n++
 		}
 	}
@@ -180,10 +180,7 @@ func (mbox *Mailbox) appendLiteral(r imap.LiteralReader, options *imap.AppendOpt
 }
 
 func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.AppendData {
-	msg := &message{
-		flags: make(map[imap.Flag]struct{}),
-		buf:   buf,
-	}
+	msg := &message{buf: buf}
 
 	if options.Time.IsZero() {
 		msg.t = time.Now()
@@ -193,7 +190,7 @@ func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.
 
 	flags := storableFlags(options.Flags)
 	for _, flag := range flags {
-		msg.flags[flag] = struct{}{}
+		msg.flags.add(flag)
 	}
 
 	mbox.mutex.Lock()
@@ -257,7 +254,7 @@ func (mbox *Mailbox) selectDataLocked() *imap.SelectData {
 func (mbox *Mailbox) firstUnseenSeqNumLocked() uint32 {
 	for i, msg := range mbox.l {
 		seqNum := uint32(i) + 1
-		if _, ok := msg.flags[canonicalFlag(imap.FlagSeen)]; !ok {
+		if !msg.flags.has(imap.FlagSeen) {
 			return seqNum
 		}
 	}
@@ -271,7 +268,7 @@ func (mbox *Mailbox) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) err
 		if uids != nil && !uids.Contains(msg.uid) {
 			continue
 		}
-		if _, ok := msg.flags[canonicalFlag(imap.FlagDeleted)]; ok {
+		if msg.flags.has(imap.FlagDeleted) {
 			expunged[msg] = struct{}{}
 		}
 	}
@@ -372,15 +369,12 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 	known := mbox.tracker.getKnownKeywords()
 	mbox.forEach(numSet, func(seqNum uint32, msg *message) {
 		if markSeen {
-			msg.flags[canonicalFlag(imap.FlagSeen)] = struct{}{}
+			msg.flags.add(imap.FlagSeen)
 			mbox.Mailbox.tracker.QueueMessageFlags(seqNum, msg.uid, msg.flagList(), nil)
 		}
 		f := fetched{seqNum: mbox.tracker.EncodeSeqNum(seqNum), msg: msg}
 		if options.Flags {
-			f.flags = mbox.Mailbox.knownFlagsLocked(msg.flagList(), known)
-			if recent.Contains(msg.uid) {
-				f.flags = append(f.flags, flagRecent)
-			}
+			f.flags = mbox.Mailbox.knownFlagsLocked(msg.flags.list(recent.Contains(msg.uid)), known)
 		}
 		list = append(list, f)
 	})
