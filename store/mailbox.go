@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"io"
 	"sync"
 	"time"
 
@@ -231,11 +232,10 @@ func (mbox *Mailbox) SetSubscribed(subscribed bool) {
 	mbox.mutex.Unlock()
 }
 
-func (mbox *Mailbox) selectDataLocked() *imap.SelectData {
+func (mbox *Mailbox) selectDataLocked(readOnly bool) *imap.SelectData {
 	// Real servers list the system flags even in an empty mailbox, and
 	// clients such as mbsync decide from PERMANENTFLAGS what they may store.
 	flags := mbox.flagsLocked()
-	permanentFlags := append(flags[:len(flags):len(flags)], imap.FlagWildcard)
 
 	// TODO: skip if IMAP4rev1 is disabled by the server, or IMAP4rev2 is
 	// enabled by the client
@@ -243,7 +243,7 @@ func (mbox *Mailbox) selectDataLocked() *imap.SelectData {
 
 	return &imap.SelectData{
 		Flags:             flags,
-		PermanentFlags:    permanentFlags,
+		PermanentFlags:    permanentFlags(flags, readOnly),
 		NumMessages:       uint32(len(mbox.l)),
 		FirstUnseenSeqNum: firstUnseenSeqNum,
 		UIDNext:           mbox.uidNext,
@@ -334,6 +334,7 @@ type MailboxView struct {
 	*Mailbox
 	tracker   *SessionTracker
 	searchRes imap.UIDSet
+	out       io.Writer // see UserSession.SetUntaggedWriter; may be nil
 
 	// Guarded by the mailbox lock (recent.go).
 	readOnly   bool     // EXAMINE: shows \Recent without claiming it
@@ -510,7 +511,7 @@ func (mbox *MailboxView) Poll(w *imapserver.UpdateWriter, allowExpunge bool) err
 	mbox.mutex.Lock()
 	saw := mbox.seeLocked()
 	mbox.mutex.Unlock()
-	exists, err := mbox.tracker.poll(w, allowExpunge)
+	exists, err := mbox.tracker.poll(w, allowExpunge, mbox.announcePermanentFlags)
 	if err != nil || (!exists && !saw) {
 		return err
 	}
