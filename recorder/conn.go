@@ -38,6 +38,7 @@ type Conn struct {
 	cmds     []*command
 	open     []*command // awaiting their tagged reply, oldest first
 	exchange *command   // AUTHENTICATE or IDLE: the client's lines are its own
+	between  []string   // untagged lines said while no command waited
 	counts   map[string]int
 
 	users     []string
@@ -115,8 +116,10 @@ func (c *Conn) Closed(_ time.Time, by relay.Side, err error) {
 		return
 	}
 	c.closed = true
+	c.flushPartial()
 	switch {
-	case by != relay.Upstream:
+	case by != relay.Upstream, errors.Is(err, relay.ErrClosed):
+		// The client hung up, or the recording stopped.
 		c.endAt("silence")
 	case errors.Is(err, syscall.ECONNRESET):
 		c.endAt("rst")
@@ -127,6 +130,19 @@ func (c *Conn) Closed(_ time.Time, by relay.Side, err error) {
 	if c.onClose != nil {
 		c.onClose()
 	}
+}
+
+// flushPartial gives the oldest waiting command what came of a line the
+// upstream never finished (a literal cut short): the replay sends it,
+// CRLF added, before the end.
+func (c *Conn) flushPartial() {
+	part := c.upstream.pending()
+	if len(part) == 0 || len(c.open) == 0 {
+		return
+	}
+	cmd := c.open[0]
+	cmd.untagged = append(cmd.untagged, string(bytes.TrimRight(part, "\r\n")))
+	c.upstream = framer{}
 }
 
 // endAt marks how the session ended: at the greeting, or at the oldest
@@ -166,6 +182,8 @@ func (c *Conn) snapshot() *Conn {
 		}
 	}
 	if !s.closed {
+		s.upstream.cur = slices.Clone(c.upstream.cur)
+		s.flushPartial()
 		s.endAt("silence")
 	}
 	return s
@@ -191,7 +209,8 @@ func (c *Conn) fromClient(fr frame) {
 	if name == "UID" && len(toks) > 2 && toks[2].kind == atom {
 		name, args = "UID "+strings.ToUpper(string(toks[2].value)), toks[3:]
 	}
-	cmd := &command{tag: string(toks[0].value), name: name, sent: fr.end}
+	cmd := &command{tag: string(toks[0].value), name: name, sent: fr.end, untagged: c.between}
+	c.between = nil
 	if scenarios.IsCommandName(name) {
 		c.counts[name]++
 		cmd.nth = c.counts[name]
@@ -266,7 +285,8 @@ func (c *Conn) fromUpstream(fr frame) {
 	c.seeMailboxes(fr.raw)
 	if len(c.open) == 0 {
 		// Said between commands (a BYE at an idle timeout, a push): the
-		// format has no place for it.
+		// format answers commands, so it goes with the next one.
+		c.between = append(c.between, line)
 		return
 	}
 	cmd := c.open[0]

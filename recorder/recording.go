@@ -59,11 +59,12 @@ func New(opts Options) *Recording {
 	return &Recording{opts: opts, changed: make(chan struct{})}
 }
 
-// Observe returns the Observer for the next connection the relay accepts.
-func (r *Recording) Observe() relay.Observer {
+// Observer returns the Observer of connection n (from 1, in the order
+// the relay accepts them): relay.Options.NewObserver.
+func (r *Recording) Observer(n int) relay.Observer {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := newConn(len(r.conns)+1, r.opts.Now())
+	c := newConn(n, r.opts.Now())
 	c.onClose = r.connClosed
 	r.conns = append(r.conns, c)
 	return c
@@ -107,6 +108,7 @@ func (r *Recording) Scenario() ([]byte, error) {
 	r.mu.Lock()
 	conns := slices.Clone(r.conns)
 	r.mu.Unlock()
+	slices.SortFunc(conns, func(a, b *Conn) int { return a.n - b.n })
 	if len(conns) == 0 {
 		return nil, fmt.Errorf("nothing was recorded: no client connected")
 	}
@@ -266,10 +268,12 @@ func (r *Recording) script(conns []*Conn) *replay.Replay {
 	}
 	// The first connection ended at the greeting (or before it), or not.
 	rp.End = conns[0].end
-	for _, c := range conns {
+	for i, c := range conns {
+		// The replay's server numbers the connections it accepts: the
+		// recorded ones in their order.
 		connection := 0
 		if len(conns) > 1 {
-			connection = c.n
+			connection = i + 1
 		}
 		for _, cmd := range c.cmds {
 			if cmd.nth == 0 {

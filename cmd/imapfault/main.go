@@ -21,6 +21,7 @@ Usage:
   imapfault lint FILE...
   imapfault check [flags] HOST[:PORT] | imap[s]://HOST[:PORT] [--html FILE] [--junit FILE]
   imapfault providers [PRODUCT]
+  imapfault record --upstream HOST:PORT --out FILE [--listen ADDR] [--anonymize] [--stub-bodies]
   imapfault monitor --config FILE [--listen ADDR] [--once] [--history FILE]
   imapfault history [--history FILE] [--last 30d] [--format text|json|csv]
   imapfault report [--history FILE] --since DATE [--until DATE] [--html FILE] [--json FILE] [--csv FILE]
@@ -76,6 +77,7 @@ var commands = []command{
 	{"lint", runLint},
 	{"monitor", runMonitor},
 	{"providers", runProviders},
+	{"record", runRecord},
 	{"report", runReport},
 	{"scenarios", runScenarios},
 	{"serve", runServe},
