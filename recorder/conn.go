@@ -61,8 +61,9 @@ type command struct {
 	sent, first time.Time // its last byte; the first byte of its answer
 	untagged    []string
 	status      string
-	continued   bool // a continuation request came
-	end         string
+	continued   bool     // a continuation request came
+	after       []string // lines after the reply, when the session ended then
+	end         string   // how the session ended: awaiting the reply, or after it
 }
 
 // mailbox is what the upstream showed of one mailbox.
@@ -145,16 +146,21 @@ func (c *Conn) flushPartial() {
 	c.upstream = framer{}
 }
 
-// endAt marks how the session ended: at the greeting, or at the oldest
-// command awaiting its reply. "silence" is the client hanging up (or the
-// recording stopping) while it waited; a command the upstream had
-// already asked to go on with (IDLE's "+ idling") is not waiting, and an
-// upstream that closes between commands after the first has nothing the
-// format can hold.
+// endAt marks how the session ended: at the greeting, at the oldest
+// command awaiting its reply, or after the last reply. "silence" is the
+// client hanging up (or the recording stopping) while it waited; a
+// command the upstream had already asked to go on with (IDLE's
+// "+ idling") is not waiting.
 func (c *Conn) endAt(end string) {
 	switch {
 	case !c.greeted, len(c.cmds) == 0 && end != "silence":
 		c.end = end
+	case len(c.open) == 0 && end != "silence":
+		// The upstream closed after its last reply: what it said since
+		// and the end follow that reply.
+		last := c.cmds[len(c.cmds)-1]
+		last.after, last.end = c.between, end
+		c.between = nil
 	case len(c.open) == 0, end == "silence" && c.open[0].continued:
 	default:
 		c.open[0].end = end

@@ -186,6 +186,11 @@ func (r *Recording) file(conns []*Conn) *replay.File {
 			if cmd.mech != "" && !slices.Contains(usedMechs, cmd.mech) {
 				usedMechs = append(usedMechs, cmd.mech)
 			}
+			if cmd.name == "STARTTLS" && strings.EqualFold(strings.SplitN(cmd.status, " ", 2)[0], "OK") && f.Server.TLS == scenarios.TLSNone {
+				// The upstream agreed to STARTTLS, even if it then never
+				// finished the handshake.
+				f.Server.TLS = scenarios.TLSStartTLS
+			}
 		}
 		for n, m := range c.mailboxes {
 			if b := boxes[n]; b == nil || m.messages > b.messages {
@@ -289,6 +294,9 @@ func (r *Recording) script(conns []*Conn) *replay.Replay {
 			}
 			for _, u := range cmd.untagged {
 				a.Untagged = append(a.Untagged, tx.line(u))
+			}
+			for _, u := range cmd.after {
+				a.After = append(a.After, tx.line(u))
 			}
 			if st, ok := replay.StepFor(a); ok {
 				rp.Steps = append(rp.Steps, st)
