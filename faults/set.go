@@ -90,6 +90,11 @@ type ConnOptions struct {
 	// ID, when set, is the server's name in the wire layer's answer to
 	// ID (RFC 2971), which the server must then advertise (local.go).
 	ID string
+	// Relayed says the connection fronts a real server (imapfault
+	// proxy): the wire layer answers no command in its place, since the
+	// work-arounds for go-imap's answers (local.go) would hide the real
+	// server's.
+	Relayed bool
 }
 
 // AtConnect reports whether a fault acts on a just-accepted connection:
