@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -156,6 +161,59 @@ func TestProxyUsageErrors(t *testing.T) {
 		r := runCmd(t, nil, tt.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("%v = %d, %q; want %d and %q", tt.args, r.code, r.stderr, exitUsage, tt.want)
+		}
+	}
+}
+
+// TestProxySTARTTLSInjection: what a client pipelines after STARTTLS is
+// dropped, by the relay and by the fault layer alike, never run as if it
+// came over TLS.
+func TestProxySTARTTLSInjection(t *testing.T) {
+	upstream, caFile := upstreamServer(t)
+	ready := startProxy(t, upstream, caFile, "")
+	pem, err := os.ReadFile(ready.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	raw, err := net.DialTimeout("tcp", ready.Address, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(raw)
+	readLine := func(r *bufio.Reader) string {
+		t.Helper()
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read: %v (after %q)", err, line)
+		}
+		return line
+	}
+	readLine(r) // the greeting
+	if _, err := raw.Write([]byte("a STARTTLS\r\nb NOOP\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if line := readLine(r); !strings.HasPrefix(line, "a OK") {
+		t.Fatalf("STARTTLS answered %q", line)
+	}
+	tc := tls.Client(raw, &tls.Config{RootCAs: roots, ServerName: "localhost"})
+	if err := tc.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.Write([]byte("c NOOP\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	tr := bufio.NewReader(tc)
+	for {
+		line := readLine(tr)
+		if strings.HasPrefix(line, "b ") {
+			t.Fatalf("the NOOP pipelined after STARTTLS was run: %q", line)
+		}
+		if strings.HasPrefix(line, "c ") {
+			break
 		}
 	}
 }
