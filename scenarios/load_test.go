@@ -116,6 +116,16 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`bad.toml:5: users[0].mailboxes[0].files[0]: "messages/*.msg" matches no file in the scenario's folder`},
 		},
 		{
+			name: "any password beside a password",
+			src:  "name = \"x\"\n[[users]]\nname = \"a\"\npassword = \"p\"\nany_password = true\n",
+			want: []string{`bad.toml:5: users[0].any_password: user "a" logs in with any password or token: leave out password, tokens and token_errors, or any_password`},
+		},
+		{
+			name: "any password without a client password",
+			src:  "name = \"x\"\n[[users]]\nname = \"a\"\nany_password = true\n",
+			want: []string{`bad.toml: client.password: user "a" has no password: set [client] password, or auth = "xoauth2" with a token`},
+		},
+		{
 			name: "unknown limit",
 			src:  "name = \"x\"\n[server.limits]\nmax_lines = 10\n",
 			want: []string{`bad.toml:3: server.limits.max_lines: unknown key "max_lines" (allowed: max_line, max_literal, max_connections, max_connections_per_user, commands_per_second)`},
