@@ -57,6 +57,23 @@ func TestValidID(t *testing.T) {
 	}
 }
 
+func TestIDAnswer(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"name", "imapfault"}, `* ID ("name" "imapfault")` + "\r\n"},
+		{[]string{"name", "GImap", "vendor", "Google, Inc."}, `* ID ("name" "GImap" "vendor" "Google, Inc.")` + "\r\n"},
+		{[]string{"name", `a "b" \c`}, `* ID ("name" "a \"b\" \\c")` + "\r\n"},
+		{[]string{"name"}, `* ID ("name" NIL)` + "\r\n"},
+	}
+	for _, tt := range tests {
+		if got := idAnswer(tt.in); got != tt.want {
+			t.Errorf("idAnswer(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestCommandArgs(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"a1 LIST \"\" \"&\"\r\n", `"" "&"`},

@@ -97,6 +97,10 @@ type Server struct {
 	// Limits bound what one client can make the server do; a zero field
 	// takes faults.DefaultLimits.
 	Limits faults.Limits `toml:"limits"`
+	// ID is the answer to ID (RFC 2971) as field and value pairs, which
+	// a flavour sets to its product's recorded answer; nil leaves the
+	// server's own ("name" "imapfault"). No file sets it.
+	ID []string `toml:"-"`
 }
 
 // User is an account on the server.

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/imapfault/imapfault/scenarios"
 )
 
 // The tests in this file hold the fake server to what Dovecot's imaptest
@@ -331,6 +333,46 @@ func TestID(t *testing.T) {
 		if tag == "a4" && !strings.HasPrefix(got[len(got)-1], "a4 OK") {
 			t.Fatalf("LOGIN after ID: %q", got)
 		}
+	}
+}
+
+// TestFlavorID: a flavour's recorded ID answer goes out through the same
+// wire-layer answer as the server's own, arguments checked alike, before
+// and after login; a flavour that does not advertise ID has no answer.
+func TestFlavorID(t *testing.T) {
+	for _, tc := range []struct {
+		flavor, want string
+	}{
+		{"gmail", `* ID ("name" "GImap" "vendor" "Google, Inc." "support-url" "http://mail.google.com/support")`},
+		{"dovecot", `* ID ("name" "Dovecot")`},
+	} {
+		t.Run(tc.flavor, func(t *testing.T) {
+			sc, err := scenarios.Parse("flavor.toml", []byte("name = \"f\"\nflavor = \""+tc.flavor+"\"\n[[users]]\nname = \"alice\"\npassword = \"pw\"\n"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := dialWire(t, NewTest(t, sc).Addr())
+			w.line()
+			for _, ex := range []struct{ send, want string }{
+				{"a1 ID NIL", tc.want + "|a1 OK ID completed"},
+				{`a2 ID ("name")`, "a2 BAD Invalid ID parameters"},
+				{"a3 LOGIN alice pw", ""},
+				{`a4 ID ("name" "Thunderbird")`, tc.want + "|a4 OK ID completed"},
+			} {
+				w.send(ex.send)
+				tag := strings.Fields(ex.send)[0]
+				got := w.until(tag + " ")
+				if ex.want == "" {
+					if !strings.HasPrefix(got[len(got)-1], tag+" OK") {
+						t.Fatalf("%q: %q", ex.send, got)
+					}
+					continue
+				}
+				if strings.Join(got, "|") != ex.want {
+					t.Errorf("%q: got %q, want %q", ex.send, strings.Join(got, "|"), ex.want)
+				}
+			}
+		})
 	}
 }
 

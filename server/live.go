@@ -108,12 +108,21 @@ func (s *Server) newPlay(sc *scenarios.Scenario) (*play, error) {
 		Tap:               s.transcript.record,
 		Logger:            s.log,
 		Limits:            p.limits,
-		ID:                "imapfault",
+		ID:                idAnswer(sc),
 	}
 	if sc.Server.TLS == scenarios.TLSStartTLS {
 		p.connOpts.StartTLS = p.tlsConfig
 	}
 	return p, nil
+}
+
+// idAnswer is what the wire layer answers to ID: a flavour's recorded
+// answer, or the fake server's own name.
+func idAnswer(sc *scenarios.Scenario) []string {
+	if sc.Server.ID != nil {
+		return sc.Server.ID
+	}
+	return []string{"name", "imapfault"}
 }
 
 // setupTLS makes the play's certificate, signed by the run's CA, which is

@@ -71,15 +71,17 @@ func (t *SessionTracker) getKnownKeywords() int {
 // been given in a FLAGS list yet: another session just set them, and the
 // FLAGS line and a FETCH with them wait in this session's queue, which
 // go-imap polls after the command. Sent now, they would come before the
-// FLAGS line that announces them (RFC 3501 section 7.2.6).
+// FLAGS line that announces them (RFC 3501 section 7.2.6). flags may be
+// shared (msgFlags.list): a list with keywords to leave out is a copy.
 func (mbox *Mailbox) knownFlagsLocked(flags []imap.Flag, known int) []imap.Flag {
 	if known >= len(mbox.keywords) {
 		return flags
 	}
-	return slices.DeleteFunc(flags, func(f imap.Flag) bool {
-		i := slices.Index(mbox.keywords, f)
-		return i >= known
-	})
+	unknown := func(f imap.Flag) bool { return slices.Index(mbox.keywords, f) >= known }
+	if !slices.ContainsFunc(flags, unknown) {
+		return flags
+	}
+	return slices.DeleteFunc(slices.Clone(flags), unknown)
 }
 
 // permanentFlags is the PERMANENTFLAGS list that goes with the FLAGS list

@@ -158,7 +158,7 @@ func (mbox *Mailbox) statusDataLocked(options *imap.StatusOptions) *imap.StatusD
 func (mbox *Mailbox) countByFlagLocked(flag imap.Flag) uint32 {
 	var n uint32
 	for _, msg := range mbox.l {
-		if _, ok := msg.flags[canonicalFlag(flag)]; ok {
+		if msg.flags.has(canonicalFlag(flag)) {
 			n++
 		}
 	}
@@ -182,10 +182,7 @@ func (mbox *Mailbox) appendLiteral(r imap.LiteralReader, options *imap.AppendOpt
 }
 
 func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.AppendData {
-	msg := &message{
-		flags: make(map[imap.Flag]struct{}),
-		buf:   buf,
-	}
+	msg := &message{buf: buf}
 
 	if options.Time.IsZero() {
 		msg.t = time.Now()
@@ -195,7 +192,7 @@ func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.
 
 	flags := storableFlags(options.Flags)
 	for _, flag := range flags {
-		msg.flags[flag] = struct{}{}
+		msg.flags.add(flag)
 	}
 
 	mbox.mutex.Lock()
@@ -258,7 +255,7 @@ func (mbox *Mailbox) selectDataLocked(readOnly bool) *imap.SelectData {
 func (mbox *Mailbox) firstUnseenSeqNumLocked() uint32 {
 	for i, msg := range mbox.l {
 		seqNum := uint32(i) + 1
-		if _, ok := msg.flags[canonicalFlag(imap.FlagSeen)]; !ok {
+		if !msg.flags.has(imap.FlagSeen) {
 			return seqNum
 		}
 	}
@@ -266,15 +263,13 @@ func (mbox *Mailbox) firstUnseenSeqNumLocked() uint32 {
 }
 
 func (mbox *Mailbox) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
-	deleted := canonicalFlag(imap.FlagDeleted)
 	mbox.mutex.Lock()
 	defer mbox.mutex.Unlock()
 	mbox.expungeLocked(func(msg *message) bool {
 		if uids != nil && !uids.Contains(msg.uid) {
 			return false
 		}
-		_, ok := msg.flags[deleted]
-		return ok
+		return msg.flags.has(imap.FlagDeleted)
 	})
 	return nil
 }
@@ -360,15 +355,12 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 	known := mbox.tracker.getKnownKeywords()
 	mbox.forEach(numSet, func(seqNum uint32, msg *message) {
 		if markSeen {
-			msg.flags[canonicalFlag(imap.FlagSeen)] = struct{}{}
+			msg.flags.add(imap.FlagSeen)
 			mbox.Mailbox.tracker.QueueMessageFlags(seqNum, msg.uid, msg.flagList(), nil)
 		}
 		f := fetched{seqNum: mbox.tracker.EncodeSeqNum(seqNum), msg: msg}
 		if options.Flags {
-			f.flags = mbox.Mailbox.knownFlagsLocked(msg.flagList(), known)
-			if recent.Contains(msg.uid) {
-				f.flags = append(f.flags, flagRecent)
-			}
+			f.flags = mbox.Mailbox.knownFlagsLocked(msg.flags.list(recent.Contains(msg.uid)), known)
 		}
 		list = append(list, f)
 	})
