@@ -87,6 +87,13 @@ type Conn struct {
 	litHold bool
 	litRest bool
 
+	// The write deadline the IMAP server asked for, given to the socket
+	// only before a write to it (deadline.go).
+	dmu      sync.Mutex
+	deadline time.Time
+	dirty    bool // deadline is not on the socket yet
+	writing  bool // a write to the socket is under way
+
 	smu      sync.Mutex // state both sides share
 	raw      net.Conn   // tcp, or the TLS connection over it
 	isTLS    bool
@@ -442,12 +449,14 @@ func (c *Conn) LocalAddr() net.Addr { return c.tcp.LocalAddr() }
 func (c *Conn) RemoteAddr() net.Addr { return c.tcp.RemoteAddr() }
 
 // SetDeadline implements net.Conn.
-func (c *Conn) SetDeadline(t time.Time) error { return c.transport().SetDeadline(t) }
+func (c *Conn) SetDeadline(t time.Time) error {
+	if err := c.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.transport().SetReadDeadline(t)
+}
 
 // SetReadDeadline implements net.Conn.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.transport().SetReadDeadline(t) }
-
-// SetWriteDeadline implements net.Conn.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.transport().SetWriteDeadline(t) }
 
 var _ net.Conn = (*Conn)(nil)

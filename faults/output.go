@@ -314,7 +314,11 @@ func (c *Conn) rawWrite(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
+	if err := c.beginWrite(); err != nil {
+		return err
+	}
 	n, err := c.transport().Write(b)
+	c.endWrite()
 	c.bytesOut += int64(n)
 	if err != nil && c.isDropped() {
 		return ErrDropped

@@ -86,10 +86,12 @@ func runScript(t *testing.T, conns int, steps []step) {
 
 // checkKeywords holds a reply to RFC 3501 7.2.6 as imaptest does: a
 // keyword appears in a FETCH only after a FLAGS list named it, and a
-// FLAGS list never drops a keyword (this server never removes one).
+// FLAGS list never drops a keyword (this server never removes one). As
+// Dovecot does, every FLAGS line is followed by PERMANENTFLAGS with all
+// its flags and \*, or with none when the mailbox is read-only.
 // known carries the keywords of the connection's mailbox across replies.
 func checkKeywords(known map[string]bool, lines []string) string {
-	for _, l := range lines {
+	for i, l := range lines {
 		if list, ok := strings.CutPrefix(l, "* FLAGS ("); ok {
 			if strings.Contains(l, "EXISTS") {
 				continue
@@ -97,6 +99,9 @@ func checkKeywords(known map[string]bool, lines []string) string {
 			now := make(map[string]bool)
 			for _, f := range strings.Fields(strings.TrimSuffix(list, ")")) {
 				now[f] = true
+			}
+			if i+1 == len(lines) || !permanentFlagsFollow(now, lines[i+1]) {
+				return fmt.Sprintf("FLAGS (%s not followed by PERMANENTFLAGS with them", list)
 			}
 			for k := range known {
 				if !now[k] {
@@ -121,6 +126,26 @@ func checkKeywords(known map[string]bool, lines []string) string {
 		}
 	}
 	return ""
+}
+
+// permanentFlagsFollow reports whether line is a PERMANENTFLAGS response
+// that permits every flag of a FLAGS list and new keywords, or nothing.
+func permanentFlagsFollow(flags map[string]bool, line string) bool {
+	list, ok := strings.CutPrefix(line, "* OK [PERMANENTFLAGS (")
+	if !ok {
+		return false
+	}
+	list, _, _ = strings.Cut(list, ")")
+	perm := strings.Fields(list)
+	if len(perm) == 0 {
+		return true
+	}
+	for f := range flags {
+		if !slices.Contains(perm, f) {
+			return false
+		}
+	}
+	return slices.Contains(perm, `\*`)
 }
 
 // sortFlags sorts the flags of a FETCH line's FLAGS list: their order is
@@ -194,7 +219,8 @@ func TestRecent(t *testing.T) {
 }
 
 // TestKeywordsAnnounced: a keyword's first use comes with an untagged
-// FLAGS before any FETCH shows it, on every connection (RFC 3501 7.2.6).
+// FLAGS before any FETCH shows it, on every connection (RFC 3501 7.2.6),
+// and PERMANENTFLAGS right after it (checkKeywords), as Dovecot sends.
 func TestKeywordsAnnounced(t *testing.T) {
 	flags := `* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1)`
 	runScript(t, 2, []step{
@@ -216,6 +242,10 @@ func TestKeywordsAnnounced(t *testing.T) {
 		{conn: 0, cmd: "STORE 1 +FLAGS ($k5)"},
 		{conn: 1, cmd: "STORE 1 +FLAGS ($k6)", want: []string{`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1 $k2 $k3 $k4 $k5 $k6)`}},
 		{conn: 1, cmd: "NOOP", not: []string{"* FLAGS*"}},
+		// Read-only: nothing is permanent, at EXAMINE and after.
+		{conn: 1, cmd: "EXAMINE INBOX", want: []string{`* OK [PERMANENTFLAGS ()] Permanent flags`}},
+		{conn: 0, cmd: "STORE 1 +FLAGS ($k7)", want: []string{`* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1 $k2 $k3 $k4 $k5 $k6 $k7 \*)] Permanent flags`}},
+		{conn: 1, cmd: "NOOP", want: []string{`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1 $k2 $k3 $k4 $k5 $k6 $k7)`, `* OK [PERMANENTFLAGS ()] Permanent flags`}},
 	})
 }
 

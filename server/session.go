@@ -62,6 +62,11 @@ func (s *session) become(username string) error {
 	}
 	s.user = username
 	s.UserSession = store.NewUserSession(u)
+	if s.conn != nil {
+		// The wire layer is what go-imap writes to: a line written here
+		// is a server line like the others, and the faults act on it.
+		s.UserSession.SetUntaggedWriter(s.conn)
+	}
 	return nil
 }
 

@@ -23,7 +23,7 @@ func (mbox *Mailbox) Messages() []MessageInfo {
 	list := make([]MessageInfo, len(mbox.l))
 	msgs := slices.Clone(mbox.l)
 	for i, msg := range mbox.l {
-		flags := msg.flagList()
+		flags := slices.Clone(msg.flagList())
 		slices.Sort(flags)
 		list[i] = MessageInfo{UID: msg.uid, Flags: flags, Size: len(msg.buf), Date: msg.t}
 	}

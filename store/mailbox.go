@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"io"
 	"sync"
 	"time"
 
@@ -156,7 +157,7 @@ func (mbox *Mailbox) statusDataLocked(options *imap.StatusOptions) *imap.StatusD
 func (mbox *Mailbox) countByFlagLocked(flag imap.Flag) uint32 {
 	var n uint32
 	for _, msg := range mbox.l {
-		if _, ok := msg.flags[canonicalFlag(flag)]; ok {
+		if msg.flags.has(canonicalFlag(flag)) {
 			n++
 		}
 	}
@@ -180,10 +181,7 @@ func (mbox *Mailbox) appendLiteral(r imap.LiteralReader, options *imap.AppendOpt
 }
 
 func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.AppendData {
-	msg := &message{
-		flags: make(map[imap.Flag]struct{}),
-		buf:   buf,
-	}
+	msg := &message{buf: buf}
 
 	if options.Time.IsZero() {
 		msg.t = time.Now()
@@ -193,7 +191,7 @@ func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.
 
 	flags := storableFlags(options.Flags)
 	for _, flag := range flags {
-		msg.flags[flag] = struct{}{}
+		msg.flags.add(flag)
 	}
 
 	mbox.mutex.Lock()
@@ -234,11 +232,10 @@ func (mbox *Mailbox) SetSubscribed(subscribed bool) {
 	mbox.mutex.Unlock()
 }
 
-func (mbox *Mailbox) selectDataLocked() *imap.SelectData {
+func (mbox *Mailbox) selectDataLocked(readOnly bool) *imap.SelectData {
 	// Real servers list the system flags even in an empty mailbox, and
 	// clients such as mbsync decide from PERMANENTFLAGS what they may store.
 	flags := mbox.flagsLocked()
-	permanentFlags := append(flags[:len(flags):len(flags)], imap.FlagWildcard)
 
 	// TODO: skip if IMAP4rev1 is disabled by the server, or IMAP4rev2 is
 	// enabled by the client
@@ -246,7 +243,7 @@ func (mbox *Mailbox) selectDataLocked() *imap.SelectData {
 
 	return &imap.SelectData{
 		Flags:             flags,
-		PermanentFlags:    permanentFlags,
+		PermanentFlags:    permanentFlags(flags, readOnly),
 		NumMessages:       uint32(len(mbox.l)),
 		FirstUnseenSeqNum: firstUnseenSeqNum,
 		UIDNext:           mbox.uidNext,
@@ -257,7 +254,7 @@ func (mbox *Mailbox) selectDataLocked() *imap.SelectData {
 func (mbox *Mailbox) firstUnseenSeqNumLocked() uint32 {
 	for i, msg := range mbox.l {
 		seqNum := uint32(i) + 1
-		if _, ok := msg.flags[canonicalFlag(imap.FlagSeen)]; !ok {
+		if !msg.flags.has(imap.FlagSeen) {
 			return seqNum
 		}
 	}
@@ -271,7 +268,7 @@ func (mbox *Mailbox) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) err
 		if uids != nil && !uids.Contains(msg.uid) {
 			continue
 		}
-		if _, ok := msg.flags[canonicalFlag(imap.FlagDeleted)]; ok {
+		if msg.flags.has(imap.FlagDeleted) {
 			expunged[msg] = struct{}{}
 		}
 	}
@@ -337,6 +334,7 @@ type MailboxView struct {
 	*Mailbox
 	tracker   *SessionTracker
 	searchRes imap.UIDSet
+	out       io.Writer // see UserSession.SetUntaggedWriter; may be nil
 
 	// Guarded by the mailbox lock (recent.go).
 	readOnly   bool     // EXAMINE: shows \Recent without claiming it
@@ -372,15 +370,12 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 	known := mbox.tracker.getKnownKeywords()
 	mbox.forEach(numSet, func(seqNum uint32, msg *message) {
 		if markSeen {
-			msg.flags[canonicalFlag(imap.FlagSeen)] = struct{}{}
+			msg.flags.add(imap.FlagSeen)
 			mbox.Mailbox.tracker.QueueMessageFlags(seqNum, msg.uid, msg.flagList(), nil)
 		}
 		f := fetched{seqNum: mbox.tracker.EncodeSeqNum(seqNum), msg: msg}
 		if options.Flags {
-			f.flags = mbox.Mailbox.knownFlagsLocked(msg.flagList(), known)
-			if recent.Contains(msg.uid) {
-				f.flags = append(f.flags, flagRecent)
-			}
+			f.flags = mbox.Mailbox.knownFlagsLocked(msg.flags.list(recent.Contains(msg.uid)), known)
 		}
 		list = append(list, f)
 	})
@@ -516,7 +511,7 @@ func (mbox *MailboxView) Poll(w *imapserver.UpdateWriter, allowExpunge bool) err
 	mbox.mutex.Lock()
 	saw := mbox.seeLocked()
 	mbox.mutex.Unlock()
-	exists, err := mbox.tracker.poll(w, allowExpunge)
+	exists, err := mbox.tracker.poll(w, allowExpunge, mbox.announcePermanentFlags)
 	if err != nil || (!exists && !saw) {
 		return err
 	}

@@ -22,7 +22,7 @@ type message struct {
 	t   time.Time
 
 	// mutable, protected by Mailbox.mutex
-	flags map[imap.Flag]struct{}
+	flags msgFlags
 }
 
 // fetch writes msg's FETCH response; flags are the message's flags, taken
@@ -89,26 +89,24 @@ func (msg *message) envelope() *imap.Envelope {
 	return extractEnvelope(header)
 }
 
+// flagList returns the message's flags without \Recent; the caller must
+// not modify the slice.
 func (msg *message) flagList() []imap.Flag {
-	var flags []imap.Flag
-	for flag := range msg.flags {
-		flags = append(flags, flag)
-	}
-	return flags
+	return msg.flags.list(false)
 }
 
 func (msg *message) store(store *imap.StoreFlags) {
 	switch store.Op {
 	case imap.StoreFlagsSet:
-		msg.flags = make(map[imap.Flag]struct{})
+		msg.flags = msgFlags{}
 		fallthrough
 	case imap.StoreFlagsAdd:
 		for _, flag := range store.Flags {
-			msg.flags[canonicalFlag(flag)] = struct{}{}
+			msg.flags.add(canonicalFlag(flag))
 		}
 	case imap.StoreFlagsDel:
 		for _, flag := range store.Flags {
-			delete(msg.flags, canonicalFlag(flag))
+			msg.flags.del(canonicalFlag(flag))
 		}
 	default:
 		panic(fmt.Errorf("unknown STORE flag operation: %v", store.Op))
@@ -211,8 +209,7 @@ func (msg *message) hasFlag(flag imap.Flag, recent bool) bool {
 	if flag == flagRecent {
 		return recent
 	}
-	_, ok := msg.flags[flag]
-	return ok
+	return msg.flags.has(flag)
 }
 
 func matchDate(t, since, before time.Time) bool {

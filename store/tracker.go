@@ -168,12 +168,13 @@ func (t *SessionTracker) queueFront(updates []trackerUpdate) {
 
 // Poll dequeues pending mailbox updates for this session.
 func (t *SessionTracker) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
-	_, err := t.poll(w, allowExpunge)
+	_, err := t.poll(w, allowExpunge, nil)
 	return err
 }
 
 // poll is Poll, and reports whether it announced new messages (EXISTS).
-func (t *SessionTracker) poll(w *imapserver.UpdateWriter, allowExpunge bool) (exists bool, err error) {
+// afterFlags, when not nil, runs after each FLAGS line is written.
+func (t *SessionTracker) poll(w *imapserver.UpdateWriter, allowExpunge bool, afterFlags func([]imap.Flag) error) (exists bool, err error) {
 	var updates []trackerUpdate
 	t.mutex.Lock()
 	if allowExpunge {
@@ -215,6 +216,9 @@ func (t *SessionTracker) poll(w *imapserver.UpdateWriter, allowExpunge bool) (ex
 		case update.mailboxFlags != nil:
 			err = w.WriteMailboxFlags(update.mailboxFlags)
 			t.setKnownKeywords(len(update.mailboxFlags) - len(mailboxSystemFlags))
+			if err == nil && afterFlags != nil {
+				err = afterFlags(update.mailboxFlags)
+			}
 		case update.fetch != nil:
 			err = w.WriteMessageFlags(update.fetch.seqNum, update.fetch.uid, update.fetch.flags)
 		default:
