@@ -61,7 +61,7 @@ func (c *conn) run(ctx context.Context) {
 	if c.r.opts.NewObserver != nil {
 		c.obs = c.r.opts.NewObserver(c.n)
 	}
-	stop := context.AfterFunc(ctx, c.closeAll)
+	stop := context.AfterFunc(ctx, c.shutdown)
 	defer func() {
 		stop()
 		c.closeAll()
@@ -161,6 +161,18 @@ func (c *conn) sides() (ClientConn, net.Conn) {
 	c.cmu.Lock()
 	defer c.cmu.Unlock()
 	return c.client, c.up
+}
+
+// shutdown ends the connection when the relay closes: the client told
+// why, where its side knows how (shutdowner).
+func (c *conn) shutdown() {
+	c.cmu.Lock()
+	client := c.client
+	c.cmu.Unlock()
+	if s, ok := client.(shutdowner); ok {
+		_ = s.Shutdown("[UNAVAILABLE] imapfault relay shutting down")
+	}
+	c.closeAll()
 }
 
 // closeAll closes both sides, which ends any read or write on them.

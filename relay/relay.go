@@ -57,6 +57,14 @@ type ClientConn interface {
 	HandshakeTLS(ctx context.Context, cfg *tls.Config) error
 }
 
+// shutdowner is a ClientConn that can end a session as a server that is
+// stopping does, with an untagged BYE where the client can read one
+// (faults.Conn can: it knows where lines end). Close uses it; the relay
+// itself cannot, since it passes bytes through unexamined mid-line.
+type shutdowner interface {
+	Shutdown(text string) error
+}
+
 // Options configure a Relay.
 type Options struct {
 	// Upstream is the real server, as host:port.
@@ -162,7 +170,9 @@ func (r *Relay) Addr() string { return r.ln.Addr().String() }
 func (r *Relay) Implicit() bool { return r.implicit }
 
 // Close stops accepting, ends every connection (each Observer sees
-// Closed with ErrClosed) and waits for the relay's goroutines.
+// Closed with ErrClosed; a ClientConn with a Shutdown(text string) error
+// method is shut down with it first) and waits for the relay's
+// goroutines.
 func (r *Relay) Close() error {
 	r.cancel()
 	err := r.ln.Close()

@@ -170,6 +170,21 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`bad.toml:4: faults[0].mode: unknown key "mode"`},
 		},
 		{
+			name: "unknown key beside known",
+			src:  "name = \"x\"\n[[faults]]\nknown = \"dovecot-authentication-failed\"\nreplly = \"NO\"\n",
+			want: []string{`bad.toml:4: faults[0].replly: unknown key "replly"`},
+		},
+		{
+			name: "faults not tables",
+			src:  "name = \"x\"\nfaults = 3\n",
+			want: []string{`bad.toml:2: faults: want an array of tables, got the integer 3`},
+		},
+		{
+			name: "negative seed",
+			src:  "name = \"x\"\n[[faults]]\nwhen = { probability = 0.5, seed = -1 }\ndrop = \"fin\"\n",
+			want: []string{`bad.toml:3: faults[0].when.seed: -1 is out of range: want an integer from 0 to 18446744073709551615`},
+		},
+		{
 			name: "type errors hide nothing",
 			src: "name = \"x\"\n[server]\ntls = 3\ncertificate = true\n[[users]]\nname = \"a\"\npassword = 5\n" +
 				"[client]\ntimeout = \"3 seconds\"\nidle_hold = \"1 minute\"\n[[faults]]\nwhen = { nth = \"2\" }\ndelay = 5\n[expect]\nphase = \"login\"\n",

@@ -33,10 +33,7 @@ var (
 // Close implements imapserver.Session. It is the last thing the IMAP
 // server does for a connection, so it tells the server the session ended.
 func (s *session) Close() error {
-	defer s.srv.sessionDone(s.conn)
-	if s.user != "" {
-		s.srv.release(s.user)
-	}
+	defer s.srv.sessionDone(s.conn, s.user)
 	if s.UserSession != nil {
 		return s.UserSession.Close()
 	}
