@@ -188,9 +188,12 @@ func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.
 		msg.t = options.Time
 	}
 
-	flags := storableFlags(options.Flags)
-	for _, flag := range flags {
-		msg.flags.add(flag)
+	// As storableFlags, without its slice: a server seeding a million
+	// messages appends them here.
+	for _, flag := range options.Flags {
+		if flag = canonicalFlag(flag); flag != flagRecent {
+			msg.flags.add(flag)
+		}
 	}
 
 	mbox.mutex.Lock()
@@ -198,7 +201,7 @@ func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.
 
 	// A keyword's first use is announced before the message that has it
 	// (RFC 3501 section 7.2.6).
-	mbox.defineKeywordsLocked(flags, nil)
+	mbox.defineKeywordsLocked(msg.flags.keywords, nil)
 
 	msg.uid = mbox.uidNext
 	mbox.uidNext++
