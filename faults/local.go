@@ -3,6 +3,7 @@ package faults
 import (
 	"bytes"
 	"encoding/base64"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -13,7 +14,8 @@ import (
 //   - ID (RFC 2971), which it does not know: its "BAD Unknown command"
 //     before login is followed by a BYE at the next command, and many
 //     clients (Thunderbird, imapsync, those of 163.com and QQ) send ID
-//     first. Answered when ConnOptions.ID is set and the client is shown
+//     first. Answered with ConnOptions.ID (the fake server's own name, or
+//     a flavour's recorded answer) when it is set and the client is shown
 //     the ID capability.
 //   - LIST and LSUB with a pattern that is not valid modified UTF-7 (RFC
 //     3501 section 5.1.3), which it answers "NO [SERVERBUG]": answered OK
@@ -26,18 +28,18 @@ import (
 // localReply returns the reply the wire layer makes to a command line,
 // or nil when the server is to answer it.
 func (c *Conn) localReply(cmd *Command, line []byte) []byte {
-	if _, _, lit := literalSize(line); lit {
-		return nil // the rest is not in line; go-imap reads it
+	if _, _, lit := literalSize(line); lit || c.opts.Relayed {
+		return nil // the rest is not in line, or a real server answers
 	}
 	switch cmd.Name {
 	case "ID":
-		if c.opts.ID == "" || !c.advertisesByDefault("ID") {
+		if len(c.opts.ID) == 0 || !c.advertisesByDefault("ID") {
 			return nil
 		}
 		if !validID(commandArgs(line)) {
 			return []byte(cmd.Tag + " BAD Invalid ID parameters\r\n")
 		}
-		return []byte(`* ID ("name" ` + quote(c.opts.ID) + ")\r\n" + cmd.Tag + " OK ID completed\r\n")
+		return []byte(idAnswer(c.opts.ID) + cmd.Tag + " OK ID completed\r\n")
 	case "LIST", "LSUB":
 		p := c.getPhase()
 		if (p == phaseAuthenticated || p == phaseSelected) && bytes.IndexByte(line, '&') >= 0 && !validMUTF7Args(commandArgs(line)) {
@@ -45,6 +47,24 @@ func (c *Conn) localReply(cmd *Command, line []byte) []byte {
 		}
 	}
 	return nil
+}
+
+// idAnswer is the untagged ID response for field and value pairs; a
+// field left without a value gets NIL (RFC 2971 allows it).
+func idAnswer(pairs []string) string {
+	var b strings.Builder
+	b.WriteString("* ID (")
+	for i, v := range pairs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(quote(v))
+	}
+	if len(pairs)%2 == 1 {
+		b.WriteString(" NIL")
+	}
+	b.WriteString(")\r\n")
+	return b.String()
 }
 
 // advertisesByDefault reports whether the client is shown a capability

@@ -57,6 +57,23 @@ func TestValidID(t *testing.T) {
 	}
 }
 
+func TestIDAnswer(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"name", "imapfault"}, `* ID ("name" "imapfault")` + "\r\n"},
+		{[]string{"name", "GImap", "vendor", "Google, Inc."}, `* ID ("name" "GImap" "vendor" "Google, Inc.")` + "\r\n"},
+		{[]string{"name", `a "b" \c`}, `* ID ("name" "a \"b\" \\c")` + "\r\n"},
+		{[]string{"name"}, `* ID ("name" NIL)` + "\r\n"},
+	}
+	for _, tt := range tests {
+		if got := idAnswer(tt.in); got != tt.want {
+			t.Errorf("idAnswer(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestCommandArgs(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"a1 LIST \"\" \"&\"\r\n", `"" "&"`},
@@ -87,4 +104,30 @@ func FuzzLocalArgs(f *testing.F) {
 			t.Fatalf("printable ASCII %q is not valid modified UTF-7", s)
 		}
 	})
+}
+
+// TestLocalReplyRelayed: in front of a real server (imapfault proxy) the
+// wire layer answers nothing itself, so that the real server's answers
+// to ID and to a LIST of an invalid name reach the client.
+func TestLocalReplyRelayed(t *testing.T) {
+	set, err := NewSet(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		line string
+		name string
+	}{
+		{"a1 ID NIL\r\n", "ID"},
+		{"a2 LIST \"\" \"&\"\r\n", "LIST"},
+	} {
+		for _, relayed := range []bool{false, true} {
+			c := newConn(set, nil, 1, &ConnOptions{ID: []string{"name", "imapfault"}, Relayed: relayed})
+			c.phase = phaseAuthenticated
+			got := c.localReply(&Command{Tag: "a", Name: tt.name}, []byte(tt.line))
+			if (got == nil) != relayed {
+				t.Errorf("relayed=%v: localReply(%q) = %q, want an answer only when not relayed", relayed, tt.line, got)
+			}
+		}
+	}
 }

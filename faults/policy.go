@@ -9,7 +9,7 @@ import (
 // the capability lists the server sends; when neither can, they go out
 // unparsed.
 func (c *Conn) rewritesCaps() bool {
-	return c.opts.Capabilities != nil || c.opts.StartTLS != nil || c.opts.RequireTLSForAuth || c.set.capFaults || c.opts.ID != ""
+	return c.opts.Capabilities != nil || c.opts.StartTLS != nil || c.opts.RequireTLSForAuth || c.set.capFaults || len(c.opts.ID) > 0
 }
 
 // adjustCaps applies the transport policy and the capability faults.
@@ -24,7 +24,7 @@ func (c *Conn) adjustCaps(caps []string, active func(*armed, *Command) bool, not
 		caps = slices.Clip(caps)
 		// go-imap lists only the capabilities it knows; ID is the wire
 		// layer's (local.go), in every state, as Dovecot lists it.
-		if c.opts.ID != "" && !hasCap(caps, "ID") {
+		if len(c.opts.ID) > 0 && !hasCap(caps, "ID") {
 			caps = append(caps, "ID")
 		}
 	}

@@ -87,9 +87,15 @@ type ConnOptions struct {
 	// Limits bound the client's lines, literals and command rate; a zero
 	// field is no limit. The connection counts are the server's business.
 	Limits Limits
-	// ID, when set, is the server's name in the wire layer's answer to
-	// ID (RFC 2971), which the server must then advertise (local.go).
-	ID string
+	// ID, when set, is the wire layer's answer to ID (RFC 2971) as field
+	// and value pairs ("name", "imapfault"); the server must then
+	// advertise ID (local.go). A flavour gives its product's answer here.
+	ID []string
+	// Relayed says the connection fronts a real server (imapfault
+	// proxy): the wire layer answers no command in its place, since the
+	// work-arounds for go-imap's answers (local.go) would hide the real
+	// server's.
+	Relayed bool
 }
 
 // AtConnect reports whether a fault acts on a just-accepted connection:

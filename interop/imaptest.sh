@@ -7,6 +7,7 @@
 # folder) keeps the full logs.
 set -euo pipefail
 bin=$1 imaptest=$2 tests=$3
+command -v python3 >/dev/null || { echo "compliance: python3 reads serve's ready file: apt-get install python3" >&2; exit 1; }
 out=${OUT_DIR:-$(mktemp -d)}
 mkdir -p "$out"
 pid=
@@ -19,20 +20,21 @@ sed -e 's/^tls = "starttls"/tls = "none"/' -e '/^certificate = /d' -e 's/^name =
 	scenarios/library/healthy.toml >"$out/healthy-plaintext.toml"
 rm -rf "$out/messages" && cp -r scenarios/library/messages "$out/messages"
 
-"$bin" serve --scenario "$out/healthy-plaintext.toml" >"$out/serve.out" 2>"$out/serve.err" &
+"$bin" serve --scenario "$out/healthy-plaintext.toml" --ready-file "$out/ready.json" >"$out/serve.out" 2>"$out/serve.err" &
 pid=$!
+# serve writes the ready file (one JSON object) once it listens.
 for _ in $(seq 100); do
-	grep -q 'serving' "$out/serve.out" 2>/dev/null && break
+	[ -s "$out/ready.json" ] && break
+	kill -0 "$pid" 2>/dev/null || break
 	sleep 0.1
 done
-line=$(head -1 "$out/serve.out")
-addr=$(sed -n 's/.* on \([^ ]*\) tls=.*/\1/p' <<<"$line")
-user=$(sed -n 's/.* user=\([^ ]*\) .*/\1/p' <<<"$line")
-pass=$(sed -n 's/.* password="\([^"]*\)".*/\1/p' <<<"$line")
-if [ -z "$addr" ] || [ -z "$user" ]; then
-	echo "compliance: the server did not start: $line $(cat "$out/serve.err")" >&2
+if [ ! -s "$out/ready.json" ]; then
+	echo "compliance: the server did not start: $(cat "$out/serve.err")" >&2
 	exit 1
 fi
+read -r addr user pass < <(python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print(r["address"], r["users"][0]["name"], r["users"][0]["password"])' "$out/ready.json")
 host=${addr%:*} port=${addr##*:}
 
 echo "compliance: imaptest scripts against $addr (logs in $out)"

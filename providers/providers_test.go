@@ -72,6 +72,8 @@ func TestIdentifyRecordedGreetings(t *testing.T) {
 		// The fake server's own greeting names nothing.
 		{"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] IMAP4rev2 Service Ready", "IMAP4rev1 IDLE", ""},
 		{"* OK Welcome", "IMAP4rev1", ""},
+		// nginx's default greeting and list: a proxy, not Fastmail.
+		{"* OK IMAP4 ready", "IMAP4 IMAP4rev1 UIDPLUS", ""},
 	} {
 		got := b.Identify(tc.greeting, strings.Fields(tc.caps))
 		id := ""

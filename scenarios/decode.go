@@ -2,99 +2,190 @@ package scenarios
 
 import (
 	"fmt"
-	"maps"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/BurntSushi/toml"
 )
+
+// The file is decoded once, by the toml library, into its generic form
+// (tables as map[string]any, arrays as []any or []map[string]any); the
+// values are then set key by key from that tree here. Decoding each key
+// with the library's Primitive values cost as much as parsing the file
+// (issue 19: a 5 MB scenario), and every key is walked here anyway, so
+// that an unknown key is found where it is rather than through the
+// library's list of undecoded keys.
 
 // decodeTable decodes the keys of a TOML table into the struct dst, key
 // by key, so that a value of the wrong type is reported at its own key and
-// hides none of the others. A key dst has no field for is unknown, unless
-// it is one of also (decoded elsewhere).
-func decodeTable(c *collector, md toml.MetaData, tbl map[string]toml.Primitive, dst reflect.Value, path string, also ...string) {
-	for _, key := range c.inOrder(tbl, path) {
-		prim := tbl[key]
-		f := fieldByTag(dst, key)
-		switch {
-		case f.IsValid():
-			decodeValue(c, md, prim, f, joinPath(path, key))
-		case !slices.Contains(also, key):
-			c.unknown(joinPath(path, key), key)
+// hides none of the others. The keys in also are decoded elsewhere; any
+// other key dst has no field for is unknown.
+func decodeTable(c *collector, tbl map[string]any, dst reflect.Value, path string, also ...string) {
+	fields := c.fields(dst.Type())
+	for _, k := range c.inOrder(tbl, path) {
+		if slices.Contains(also, k.key) {
+			continue
+		}
+		if idx, ok := fields[k.key]; ok {
+			decodeValue(c, tbl[k.key], dst.FieldByIndex(idx), k.path)
+		} else {
+			c.unknown(k.path, k.key)
 		}
 	}
 }
 
-// decodeValue decodes prim into v: a table key by key and an array of
+// decodeValue decodes raw into v: a table key by key and an array of
 // tables element by element, so that each wrong value is reported at its
 // own path and hides none of the others. It reports whether all went well.
-func decodeValue(c *collector, md toml.MetaData, prim toml.Primitive, v reflect.Value, path string) bool {
+func decodeValue(c *collector, raw any, v reflect.Value, path string) bool {
 	errs := len(c.errs)
 	t := v.Type()
 	switch {
 	case t == durationType:
-		decodeDuration(c, md, prim, v, path)
-	case t.Kind() == reflect.Pointer && isTable(t.Elem()):
+		decodeDuration(c, raw, v, path)
+	case t.Kind() == reflect.Pointer:
 		e := reflect.New(t.Elem())
-		if decodeValue(c, md, prim, e.Elem(), path) {
+		if decodeValue(c, raw, e.Elem(), path) {
 			v.Set(e)
 		}
 	case isTable(t):
-		var sub map[string]toml.Primitive
-		if err := md.PrimitiveDecode(prim, &sub); err != nil {
-			c.fail(path, "%s", typeMessage(md, prim, t))
+		sub, ok := raw.(map[string]any)
+		if !ok {
+			c.fail(path, "%s", typeMessage(raw, t))
 			break
 		}
-		decodeTable(c, md, sub, v, path)
+		decodeTable(c, sub, v, path)
 	case t.Kind() == reflect.Slice && elemIsTable(t.Elem()):
-		var subs []toml.Primitive
-		if err := md.PrimitiveDecode(prim, &subs); err != nil {
-			c.fail(path, "%s", typeMessage(md, prim, t))
+		subs, ok := tables(raw)
+		if !ok {
+			c.fail(path, "%s", typeMessage(raw, t))
 			break
 		}
 		s := reflect.MakeSlice(t, len(subs), len(subs))
-		for i, p := range subs {
-			decodeValue(c, md, p, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		for i, sub := range subs {
+			decodeValue(c, sub, s.Index(i), path+"["+strconv.Itoa(i)+"]")
 		}
 		v.Set(s)
 	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String:
-		var sub map[string]toml.Primitive
-		if err := md.PrimitiveDecode(prim, &sub); err != nil {
-			c.fail(path, "%s", typeMessage(md, prim, t))
+		sub, ok := raw.(map[string]any)
+		if !ok {
+			c.fail(path, "%s", typeMessage(raw, t))
 			break
 		}
 		m := reflect.MakeMap(t)
 		for _, k := range c.inOrder(sub, path) {
-			p := sub[k]
 			e := reflect.New(t.Elem()).Elem()
-			if decodeValue(c, md, p, e, joinPath(path, k)) {
-				m.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), e)
+			if decodeValue(c, sub[k.key], e, k.path) {
+				m.SetMapIndex(reflect.ValueOf(k.key).Convert(t.Key()), e)
 			}
 		}
 		v.Set(m)
 	default:
-		if err := md.PrimitiveDecode(prim, v.Addr().Interface()); err != nil {
+		if !decodeLeaf(raw, v) {
 			v.Set(reflect.Zero(t))
-			c.fail(path, "%s", typeMessage(md, prim, t))
+			c.fail(path, "%s", typeMessage(raw, t))
 		}
 	}
 	return len(c.errs) == errs
 }
 
+// tables returns the elements of an array of tables, written either as
+// [[header]] tables or as an inline array of inline tables.
+func tables(raw any) ([]map[string]any, bool) {
+	switch x := raw.(type) {
+	case []map[string]any:
+		return x, true
+	case []any:
+		out := make([]map[string]any, len(x))
+		for i, e := range x {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			out[i] = m
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// decodeLeaf sets a value that is not a table from raw, with the toml
+// library's rules for the kinds a scenario uses (an integer fits its Go
+// type; a number may be written as an integer; a date-time may be a
+// string), except that a negative integer never fits an unsigned one. It
+// reports whether raw fit.
+func decodeLeaf(raw any, v reflect.Value) bool {
+	if v.Type() == timeType {
+		var text string
+		switch x := raw.(type) {
+		case time.Time:
+			text = x.Format(time.RFC3339Nano)
+		case string:
+			text = x
+		default:
+			return false
+		}
+		return v.Addr().Interface().(*time.Time).UnmarshalText([]byte(text)) == nil
+	}
+	switch v.Kind() {
+	case reflect.String:
+		s, ok := raw.(string)
+		v.SetString(s)
+		return ok
+	case reflect.Bool:
+		b, ok := raw.(bool)
+		v.SetBool(b)
+		return ok
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := raw.(int64)
+		if !ok || v.OverflowInt(n) {
+			return false
+		}
+		v.SetInt(n)
+		return true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, ok := raw.(int64)
+		if !ok || n < 0 || v.OverflowUint(uint64(n)) {
+			return false
+		}
+		v.SetUint(uint64(n))
+		return true
+	case reflect.Float32, reflect.Float64:
+		switch x := raw.(type) {
+		case float64:
+			v.SetFloat(x)
+			return !v.OverflowFloat(x)
+		case int64:
+			v.SetFloat(float64(x))
+			return true
+		}
+		return false
+	case reflect.Slice:
+		arr, ok := raw.([]any)
+		if !ok {
+			return false
+		}
+		s := reflect.MakeSlice(v.Type(), len(arr), len(arr))
+		for i, e := range arr {
+			if !decodeLeaf(e, s.Index(i)) {
+				return false
+			}
+		}
+		v.Set(s)
+		return true
+	}
+	return false
+}
+
 // decodeDuration takes only a string such as "3s": the toml library reads
 // a bare integer as nanoseconds, which no one writing "delay = 5" means.
-func decodeDuration(c *collector, md toml.MetaData, prim toml.Primitive, v reflect.Value, path string) {
-	var got any
-	md.PrimitiveDecode(prim, &got)
-	str, ok := got.(string)
+func decodeDuration(c *collector, raw any, v reflect.Value, path string) {
+	str, ok := raw.(string)
 	if !ok {
-		msg := fmt.Sprintf("want %s, got %s", typeName(durationType), valueName(got))
-		if n, isInt := got.(int64); isInt {
+		msg := fmt.Sprintf("want %s, got %s", typeName(durationType), valueName(raw))
+		if n, isInt := raw.(int64); isInt {
 			msg += fmt.Sprintf(" (write \"%ds\" for seconds: a bare number would be nanoseconds)", n)
 		}
 		c.fail(path, "%s", msg)
@@ -108,25 +199,68 @@ func decodeDuration(c *collector, md toml.MetaData, prim toml.Primitive, v refle
 	v.SetInt(int64(d))
 }
 
-// inOrder returns a table's keys in file order, so that errors on one
-// line come out in the same order every time.
-func (c *collector) inOrder(tbl map[string]toml.Primitive, path string) []string {
-	keys := slices.Sorted(maps.Keys(tbl))
-	slices.SortStableFunc(keys, func(a, b string) int {
-		return c.pos.Line(joinPath(path, a)) - c.pos.Line(joinPath(path, b))
-	})
-	return keys
+// fields returns the field index of each toml key of struct type t, a
+// struct's own fields before those of the structs it embeds; it is made
+// once per type and parse, not once per key.
+func (c *collector) fields(t reflect.Type) map[string][]int {
+	if f, ok := c.fieldIndex[t]; ok {
+		return f
+	}
+	f := map[string][]int{}
+	var walk func(t reflect.Type, index []int)
+	walk = func(t reflect.Type, index []int) {
+		for i := 0; i < t.NumField(); i++ {
+			if tag := t.Field(i).Tag.Get("toml"); tag != "" && tag != "-" {
+				if _, taken := f[tag]; !taken {
+					f[tag] = append(slices.Clip(index), i)
+				}
+			}
+		}
+		for i := 0; i < t.NumField(); i++ {
+			if t.Field(i).Anonymous {
+				walk(t.Field(i).Type, append(slices.Clip(index), i))
+			}
+		}
+	}
+	walk(t, nil)
+	if c.fieldIndex == nil {
+		c.fieldIndex = map[reflect.Type]map[string][]int{}
+	}
+	c.fieldIndex[t] = f
+	return f
 }
 
-var (
-	timeType      = reflect.TypeOf(time.Time{})
-	primitiveType = reflect.TypeOf(toml.Primitive{})
-)
+// inOrder returns a table's keys with their paths, in file order, so
+// that errors on one line come out in the same order every time.
+func (c *collector) inOrder(tbl map[string]any, path string) []keyPath {
+	// Each line is looked up once, not once per comparison: a file with
+	// 100,000 tables sorts as many.
+	kps := make([]keyPath, 0, len(tbl))
+	for k := range tbl {
+		p := joinPath(path, k)
+		kps = append(kps, keyPath{key: k, path: p, line: c.pos.Line(p)})
+	}
+	slices.SortFunc(kps, func(a, b keyPath) int {
+		if a.line != b.line {
+			return a.line - b.line
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	return kps
+}
+
+// keyPath is a key of a table, its path in the file and its line.
+type keyPath struct {
+	key, path string
+	line      int
+}
+
+var timeType = reflect.TypeOf(time.Time{})
 
 // isTable reports whether t is decoded from a TOML table key by key: a
-// struct, but not a date-time or a toml.Primitive (decoded later).
+// struct, but not a date-time.
 func isTable(t reflect.Type) bool {
-	return t.Kind() == reflect.Struct && t != timeType && t != primitiveType
+	return t.Kind() == reflect.Struct && t != timeType
 }
 
 func elemIsTable(t reflect.Type) bool {
@@ -143,30 +277,9 @@ func joinPath(path, key string) string {
 	return path + "." + key
 }
 
-// fieldByTag finds the field of struct v whose toml tag is key, looking
-// into embedded structs after v's own fields.
-func fieldByTag(v reflect.Value, key string) reflect.Value {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		if t.Field(i).Tag.Get("toml") == key {
-			return v.Field(i)
-		}
-	}
-	for i := 0; i < t.NumField(); i++ {
-		if t.Field(i).Anonymous {
-			if f := fieldByTag(v.Field(i), key); f.IsValid() {
-				return f
-			}
-		}
-	}
-	return reflect.Value{}
-}
-
 // typeMessage says what a key wants and what it got instead, in the
 // file's terms rather than Go's.
-func typeMessage(md toml.MetaData, prim toml.Primitive, want reflect.Type) string {
-	var got any
-	md.PrimitiveDecode(prim, &got)
+func typeMessage(got any, want reflect.Type) string {
 	if s, ok := got.(string); ok && want == durationType {
 		return durationMessage(s)
 	}

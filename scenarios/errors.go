@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -25,10 +26,8 @@ type collector struct {
 	skip map[string]bool
 	// broken holds the paths whose values failed to decode.
 	broken map[string]bool
-	// Indexes of pos, made when first needed, so that a file with many
-	// tables or many errors is not searched once per error or per table.
-	children map[string][]string // indexed path -> its keys, in file order
-	byPlain  map[string][]string // path without indexes -> paths, in file order
+	// fieldIndex caches the toml keys of each struct type decoded.
+	fieldIndex map[reflect.Type]map[string][]int
 }
 
 func (c *collector) ignore(path string) {
@@ -75,28 +74,6 @@ func (c *collector) ignored(path string) bool {
 		p = p[:i]
 	}
 	return false
-}
-
-// index makes the indexes of pos.
-func (c *collector) index() {
-	if c.children != nil {
-		return
-	}
-	c.children = map[string][]string{}
-	c.byPlain = map[string][]string{}
-	for p := range c.pos {
-		plain := tomlpos.StripIndexes(p)
-		c.byPlain[plain] = append(c.byPlain[plain], p)
-		if i := strings.LastIndexByte(p, '.'); i >= 0 && !strings.Contains(p[i+1:], "[") {
-			c.children[p[:i]] = append(c.children[p[:i]], p[i+1:])
-		}
-	}
-	for parent, keys := range c.children {
-		sort.Slice(keys, func(a, b int) bool { return c.pos[parent+"."+keys[a]] < c.pos[parent+"."+keys[b]] })
-	}
-	for _, paths := range c.byPlain {
-		sort.Slice(paths, func(a, b int) bool { return c.pos[paths[a]] < c.pos[paths[b]] })
-	}
 }
 
 // add reports a problem at path, unless its value failed to decode: that

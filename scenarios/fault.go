@@ -35,18 +35,13 @@ func ParseFault(data []byte) (faults.Fault, error) {
 	if err := toml.NewEncoder(&buf).Encode(map[string]any{"faults": []map[string]any{table}}); err != nil {
 		return faults.Fault{}, ErrorList{{File: faultSource, Msg: err.Error()}}
 	}
-	var raw struct {
-		Faults []toml.Primitive `toml:"faults"`
-	}
+	var raw map[string]any
 	md, err := toml.Decode(buf.String(), &raw)
 	if err != nil {
 		return faults.Fault{}, ErrorList{{File: faultSource, Msg: tomlpos.CleanMessage(err.Error())}}
 	}
 	c := &collector{file: faultSource, pos: tomlpos.Locate(buf.String(), md)}
-	list := decodeFaults(c, md, raw.Faults, &Scenario{}) // a live fault may name any known message
-	for _, key := range md.Undecoded() {
-		c.unknown(c.indexed(key), key[len(key)-1])
-	}
+	list := decodeFaults(c, raw["faults"], &Scenario{}) // a live fault may name any known message
 	if len(c.errs) > 0 {
 		// Lines of the generated text mean nothing to the sender, and the
 		// path is relative to the one fault sent.

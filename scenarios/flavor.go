@@ -24,9 +24,10 @@ func knowledge(c *collector) *providers.Base {
 }
 
 // applyFlavor gives a flavoured scenario its server's face: greeting,
-// capabilities before and after login, ID answer, hierarchy delimiter and
-// folders, as faults placed before the scenario's own and as settings the
-// scenario left unset. It runs once per scenario.
+// capabilities before and after login, hierarchy delimiter and folders as
+// faults placed before the scenario's own, and auth mechanisms, ID answer
+// and folders as settings the scenario left unset. It runs once per
+// scenario.
 func applyFlavor(c *collector, s *Scenario) {
 	if s.Flavor == "" || s.flavored {
 		return
@@ -43,6 +44,11 @@ func applyFlavor(c *collector, s *Scenario) {
 	s.flavored = true
 	if s.Server.Capabilities == nil {
 		s.Server.Capabilities = slices.Clone(f.Capabilities)
+	}
+	if s.Server.ID == nil {
+		// The wire layer answers ID (faults.ConnOptions.ID), checking the
+		// client's arguments as for the server's own answer.
+		s.Server.ID = slices.Clone(f.IDResponse)
 	}
 	if len(s.Server.AuthMechanisms) == 0 {
 		for _, cp := range f.Capabilities {
@@ -87,21 +93,6 @@ func flavorFaults(f *providers.Flavor) []faults.Fault {
 		for _, ph := range []string{faults.PhaseAuthenticated, faults.PhaseSelected, faults.PhaseIdle} {
 			out = append(out, faults.Fault{When: faults.When{Phase: ph}, Action: caps})
 		}
-	}
-	if len(f.IDResponse) > 0 {
-		var b strings.Builder
-		b.WriteString("* ID (")
-		for i, v := range f.IDResponse {
-			if i > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(`"` + v + `"`)
-		}
-		b.WriteString(")\r\n")
-		id := faults.When{Command: "ID"}
-		out = append(out,
-			faults.Fault{When: id, Action: &faults.Write{Write: b.String()}},
-			faults.Fault{When: id, Action: &faults.Respond{Respond: "OK ID completed"}})
 	}
 	if f.Delimiter != "/" {
 		d := strings.ReplaceAll(f.Delimiter, `\`, `\\`)

@@ -82,6 +82,14 @@ known = "gmail-too-many-connections"
 	if !strings.Contains(strings.Join(names, ","), "[Gmail]/All Mail") {
 		t.Errorf("mailboxes %v lack [Gmail]/All Mail", names)
 	}
+	if got, want := sc.Server.ID, []string{"name", "GImap", "vendor", "Google, Inc.", "support-url", "http://mail.google.com/support"}; !cmp.Equal(got, want) {
+		t.Errorf("ID answer = %q, want %q", got, want)
+	}
+	for _, f := range sc.Faults {
+		if f.When.Command == "ID" {
+			t.Errorf("fault %+v on ID: the wire layer answers ID (faults.ConnOptions.ID)", f.Action)
+		}
+	}
 	if _, ok := sc.Faults[0].Action.(*faults.Greeting); !ok {
 		t.Errorf("first fault is %T, want the flavour's greeting", sc.Faults[0].Action)
 	}

@@ -16,10 +16,11 @@ import (
 	"github.com/imapfault/imapfault/internal/tomlpos"
 )
 
-// rawFile is the file as decoded, before the faults are turned into values.
+// rawFile is the file's top-level table: its faults key is decoded by
+// decodeFaults, the others into the Scenario.
 type rawFile struct {
 	Scenario
-	Faults []toml.Primitive `toml:"faults"`
+	Faults struct{} `toml:"faults"`
 }
 
 // Defaults a scenario gets for what it leaves out. The client timeout is
@@ -92,7 +93,7 @@ func (d rootFS) Open(name string) (fs.File, error) {
 func Parse(file string, data []byte, files fs.FS, checks ...Check) (*Scenario, error) {
 	// Only a syntax error stops here: values are decoded key by key
 	// below, so that every wrong one is reported at once.
-	var top map[string]toml.Primitive
+	var top map[string]any
 	md, err := toml.Decode(string(data), &top)
 	if err != nil {
 		return nil, ErrorList{tomlpos.DecodeError(file, err)}
@@ -103,13 +104,12 @@ func Parse(file string, data []byte, files fs.FS, checks ...Check) (*Scenario, e
 		return nil, c.err()
 	}
 	var raw rawFile
-	decodeTable(c, md, top, reflect.ValueOf(&raw).Elem(), "")
+	decodeTable(c, top, reflect.ValueOf(&raw).Elem(), "", "faults")
 	s := &raw.Scenario
 	s.Source = file
 	s.Files = files
-	s.Faults = decodeFaults(c, md, raw.Faults, s)
-	for _, key := range md.Undecoded() {
-		c.unknown(c.indexed(key), key[len(key)-1])
+	if f, ok := top["faults"]; ok {
+		s.Faults = decodeFaults(c, f, s)
 	}
 	if s.Name == "" {
 		s.Name = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
@@ -155,43 +155,38 @@ func (s *Scenario) Validate() error {
 	return c.err()
 }
 
-// indexed finds the indexed path of an undecoded key: the first in line
-// order of the paths it may be.
-func (c *collector) indexed(key toml.Key) string {
-	want := key.String()
-	c.index()
-	if paths := c.byPlain[want]; len(paths) > 0 {
-		return paths[0]
-	}
-	return want
-}
-
 // decodeFaults turns each [[faults]] table into a faults.Fault: "when"
 // says where, and exactly one other key names the action.
-func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive, s *Scenario) []faults.Fault {
+func decodeFaults(c *collector, raw any, s *Scenario) []faults.Fault {
+	tbls, ok := tables(raw)
+	if !ok {
+		c.fail("faults", "%s", typeMessage(raw, reflect.TypeFor[[]faults.Fault]()))
+		return nil
+	}
 	var out []faults.Fault
-	for i, prim := range prims {
+	for i, tbl := range tbls {
 		path := fmt.Sprintf("faults[%d]", i)
-		var tbl map[string]toml.Primitive
-		if err := md.PrimitiveDecode(prim, &tbl); err != nil {
-			c.add(path, "%v", tomlpos.CleanMessage(err.Error()))
-			continue
-		}
 		var when faults.When
 		whenOK := true
 		if p, ok := tbl["when"]; ok {
-			whenOK = decodeValue(c, md, p, reflect.ValueOf(&when).Elem(), path+".when")
+			whenOK = decodeValue(c, p, reflect.ValueOf(&when).Elem(), path+".when")
 			checkExplicitZeros(c, when, path+".when")
 		}
 		var kinds []faults.Kind
 		known := false
-		for _, k := range c.topKeys(path) {
-			if kind, err := faults.LookupKind(k); err == nil {
+		keys := c.inOrder(tbl, path)
+		for _, k := range keys {
+			if kind, err := faults.LookupKind(k.key); err == nil {
 				kinds = append(kinds, kind)
 			}
-			known = known || k == "known"
+			known = known || k.key == "known"
 		}
 		if known {
+			for _, k := range keys {
+				if len(kinds) == 0 && k.key != "when" && k.key != "known" {
+					c.unknown(k.path, k.key)
+				}
+			}
 			// known = "entry" is a reply with a provider's exact text, from
 			// the providers knowledge base.
 			var id string
@@ -199,7 +194,7 @@ func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive, s *Sce
 			case len(kinds) > 0:
 				c.add(path, "known and %s are two actions: give each its own [[faults]] table", kinds[0].Name)
 				c.ignore(path)
-			case md.PrimitiveDecode(tbl["known"], &id) != nil:
+			case !decodeLeaf(tbl["known"], reflect.ValueOf(&id).Elem()):
 				c.add(path+".known", "must be a string naming a knowledge base message")
 			case !whenOK:
 			default:
@@ -226,7 +221,7 @@ func decodeFaults(c *collector, md toml.MetaData, prims []toml.Primitive, s *Sce
 		}
 		f := faults.Fault{When: when, Action: kinds[0].New()}
 		errs := len(c.errs)
-		decodeTable(c, md, tbl, reflect.ValueOf(f.Action).Elem(), path, "when")
+		decodeTable(c, tbl, reflect.ValueOf(f.Action).Elem(), path, "when")
 		actionOK := len(c.errs) == errs
 		if whenOK {
 			if err := f.When.ValidateFor(f.Action); err != nil {
@@ -268,12 +263,6 @@ func checkExplicitZeros(c *collector, w faults.When, path string) {
 			c.add(p, "probability = 0 would fire every time (0 means unset): give a value above 0 and at most 1, or leave it out")
 		}
 	}
-}
-
-// topKeys returns the keys directly under an indexed path, in file order.
-func (c *collector) topKeys(prefix string) []string {
-	c.index()
-	return c.children[prefix]
 }
 
 // allowedKeys is derived from the struct tags, so that it cannot drift

@@ -116,6 +116,16 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`bad.toml:5: users[0].mailboxes[0].files[0]: "messages/*.msg" matches no file in the scenario's folder`},
 		},
 		{
+			name: "any password beside a password",
+			src:  "name = \"x\"\n[[users]]\nname = \"a\"\npassword = \"p\"\nany_password = true\n",
+			want: []string{`bad.toml:5: users[0].any_password: user "a" logs in with any password or token: leave out password, tokens and token_errors, or any_password`},
+		},
+		{
+			name: "any password without a client password",
+			src:  "name = \"x\"\n[[users]]\nname = \"a\"\nany_password = true\n",
+			want: []string{`bad.toml: client.password: user "a" has no password: set [client] password, or auth = "xoauth2" with a token`},
+		},
+		{
 			name: "unknown limit",
 			src:  "name = \"x\"\n[server.limits]\nmax_lines = 10\n",
 			want: []string{`bad.toml:3: server.limits.max_lines: unknown key "max_lines" (allowed: max_line, max_literal, max_connections, max_connections_per_user, commands_per_second)`},
@@ -154,6 +164,21 @@ func TestParseErrors(t *testing.T) {
 			name: "unknown key beside an action",
 			src:  "name = \"x\"\n[[faults]]\ndrop = \"fin\"\nmode = \"rst\"\n",
 			want: []string{`bad.toml:4: faults[0].mode: unknown key "mode"`},
+		},
+		{
+			name: "unknown key beside known",
+			src:  "name = \"x\"\n[[faults]]\nknown = \"dovecot-authentication-failed\"\nreplly = \"NO\"\n",
+			want: []string{`bad.toml:4: faults[0].replly: unknown key "replly"`},
+		},
+		{
+			name: "faults not tables",
+			src:  "name = \"x\"\nfaults = 3\n",
+			want: []string{`bad.toml:2: faults: want an array of tables, got the integer 3`},
+		},
+		{
+			name: "negative seed",
+			src:  "name = \"x\"\n[[faults]]\nwhen = { probability = 0.5, seed = -1 }\ndrop = \"fin\"\n",
+			want: []string{`bad.toml:3: faults[0].when.seed: -1 is out of range: want an integer from 0 to 18446744073709551615`},
 		},
 		{
 			name: "type errors hide nothing",

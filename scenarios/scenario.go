@@ -97,6 +97,10 @@ type Server struct {
 	// Limits bound what one client can make the server do; a zero field
 	// takes faults.DefaultLimits.
 	Limits faults.Limits `toml:"limits"`
+	// ID is the answer to ID (RFC 2971) as field and value pairs, which
+	// a flavour sets to its product's recorded answer; nil leaves the
+	// server's own ("name" "imapfault"). No file sets it.
+	ID []string `toml:"-"`
 }
 
 // User is an account on the server.
@@ -109,7 +113,11 @@ type User struct {
 	// status it refuses them with: invalid_token, insufficient_scope,
 	// invalid_request.
 	TokenErrors map[string]string `toml:"token_errors"`
-	Mailboxes   []Mailbox         `toml:"mailboxes"`
+	// AnyPassword logs the user in with any password or token, as a
+	// recorded session's user: the recording never holds the real ones.
+	// It excludes Password, Tokens and TokenErrors.
+	AnyPassword bool      `toml:"any_password"`
+	Mailboxes   []Mailbox `toml:"mailboxes"`
 }
 
 // Mailbox is a folder and its messages. Every user has an INBOX whether

@@ -75,7 +75,7 @@ func mustBig(t testing.TB, n int) []byte {
 // BenchmarkParse parses generated scenarios of growing size; loading must
 // be linear in the file's size (issue 19: it was quadratic).
 func BenchmarkParse(b *testing.B) {
-	for _, n := range []int{1000, 2000, 4000, 8000, 25000, 100000} {
+	for _, n := range []int{1000, 10000, 100000} {
 		src := mustBig(b, n)
 		b.Run(fmt.Sprintf("mailboxes=%d/KB=%d", n, len(src)/1000), func(b *testing.B) {
 			b.SetBytes(int64(len(src)))

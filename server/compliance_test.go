@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/imapfault/imapfault/scenarios"
 )
 
 // The tests in this file hold the fake server to what Dovecot's imaptest
@@ -84,10 +86,12 @@ func runScript(t *testing.T, conns int, steps []step) {
 
 // checkKeywords holds a reply to RFC 3501 7.2.6 as imaptest does: a
 // keyword appears in a FETCH only after a FLAGS list named it, and a
-// FLAGS list never drops a keyword (this server never removes one).
+// FLAGS list never drops a keyword (this server never removes one). As
+// Dovecot does, every FLAGS line is followed by PERMANENTFLAGS with all
+// its flags and \*, or with none when the mailbox is read-only.
 // known carries the keywords of the connection's mailbox across replies.
 func checkKeywords(known map[string]bool, lines []string) string {
-	for _, l := range lines {
+	for i, l := range lines {
 		if list, ok := strings.CutPrefix(l, "* FLAGS ("); ok {
 			if strings.Contains(l, "EXISTS") {
 				continue
@@ -95,6 +99,9 @@ func checkKeywords(known map[string]bool, lines []string) string {
 			now := make(map[string]bool)
 			for _, f := range strings.Fields(strings.TrimSuffix(list, ")")) {
 				now[f] = true
+			}
+			if i+1 == len(lines) || !permanentFlagsFollow(now, lines[i+1]) {
+				return fmt.Sprintf("FLAGS (%s not followed by PERMANENTFLAGS with them", list)
 			}
 			for k := range known {
 				if !now[k] {
@@ -119,6 +126,26 @@ func checkKeywords(known map[string]bool, lines []string) string {
 		}
 	}
 	return ""
+}
+
+// permanentFlagsFollow reports whether line is a PERMANENTFLAGS response
+// that permits every flag of a FLAGS list and new keywords, or nothing.
+func permanentFlagsFollow(flags map[string]bool, line string) bool {
+	list, ok := strings.CutPrefix(line, "* OK [PERMANENTFLAGS (")
+	if !ok {
+		return false
+	}
+	list, _, _ = strings.Cut(list, ")")
+	perm := strings.Fields(list)
+	if len(perm) == 0 {
+		return true
+	}
+	for f := range flags {
+		if !slices.Contains(perm, f) {
+			return false
+		}
+	}
+	return slices.Contains(perm, `\*`)
 }
 
 // sortFlags sorts the flags of a FETCH line's FLAGS list: their order is
@@ -192,7 +219,8 @@ func TestRecent(t *testing.T) {
 }
 
 // TestKeywordsAnnounced: a keyword's first use comes with an untagged
-// FLAGS before any FETCH shows it, on every connection (RFC 3501 7.2.6).
+// FLAGS before any FETCH shows it, on every connection (RFC 3501 7.2.6),
+// and PERMANENTFLAGS right after it (checkKeywords), as Dovecot sends.
 func TestKeywordsAnnounced(t *testing.T) {
 	flags := `* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1)`
 	runScript(t, 2, []step{
@@ -214,6 +242,10 @@ func TestKeywordsAnnounced(t *testing.T) {
 		{conn: 0, cmd: "STORE 1 +FLAGS ($k5)"},
 		{conn: 1, cmd: "STORE 1 +FLAGS ($k6)", want: []string{`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1 $k2 $k3 $k4 $k5 $k6)`}},
 		{conn: 1, cmd: "NOOP", not: []string{"* FLAGS*"}},
+		// Read-only: nothing is permanent, at EXAMINE and after.
+		{conn: 1, cmd: "EXAMINE INBOX", want: []string{`* OK [PERMANENTFLAGS ()] Permanent flags`}},
+		{conn: 0, cmd: "STORE 1 +FLAGS ($k7)", want: []string{`* OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1 $k2 $k3 $k4 $k5 $k6 $k7 \*)] Permanent flags`}},
+		{conn: 1, cmd: "NOOP", want: []string{`* FLAGS (\Answered \Flagged \Deleted \Seen \Draft $k1 $k2 $k3 $k4 $k5 $k6 $k7)`, `* OK [PERMANENTFLAGS ()] Permanent flags`}},
 	})
 }
 
@@ -301,6 +333,46 @@ func TestID(t *testing.T) {
 		if tag == "a4" && !strings.HasPrefix(got[len(got)-1], "a4 OK") {
 			t.Fatalf("LOGIN after ID: %q", got)
 		}
+	}
+}
+
+// TestFlavorID: a flavour's recorded ID answer goes out through the same
+// wire-layer answer as the server's own, arguments checked alike, before
+// and after login; a flavour that does not advertise ID has no answer.
+func TestFlavorID(t *testing.T) {
+	for _, tc := range []struct {
+		flavor, want string
+	}{
+		{"gmail", `* ID ("name" "GImap" "vendor" "Google, Inc." "support-url" "http://mail.google.com/support")`},
+		{"dovecot", `* ID ("name" "Dovecot")`},
+	} {
+		t.Run(tc.flavor, func(t *testing.T) {
+			sc, err := scenarios.Parse("flavor.toml", []byte("name = \"f\"\nflavor = \""+tc.flavor+"\"\n[[users]]\nname = \"alice\"\npassword = \"pw\"\n"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := dialWire(t, NewTest(t, sc).Addr())
+			w.line()
+			for _, ex := range []struct{ send, want string }{
+				{"a1 ID NIL", tc.want + "|a1 OK ID completed"},
+				{`a2 ID ("name")`, "a2 BAD Invalid ID parameters"},
+				{"a3 LOGIN alice pw", ""},
+				{`a4 ID ("name" "Thunderbird")`, tc.want + "|a4 OK ID completed"},
+			} {
+				w.send(ex.send)
+				tag := strings.Fields(ex.send)[0]
+				got := w.until(tag + " ")
+				if ex.want == "" {
+					if !strings.HasPrefix(got[len(got)-1], tag+" OK") {
+						t.Fatalf("%q: %q", ex.send, got)
+					}
+					continue
+				}
+				if strings.Join(got, "|") != ex.want {
+					t.Errorf("%q: got %q, want %q", ex.send, strings.Join(got, "|"), ex.want)
+				}
+			}
+		})
 	}
 }
 

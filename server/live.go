@@ -37,13 +37,14 @@ type play struct {
 // accounts are the users a play knows, the scenario's and those added
 // while it runs.
 type accounts struct {
-	mu sync.Mutex
+	// Every login reads; only the control API's AddUser writes.
+	mu sync.RWMutex
 	m  map[string]*scenarios.User
 }
 
 func (p *play) user(name string) *scenarios.User {
-	p.accounts.mu.Lock()
-	defer p.accounts.mu.Unlock()
+	p.accounts.mu.RLock()
+	defer p.accounts.mu.RUnlock()
 	return p.accounts.m[name]
 }
 
@@ -108,12 +109,21 @@ func (s *Server) newPlay(sc *scenarios.Scenario) (*play, error) {
 		Tap:               s.transcript.record,
 		Logger:            s.log,
 		Limits:            p.limits,
-		ID:                "imapfault",
+		ID:                idAnswer(sc),
 	}
 	if sc.Server.TLS == scenarios.TLSStartTLS {
 		p.connOpts.StartTLS = p.tlsConfig
 	}
 	return p, nil
+}
+
+// idAnswer is what the wire layer answers to ID: a flavour's recorded
+// answer, or the fake server's own name.
+func idAnswer(sc *scenarios.Scenario) []string {
+	if sc.Server.ID != nil {
+		return sc.Server.ID
+	}
+	return []string{"name", "imapfault"}
 }
 
 // setupTLS makes the play's certificate, signed by the run's CA, which is
@@ -292,8 +302,8 @@ func (s *Server) AddUser(name, password string) error {
 // Users returns the names of the current play's accounts, sorted.
 func (s *Server) Users() []string {
 	p := s.play()
-	p.accounts.mu.Lock()
-	defer p.accounts.mu.Unlock()
+	p.accounts.mu.RLock()
+	defer p.accounts.mu.RUnlock()
 	var names []string
 	for n := range p.accounts.m {
 		names = append(names, n)

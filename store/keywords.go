@@ -83,3 +83,40 @@ func (mbox *Mailbox) knownFlagsLocked(flags []imap.Flag, known int) []imap.Flag 
 	}
 	return slices.DeleteFunc(slices.Clone(flags), unknown)
 }
+
+// permanentFlags is the PERMANENTFLAGS list that goes with the FLAGS list
+// flags: all of them and \* (a client may create keywords), or none in a
+// read-only session (EXAMINE), as Dovecot says.
+func permanentFlags(flags []imap.Flag, readOnly bool) []imap.Flag {
+	if readOnly {
+		return []imap.Flag{}
+	}
+	return append(flags[:len(flags):len(flags)], imap.FlagWildcard)
+}
+
+// announcePermanentFlags follows the FLAGS line that announced a new
+// keyword with the PERMANENTFLAGS that include it, as Dovecot does: a
+// client that keeps the PERMANENTFLAGS of SELECT would otherwise not know
+// the keyword is permanent. go-imap's UpdateWriter cannot write it, so the
+// line goes to the connection below go-imap (SetUntaggedWriter). That is
+// in order: go-imap flushes every response before its writer returns, and
+// nothing else writes while the session polls (a command's updates, or
+// IDLE's, come from the session's own goroutine).
+func (mbox *MailboxView) announcePermanentFlags(flags []imap.Flag) error {
+	if mbox.out == nil {
+		return nil
+	}
+	mbox.mutex.Lock()
+	readOnly := mbox.readOnly
+	mbox.mutex.Unlock()
+	line := []byte("* OK [PERMANENTFLAGS (")
+	for i, f := range permanentFlags(flags, readOnly) {
+		if i > 0 {
+			line = append(line, ' ')
+		}
+		line = append(line, f...)
+	}
+	line = append(line, ")] Permanent flags\r\n"...)
+	_, err := mbox.out.Write(line)
+	return err
+}

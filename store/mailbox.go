@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"io"
+	"math"
 	"sync"
 	"time"
 
@@ -234,11 +236,10 @@ func (mbox *Mailbox) SetSubscribed(subscribed bool) {
 	mbox.mutex.Unlock()
 }
 
-func (mbox *Mailbox) selectDataLocked() *imap.SelectData {
+func (mbox *Mailbox) selectDataLocked(readOnly bool) *imap.SelectData {
 	// Real servers list the system flags even in an empty mailbox, and
 	// clients such as mbsync decide from PERMANENTFLAGS what they may store.
 	flags := mbox.flagsLocked()
-	permanentFlags := append(flags[:len(flags):len(flags)], imap.FlagWildcard)
 
 	// TODO: skip if IMAP4rev1 is disabled by the server, or IMAP4rev2 is
 	// enabled by the client
@@ -246,7 +247,7 @@ func (mbox *Mailbox) selectDataLocked() *imap.SelectData {
 
 	return &imap.SelectData{
 		Flags:             flags,
-		PermanentFlags:    permanentFlags,
+		PermanentFlags:    permanentFlags(flags, readOnly),
 		NumMessages:       uint32(len(mbox.l)),
 		FirstUnseenSeqNum: firstUnseenSeqNum,
 		UIDNext:           mbox.uidNext,
@@ -265,54 +266,38 @@ func (mbox *Mailbox) firstUnseenSeqNumLocked() uint32 {
 }
 
 func (mbox *Mailbox) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
-	expunged := make(map[*message]struct{})
 	mbox.mutex.Lock()
-	for _, msg := range mbox.l {
+	defer mbox.mutex.Unlock()
+	mbox.expungeLocked(func(msg *message) bool {
 		if uids != nil && !uids.Contains(msg.uid) {
-			continue
+			return false
 		}
-		if msg.flags.has(imap.FlagDeleted) {
-			expunged[msg] = struct{}{}
-		}
-	}
-	mbox.mutex.Unlock()
-
-	if len(expunged) == 0 {
-		return nil
-	}
-
-	mbox.mutex.Lock()
-	mbox.expungeLocked(expunged)
-	mbox.mutex.Unlock()
-
+		return msg.flags.has(imap.FlagDeleted)
+	})
 	return nil
 }
 
-func (mbox *Mailbox) expungeLocked(expunged map[*message]struct{}) (seqNums []uint32) {
-	// TODO: optimize
-
-	// Iterate in reverse order, to keep sequence numbers consistent
-	var filtered []*message
-	for i := len(mbox.l) - 1; i >= 0; i-- {
-		msg := mbox.l[i]
-		if _, ok := expunged[msg]; ok {
-			seqNum := uint32(i) + 1
-			seqNums = append(seqNums, seqNum)
-			mbox.tracker.QueueExpunge(seqNum)
+// expungeLocked removes the messages drop picks, in one pass and in
+// place, and queues their EXPUNGEs from the highest sequence number down,
+// so that each number holds when the one before it is applied.
+// imapmemserver scanned under the lock, let it go, took it again and
+// copied the whole list: with every session expunging, the mailbox lock
+// was where they waited (issue 19's mutex profile).
+func (mbox *Mailbox) expungeLocked(drop func(*message) bool) {
+	var gone []uint32 // server sequence numbers, ascending
+	kept := mbox.l[:0]
+	for i, msg := range mbox.l {
+		if drop(msg) {
+			gone = append(gone, uint32(i)+1)
 		} else {
-			filtered = append(filtered, msg)
+			kept = append(kept, msg)
 		}
 	}
-
-	// Reverse filtered
-	for i := 0; i < len(filtered)/2; i++ {
-		j := len(filtered) - i - 1
-		filtered[i], filtered[j] = filtered[j], filtered[i]
+	clear(mbox.l[len(kept):]) // no dangling messages for the GC to keep
+	mbox.l = kept
+	for i := len(gone) - 1; i >= 0; i-- {
+		mbox.tracker.QueueExpunge(gone[i])
 	}
-
-	mbox.l = filtered
-
-	return seqNums
 }
 
 // NewView creates a new view into this mailbox.
@@ -337,6 +322,7 @@ type MailboxView struct {
 	*Mailbox
 	tracker   *SessionTracker
 	searchRes imap.UIDSet
+	out       io.Writer // see UserSession.SetUntaggedWriter; may be nil
 
 	// Guarded by the mailbox lock (recent.go).
 	readOnly   bool     // EXAMINE: shows \Recent without claiming it
@@ -401,8 +387,9 @@ func (mbox *MailboxView) Search(numKind imapserver.NumKind, criteria *imap.Searc
 		seqSet imap.SeqSet
 		uidSet imap.UIDSet
 	)
+	view := mbox.tracker.seqView()
 	for i, msg := range mbox.l {
-		seqNum := mbox.tracker.EncodeSeqNum(uint32(i) + 1)
+		seqNum := view.encode(uint32(i) + 1)
 
 		if !msg.search(seqNum, recent.Contains(msg.uid), criteria) {
 			continue
@@ -513,7 +500,7 @@ func (mbox *MailboxView) Poll(w *imapserver.UpdateWriter, allowExpunge bool) err
 	mbox.mutex.Lock()
 	saw := mbox.seeLocked()
 	mbox.mutex.Unlock()
-	exists, err := mbox.tracker.poll(w, allowExpunge)
+	exists, err := mbox.tracker.poll(w, allowExpunge, mbox.announcePermanentFlags)
 	if err != nil || (!exists && !saw) {
 		return err
 	}
@@ -539,26 +526,38 @@ func (mbox *MailboxView) forEach(numSet imap.NumSet, f func(seqNum uint32, msg *
 }
 
 func (mbox *MailboxView) forEachLocked(numSet imap.NumSet, f func(seqNum uint32, msg *message)) {
-	// TODO: optimize
-
 	numSet = mbox.staticNumSet(numSet)
-
-	for i, msg := range mbox.l {
-		seqNum := uint32(i) + 1
-
-		var contains bool
-		switch numSet := numSet.(type) {
-		case imap.SeqSet:
-			seqNum := mbox.tracker.EncodeSeqNum(seqNum)
-			contains = seqNum != 0 && numSet.Contains(seqNum)
-		case imap.UIDSet:
-			contains = numSet.Contains(msg.uid)
+	switch numSet := numSet.(type) {
+	case imap.SeqSet:
+		view := mbox.tracker.seqView()
+		if view.identity() {
+			// The set's numbers are the server's: visit only the span it
+			// covers, in order, each message once (a FETCH of one message
+			// used to encode every message's number under the mailbox lock).
+			lo, hi := uint32(math.MaxUint32), uint32(0)
+			for _, r := range numSet {
+				lo, hi = min(lo, r.Start, r.Stop), max(hi, r.Start, r.Stop)
+			}
+			hi = min(hi, uint32(len(mbox.l)), view.numMessages)
+			for seqNum := max(lo, 1); seqNum <= hi; seqNum++ {
+				if numSet.Contains(seqNum) {
+					f(seqNum, mbox.l[seqNum-1])
+				}
+			}
+			return
 		}
-		if !contains {
-			continue
+		for i, msg := range mbox.l {
+			seqNum := uint32(i) + 1
+			if c := view.encode(seqNum); c != 0 && numSet.Contains(c) {
+				f(seqNum, msg)
+			}
 		}
-
-		f(seqNum, msg)
+	case imap.UIDSet:
+		for i, msg := range mbox.l {
+			if numSet.Contains(msg.uid) {
+				f(uint32(i)+1, msg)
+			}
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"io"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -19,6 +20,7 @@ type (
 type UserSession struct {
 	*user    // immutable
 	*mailbox // may be nil
+	out      io.Writer
 }
 
 var _ imapserver.SessionIMAP4rev2 = (*UserSession)(nil)
@@ -27,6 +29,13 @@ var _ imapserver.SessionIMAP4rev2 = (*UserSession)(nil)
 func NewUserSession(user *User) *UserSession {
 	return &UserSession{user: user}
 }
+
+// SetUntaggedWriter gives the session the connection below go-imap's
+// imapserver, for the one untagged response go-imap has no writer for:
+// "* OK [PERMANENTFLAGS (...)]" after the FLAGS line that announces a new
+// keyword (RFC 3501 section 7.2.6; keywords.go). Without it only FLAGS is
+// sent.
+func (sess *UserSession) SetUntaggedWriter(w io.Writer) { sess.out = w }
 
 func (sess *UserSession) Close() error {
 	if sess != nil && sess.mailbox != nil {
@@ -44,8 +53,9 @@ func (sess *UserSession) Select(name string, options *imap.SelectOptions) (*imap
 	defer mbox.mutex.Unlock()
 	view := mbox.NewView()
 	view.readOnly = options.ReadOnly
+	view.out = sess.out
 	view.seeLocked()
-	data := mbox.selectDataLocked()
+	data := mbox.selectDataLocked(view.readOnly)
 	data.NumRecent = view.numRecentLocked()
 	view.lastRecent = data.NumRecent
 	view.tracker.setKnownKeywords(len(mbox.keywords))
@@ -97,13 +107,13 @@ func (sess *UserSession) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest
 	}
 	src := sess.mailbox
 	var msgs []copied
-	expunged := make(map[*message]struct{})
+	moved := make(map[*message]bool)
 	src.mutex.Lock()
 	src.forEachLocked(numSet, func(seqNum uint32, msg *message) {
 		msgs = append(msgs, copied{msg.uid, msg.buf, msg.t, msg.flagList()})
-		expunged[msg] = struct{}{}
+		moved[msg] = true
 	})
-	src.expungeLocked(expunged)
+	src.expungeLocked(func(msg *message) bool { return moved[msg] })
 	src.mutex.Unlock()
 	if len(msgs) == 0 {
 		return nil

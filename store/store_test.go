@@ -63,7 +63,7 @@ func TestAppendAndSetFlags(t *testing.T) {
 	if m.SetFlags(uid+1, nil) {
 		t.Error("SetFlags on a missing UID = true")
 	}
-	sel := m.selectDataLocked()
+	sel := m.selectDataLocked(false)
 	for _, f := range []imap.Flag{imap.FlagSeen, imap.FlagDeleted, imap.FlagWildcard} {
 		if !slices.Contains(sel.PermanentFlags, f) {
 			t.Errorf("PERMANENTFLAGS %v lacks %s", sel.PermanentFlags, f)

@@ -168,12 +168,13 @@ func (t *SessionTracker) queueFront(updates []trackerUpdate) {
 
 // Poll dequeues pending mailbox updates for this session.
 func (t *SessionTracker) Poll(w *imapserver.UpdateWriter, allowExpunge bool) error {
-	_, err := t.poll(w, allowExpunge)
+	_, err := t.poll(w, allowExpunge, nil)
 	return err
 }
 
 // poll is Poll, and reports whether it announced new messages (EXISTS).
-func (t *SessionTracker) poll(w *imapserver.UpdateWriter, allowExpunge bool) (exists bool, err error) {
+// afterFlags, when not nil, runs after each FLAGS line is written.
+func (t *SessionTracker) poll(w *imapserver.UpdateWriter, allowExpunge bool, afterFlags func([]imap.Flag) error) (exists bool, err error) {
 	var updates []trackerUpdate
 	t.mutex.Lock()
 	if allowExpunge {
@@ -215,6 +216,9 @@ func (t *SessionTracker) poll(w *imapserver.UpdateWriter, allowExpunge bool) (ex
 		case update.mailboxFlags != nil:
 			err = w.WriteMailboxFlags(update.mailboxFlags)
 			t.setKnownKeywords(len(update.mailboxFlags) - len(mailboxSystemFlags))
+			if err == nil && afterFlags != nil {
+				err = afterFlags(update.mailboxFlags)
+			}
 		case update.fetch != nil:
 			err = w.WriteMessageFlags(update.fetch.seqNum, update.fetch.uid, update.fetch.flags)
 		default:
@@ -303,21 +307,50 @@ func (t *SessionTracker) DecodeSeqNum(seqNum uint32) uint32 {
 // EncodeSeqNum converts a message sequence number from the server view to the
 // client view.
 //
-// Zero is returned if the message doesn't exist from the client point-of-view.
+// Zero is returned if the message doesn't exist from the server point-of-view.
 func (t *SessionTracker) EncodeSeqNum(seqNum uint32) uint32 {
-	if seqNum == 0 {
-		return 0
-	}
-
 	t.mutex.Lock()
 	defer t.mutex.Unlock()
+	return encodeSeqNum(t.queue, t.mailbox.numMessages, seqNum)
+}
 
-	if seqNum > t.mailbox.numMessages {
+// seqView is a session's sequence numbers at one moment, for a command
+// that encodes many under the mailbox lock: one lock of the session
+// instead of one per message.
+type seqView struct {
+	numMessages uint32
+	pending     []trackerUpdate // the queued EXISTS and EXPUNGE updates
+}
+
+// seqView takes the session's view; the caller holds the mailbox lock,
+// so that no update is queued meanwhile.
+func (t *SessionTracker) seqView() seqView {
+	t.mutex.Lock()
+	defer t.mutex.Unlock()
+	v := seqView{numMessages: t.mailbox.numMessages}
+	for _, u := range t.queue {
+		if u.expunge != 0 || u.numMessages != 0 {
+			v.pending = append(v.pending, u)
+		}
+	}
+	return v
+}
+
+// encode is EncodeSeqNum at the view's moment.
+func (v seqView) encode(seqNum uint32) uint32 {
+	return encodeSeqNum(v.pending, v.numMessages, seqNum)
+}
+
+// identity reports whether the client numbers messages as the server
+// does, up to numMessages: nothing is queued that shifts them.
+func (v seqView) identity() bool { return len(v.pending) == 0 }
+
+func encodeSeqNum(queue []trackerUpdate, numMessages, seqNum uint32) uint32 {
+	if seqNum == 0 || seqNum > numMessages {
 		return 0
 	}
-
-	for i := len(t.queue) - 1; i >= 0; i-- {
-		update := t.queue[i]
+	for i := len(queue) - 1; i >= 0; i-- {
+		update := queue[i]
 		// TODO: this doesn't handle increments > 1
 		if update.numMessages != 0 && seqNum == update.numMessages {
 			return 0

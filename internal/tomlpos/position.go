@@ -17,66 +17,83 @@ import (
 type Positions map[string]int
 
 // Locate finds the line of every key md decoded from src, in one pass:
-// loading stays linear in the file's size (issue 19).
+// loading stays linear in the file's size (issue 19). A path is built in
+// one reused buffer and becomes a string once, as the map key: the
+// intermediate strings and per-element maps it used to make cost as much
+// as the toml library's own parse.
 func Locate(src string, md toml.MetaData) Positions {
 	text := blank(src)
-	pos := Positions{}
-	counters := map[string]int{}         // array instance -> current element
-	seen := map[string]map[string]bool{} // element -> child keys, for inline arrays
+	keys := md.Keys()
+	pos := make(Positions, len(keys))
+	arrays := map[string]*arrayState{} // indexed path of an array of tables -> its state
 	// The cursor only moves forward, so the lines before it are counted
 	// once, as it passes them: loading stays linear in the file's size.
 	cursor, counted, line := 0, 0, 1
-	types := &keyTypes{md: md}
-	for _, key := range md.Keys() {
-		path := ""
+	types := &keyTypes{md: &md}
+	var path []byte
+	for _, key := range keys {
+		path = path[:0]
 		node := types
 		for i, seg := range key {
-			if path != "" {
-				path += "."
+			if len(path) > 0 {
+				path = append(path, '.')
 			}
-			path += seg
+			path = append(path, seg...)
 			node = node.child(key[:i+1])
 			if node.typ != "ArrayHash" {
 				continue
 			}
+			a := arrays[string(path)]
+			if a == nil {
+				a = &arrayState{elem: -1}
+				arrays[string(path)] = a
+			}
 			if i == len(key)-1 {
-				if _, ok := counters[path]; !ok {
-					counters[path] = -1
-				}
-				counters[path]++
+				// The array's own key: a [[header]] starts its next element.
+				a.elem++
+				clear(a.seen)
 				continue
 			}
-			elem := path + "[" + strconv.Itoa(counters[path]) + "]"
-			child := key[i+1]
-			if i+1 == len(key)-1 && node.child(key).typ != "Hash" && node.child(key).typ != "ArrayHash" {
-				if seen[elem] == nil {
-					seen[elem] = map[string]bool{}
-				}
-				if seen[elem][child] {
+			if child := key[i+1]; i+1 == len(key)-1 && !isTable(node.child(key).typ) {
+				if a.seen[child] {
 					// A repeated key inside an inline array starts its next element.
-					counters[path]++
-					elem = path + "[" + strconv.Itoa(counters[path]) + "]"
-					seen[elem] = map[string]bool{}
+					a.elem++
+					clear(a.seen)
 				}
-				seen[elem][child] = true
+				if a.seen == nil {
+					a.seen = map[string]bool{}
+				}
+				a.seen[child] = true
 			}
-			path = elem
+			path = append(path, '[')
+			path = strconv.AppendInt(path, int64(max(a.elem, 0)), 10)
+			path = append(path, ']')
 		}
 		if at := findKey(text, key[len(key)-1], cursor); at >= 0 {
 			cursor = at
 		}
 		line += strings.Count(text[counted:cursor], "\n")
 		counted = cursor
-		pos[path] = line
+		pos[string(path)] = line
 	}
 	return pos
 }
+
+// arrayState is where Locate is in one array of tables: its current
+// element (-1 before the first) and, for an inline array, the keys that
+// element has so far.
+type arrayState struct {
+	elem int
+	seen map[string]bool
+}
+
+func isTable(typ string) bool { return typ == "Hash" || typ == "ArrayHash" }
 
 // keyTypes is a tree of the file's keys and their TOML types. md.Type
 // formats the whole key to look it up, which cost more than the rest of
 // locate; a key's type does not change from one array element to the next.
 type keyTypes struct {
-	md   toml.MetaData
+	md   *toml.MetaData
 	typ  string
 	kids map[string]*keyTypes
 }
@@ -174,12 +191,18 @@ func keySeparator(c byte) bool {
 func blank(src string) string {
 	b := []byte(src)
 	for i := 0; i < len(b); i++ {
+		// Jump to the next byte that can start a comment or a string.
+		j := bytes.IndexAny(b[i:], "#\"'")
+		if j < 0 {
+			break
+		}
+		i += j
 		switch {
 		case b[i] == '#':
 			for ; i < len(b) && b[i] != '\n'; i++ {
 				b[i] = ' '
 			}
-		case bytes.HasPrefix(b[i:], tripleBasic) || bytes.HasPrefix(b[i:], tripleLiteral):
+		case (b[i] == '"' || b[i] == '\'') && (bytes.HasPrefix(b[i:], tripleBasic) || bytes.HasPrefix(b[i:], tripleLiteral)):
 			delim := b[i : i+3]
 			end := bytes.Index(b[i+3:], delim)
 			if end < 0 {

@@ -34,3 +34,17 @@ func FuzzFindKey(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStripIndexes checks the written-out index stripping against the
+// regular expression it replaces.
+func FuzzStripIndexes(f *testing.F) {
+	f.Add("targets[2].name")
+	f.Add("a[1][22].b[x].c[]")
+	f.Add("[0]]")
+	f.Fuzz(func(t *testing.T, path string) {
+		want := regexp.MustCompile(`\[\d+\]`).ReplaceAllString(path, "")
+		if got := StripIndexes(path); got != want {
+			t.Errorf("StripIndexes(%q) = %q, want %q", path, got, want)
+		}
+	})
+}
