@@ -348,11 +348,6 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 	// after it: a FETCH that held the lock while its client's socket took
 	// the bytes made every other session of the mailbox wait (the mutex
 	// profile under load: three quarters of all lock waiting).
-	type fetched struct {
-		seqNum uint32
-		msg    *message // its buffer, UID and date are immutable
-		flags  []imap.Flag
-	}
 	var list []fetched
 	recent := mbox.tracker.recentSet()
 	known := mbox.tracker.getKnownKeywords()
@@ -367,12 +362,23 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 		}
 		list = append(list, f)
 	})
+	if mbox.out != nil && bareFetch(options) && validFlags(list) {
+		return writeBare(mbox.out, list, options.Flags)
+	}
 	for _, f := range list {
 		if err := f.msg.fetch(w.CreateMessage(f.seqNum), f.flags, options); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// fetched is what a FETCH response needs of a message, taken under the
+// mailbox lock.
+type fetched struct {
+	seqNum uint32
+	msg    *message // its buffer, UID and date are immutable
+	flags  []imap.Flag
 }
 
 func (mbox *MailboxView) Search(numKind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
