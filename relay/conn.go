@@ -299,6 +299,11 @@ func (c *conn) clientPump(ctx context.Context) {
 			}
 		}
 		if rerr != nil {
+			if p := fr.partial(); len(p) > 0 {
+				if err := c.flush(at, Client, p, p, up); err != nil {
+					rerr = fmt.Errorf("passing on the client's last bytes: %w", err)
+				}
+			}
 			c.end(ctx, Client, rerr)
 			_, up := c.sides()
 			halfClose(up)
@@ -388,6 +393,11 @@ func (c *conn) upstreamPump(ctx context.Context) {
 			c.verdict <- true
 		}
 		if rerr != nil {
+			if p := fr.partial(); len(p) > 0 {
+				if err := c.flush(at, Upstream, p, p, client); err != nil {
+					rerr = fmt.Errorf("passing on the upstream's last bytes: %w", err)
+				}
+			}
 			c.end(ctx, Upstream, rerr)
 			client, _ := c.sides()
 			halfClose(client)

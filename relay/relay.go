@@ -90,6 +90,13 @@ type Options struct {
 	// upstream's answer to STARTTLS; default 30s.
 	Timeout time.Duration
 	// NewObserver, when set, makes the Observer of connection n (from 1).
+	// It sees the conversation as the relay has it, between Client's
+	// wrapping and the upstream: Client bytes as the client side gave
+	// them, Upstream bytes as the relay passes them on (COMPRESS taken out
+	// of capability lists, and its refusal of a client's COMPRESS, which
+	// the upstream saw as NOOP). A call never ends inside a line, except
+	// one longer than 64 KiB or the last bytes before the end of the
+	// stream; literals may be split across calls.
 	NewObserver func(n int) Observer
 	// Client, when set, wraps the accepted socket of connection n. It may
 	// act before the relay dials (a connect-time fault) and end the

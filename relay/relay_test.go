@@ -362,6 +362,26 @@ func TestRelayCompressRefused(t *testing.T) {
 	}
 }
 
+// The upstream's last bytes reach the client even without a line end.
+func TestRelayPartialLineAtEOF(t *testing.T) {
+	fx := newTLS(t)
+	addr, done := upstream(t, func(p *peer) {
+		p.send("* OK ready\r\n* BYE no line end")
+	})
+	r, rec := start(t, fx, addr, relay.Options{})
+	c := dial(t, r)
+	c.expect("* OK ready\r\n")
+	<-done
+	if rest, err := io.ReadAll(c.r); err != nil || string(rest) != "* BYE no line end" {
+		t.Errorf("after the greeting the client read %q, %v; want the partial line", rest, err)
+	}
+	c.conn.Close()
+	events := rec.wait()
+	if diff := cmp.Diff(bytesEv(relay.Upstream, "* OK ready\r\n* BYE no line end"), events[0]); diff != "" {
+		t.Errorf("observed (-want +got):\n%s", diff)
+	}
+}
+
 func TestRelayClientEOF(t *testing.T) {
 	fx := newTLS(t)
 	addr, done := upstream(t, func(p *peer) {

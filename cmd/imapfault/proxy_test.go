@@ -75,6 +75,7 @@ func TestProxyFaults(t *testing.T) {
 		{"login-rejected", "[[faults]]\nwhen = { command = \"LOGIN\" }\nrespond = \"NO [AUTHENTICATIONFAILED] Invalid credentials\"\n", nil, "auth.failed/auth"},
 		{"reset-mid-session", "[[faults]]\nwhen = { command = \"SELECT\" }\ndrop = \"rst\"\n", nil, "conn.dropped/select"},
 		{"truncated-literal", "[[faults]]\nwhen = { command = \"FETCH\" }\ntruncate = 20\n", nil, "fetch.literal_truncated/fetch"},
+		{"idle-dropped", "[[faults]]\nwhen = { phase = \"idle\", after = \"300ms\" }\ndrop = \"fin\"\n", []string{"--idle-hold", "3s"}, "idle.dropped/idle"},
 		{"fetch-failed", "[[faults]]\nwhen = { command = \"FETCH\" }\nrespond = \"NO Message file is unreadable\"\n", nil, "fetch.failed/fetch"},
 	}
 	for _, tt := range tests {
