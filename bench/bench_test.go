@@ -65,3 +65,31 @@ func TestQuantile(t *testing.T) {
 		t.Errorf("empty Quantile = %v, want 0", got)
 	}
 }
+
+// TestSteps times whole-mailbox commands on one connection and counts
+// the bytes of their responses.
+func TestSteps(t *testing.T) {
+	tg := serve(t, "plain.toml")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	got, err := Steps(ctx, tg, []Step{
+		{Name: "select", Command: "SELECT INBOX"},
+		{Name: "fetch flags", Command: "FETCH 1:* (FLAGS)"},
+		{Name: "fetch bodies", Command: "FETCH 1:* (BODY.PEEK[])"},
+	})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("Steps() = %d steps, %v; want 3", len(got), err)
+	}
+	for _, s := range got {
+		if s.Took <= 0 || s.Bytes == 0 {
+			t.Errorf("%s: took %v, read %d bytes; want both above zero", s.Name, s.Took, s.Bytes)
+		}
+	}
+	// The bodies are 20 whole messages, much more than their flags.
+	if got[2].Bytes < 10*got[1].Bytes {
+		t.Errorf("FETCH bodies read %d bytes, FETCH FLAGS %d: the literals were not counted", got[2].Bytes, got[1].Bytes)
+	}
+	if _, err := Steps(ctx, tg, []Step{{Name: "bad", Command: "FETCH x:y (FLAGS)"}}); err == nil {
+		t.Error("Steps() with a failing command: no error")
+	}
+}

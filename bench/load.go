@@ -172,6 +172,10 @@ func Session(ctx context.Context, t Target, nagle bool, rec func(cmd string, d t
 type conn struct {
 	conn net.Conn
 	r    *bufio.Reader
+	// max bounds one response (0: 1 MiB); read counts the bytes read.
+	max, read int
+	// wait bounds each read (0: commandTimeout).
+	wait time.Duration
 }
 
 // dial connects to addr, from the loopback address src when given.
@@ -260,12 +264,16 @@ func (c *conn) tagged(tag string) error {
 
 // errLong bounds a response, so that a broken server cannot make the
 // client buffer without limit.
-var errLong = errors.New("response longer than 1 MiB")
+var errLong = errors.New("response longer than its bound")
 
 // response reads one response, its literals included, and returns its
 // first line.
 func (c *conn) response() (string, error) {
-	c.conn.SetReadDeadline(time.Now().Add(commandTimeout))
+	wait := c.wait
+	if wait == 0 {
+		wait = commandTimeout
+	}
+	c.conn.SetReadDeadline(time.Now().Add(wait))
 	first := ""
 	total := 0
 	for {
@@ -277,16 +285,22 @@ func (c *conn) response() (string, error) {
 			first = line
 		}
 		total += len(line)
+		c.read += len(line)
 		n, ok := literal(line)
 		if !ok {
 			return strings.TrimRight(first, "\r\n"), nil
 		}
-		if total += n; total > 1<<20 {
+		limit := c.max
+		if limit == 0 {
+			limit = 1 << 20
+		}
+		if total += n; total > limit {
 			return "", errLong
 		}
 		if _, err := c.r.Discard(n); err != nil {
 			return "", err
 		}
+		c.read += n
 	}
 }
 

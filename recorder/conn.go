@@ -38,6 +38,7 @@ type Conn struct {
 	cmds     []*command
 	open     []*command // awaiting their tagged reply, oldest first
 	exchange *command   // AUTHENTICATE or IDLE: the client's lines are its own
+	between  []string   // untagged lines said while no command waited
 	counts   map[string]int
 
 	users     []string
@@ -60,8 +61,9 @@ type command struct {
 	sent, first time.Time // its last byte; the first byte of its answer
 	untagged    []string
 	status      string
-	continued   bool // a continuation request came
-	end         string
+	continued   bool     // a continuation request came
+	after       []string // lines after the reply, when the session ended then
+	end         string   // how the session ended: awaiting the reply, or after it
 }
 
 // mailbox is what the upstream showed of one mailbox.
@@ -115,8 +117,10 @@ func (c *Conn) Closed(_ time.Time, by relay.Side, err error) {
 		return
 	}
 	c.closed = true
+	c.flushPartial()
 	switch {
-	case by != relay.Upstream:
+	case by != relay.Upstream, errors.Is(err, relay.ErrClosed):
+		// The client hung up, or the recording stopped.
 		c.endAt("silence")
 	case errors.Is(err, syscall.ECONNRESET):
 		c.endAt("rst")
@@ -129,16 +133,34 @@ func (c *Conn) Closed(_ time.Time, by relay.Side, err error) {
 	}
 }
 
-// endAt marks how the session ended: at the greeting, or at the oldest
-// command awaiting its reply. "silence" is the client hanging up (or the
-// recording stopping) while it waited; a command the upstream had
-// already asked to go on with (IDLE's "+ idling") is not waiting, and an
-// upstream that closes between commands after the first has nothing the
-// format can hold.
+// flushPartial gives the oldest waiting command what came of a line the
+// upstream never finished (a literal cut short): the replay sends it,
+// CRLF added, before the end.
+func (c *Conn) flushPartial() {
+	part := c.upstream.pending()
+	if len(part) == 0 || len(c.open) == 0 {
+		return
+	}
+	cmd := c.open[0]
+	cmd.untagged = append(cmd.untagged, string(bytes.TrimRight(part, "\r\n")))
+	c.upstream = framer{}
+}
+
+// endAt marks how the session ended: at the greeting, at the oldest
+// command awaiting its reply, or after the last reply. "silence" is the
+// client hanging up (or the recording stopping) while it waited; a
+// command the upstream had already asked to go on with (IDLE's
+// "+ idling") is not waiting.
 func (c *Conn) endAt(end string) {
 	switch {
 	case !c.greeted, len(c.cmds) == 0 && end != "silence":
 		c.end = end
+	case len(c.open) == 0 && end != "silence":
+		// The upstream closed after its last reply: what it said since
+		// and the end follow that reply.
+		last := c.cmds[len(c.cmds)-1]
+		last.after, last.end = c.between, end
+		c.between = nil
 	case len(c.open) == 0, end == "silence" && c.open[0].continued:
 	default:
 		c.open[0].end = end
@@ -166,6 +188,8 @@ func (c *Conn) snapshot() *Conn {
 		}
 	}
 	if !s.closed {
+		s.upstream.cur = slices.Clone(c.upstream.cur)
+		s.flushPartial()
 		s.endAt("silence")
 	}
 	return s
@@ -191,7 +215,8 @@ func (c *Conn) fromClient(fr frame) {
 	if name == "UID" && len(toks) > 2 && toks[2].kind == atom {
 		name, args = "UID "+strings.ToUpper(string(toks[2].value)), toks[3:]
 	}
-	cmd := &command{tag: string(toks[0].value), name: name, sent: fr.end}
+	cmd := &command{tag: string(toks[0].value), name: name, sent: fr.end, untagged: c.between}
+	c.between = nil
 	if scenarios.IsCommandName(name) {
 		c.counts[name]++
 		cmd.nth = c.counts[name]
@@ -266,7 +291,8 @@ func (c *Conn) fromUpstream(fr frame) {
 	c.seeMailboxes(fr.raw)
 	if len(c.open) == 0 {
 		// Said between commands (a BYE at an idle timeout, a push): the
-		// format has no place for it.
+		// format answers commands, so it goes with the next one.
+		c.between = append(c.between, line)
 		return
 	}
 	cmd := c.open[0]

@@ -19,7 +19,7 @@ func FuzzRecording(f *testing.F) {
 	f.Add([]byte("a1 AUTHENTICATE PLAIN\r\nAGEAYg==\r\na2 LIST \"\" *\r\n"), []byte("\xff\x00garbage {99999999999}\r\n* LIST () NIL \"\"\r\n"), uint8(1), uint8(2))
 	f.Fuzz(func(t *testing.T, client, upstream []byte, cut, opts uint8) {
 		r := New(Options{Upstream: "h:1", Anonymize: opts&1 != 0, StubBodies: opts&2 != 0})
-		o := r.Observe()
+		o := r.Observer(r.Connections() + 1)
 		at := time.Unix(0, 0)
 		step := int(cut%16) + 1
 		if opts&4 != 0 {

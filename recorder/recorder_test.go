@@ -42,7 +42,7 @@ func record(opts Options, split bool, conns ...[]ev) *Recording {
 	opts.Now = func() time.Time { return t0 }
 	r := New(opts)
 	for _, evs := range conns {
-		o := r.Observe()
+		o := r.Observer(r.Connections() + 1)
 		for _, e := range evs {
 			at := t0.Add(time.Duration(e.ms) * time.Millisecond)
 			switch {
@@ -269,7 +269,7 @@ func TestRedaction(t *testing.T) {
 
 func TestWaitClosed(t *testing.T) {
 	r := New(Options{})
-	a, b := r.Observe(), r.Observe()
+	a, b := r.Observer(1), r.Observer(2)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	a.Closed(t0, relay.Client, nil)

@@ -59,11 +59,12 @@ func New(opts Options) *Recording {
 	return &Recording{opts: opts, changed: make(chan struct{})}
 }
 
-// Observe returns the Observer for the next connection the relay accepts.
-func (r *Recording) Observe() relay.Observer {
+// Observer returns the Observer of connection n (from 1, in the order
+// the relay accepts them): relay.Options.NewObserver.
+func (r *Recording) Observer(n int) relay.Observer {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := newConn(len(r.conns)+1, r.opts.Now())
+	c := newConn(n, r.opts.Now())
 	c.onClose = r.connClosed
 	r.conns = append(r.conns, c)
 	return c
@@ -107,6 +108,7 @@ func (r *Recording) Scenario() ([]byte, error) {
 	r.mu.Lock()
 	conns := slices.Clone(r.conns)
 	r.mu.Unlock()
+	slices.SortFunc(conns, func(a, b *Conn) int { return a.n - b.n })
 	if len(conns) == 0 {
 		return nil, fmt.Errorf("nothing was recorded: no client connected")
 	}
@@ -183,6 +185,11 @@ func (r *Recording) file(conns []*Conn) *replay.File {
 		for _, cmd := range c.cmds {
 			if cmd.mech != "" && !slices.Contains(usedMechs, cmd.mech) {
 				usedMechs = append(usedMechs, cmd.mech)
+			}
+			if cmd.name == "STARTTLS" && strings.EqualFold(strings.SplitN(cmd.status, " ", 2)[0], "OK") && f.Server.TLS == scenarios.TLSNone {
+				// The upstream agreed to STARTTLS, even if it then never
+				// finished the handshake.
+				f.Server.TLS = scenarios.TLSStartTLS
 			}
 		}
 		for n, m := range c.mailboxes {
@@ -266,10 +273,12 @@ func (r *Recording) script(conns []*Conn) *replay.Replay {
 	}
 	// The first connection ended at the greeting (or before it), or not.
 	rp.End = conns[0].end
-	for _, c := range conns {
+	for i, c := range conns {
+		// The replay's server numbers the connections it accepts: the
+		// recorded ones in their order.
 		connection := 0
 		if len(conns) > 1 {
-			connection = c.n
+			connection = i + 1
 		}
 		for _, cmd := range c.cmds {
 			if cmd.nth == 0 {
@@ -285,6 +294,9 @@ func (r *Recording) script(conns []*Conn) *replay.Replay {
 			}
 			for _, u := range cmd.untagged {
 				a.Untagged = append(a.Untagged, tx.line(u))
+			}
+			for _, u := range cmd.after {
+				a.After = append(a.After, tx.line(u))
 			}
 			if st, ok := replay.StepFor(a); ok {
 				rp.Steps = append(rp.Steps, st)

@@ -92,6 +92,13 @@ type Step struct {
 	Untagged   []string `toml:"untagged,omitempty"`
 	Status     string   `toml:"status,omitempty"`
 	End        string   `toml:"end,omitempty"`
+	AfterOK    *AfterOK `toml:"after_ok,omitempty"`
+}
+
+// AfterOK is a step's [replay.steps.after_ok] table.
+type AfterOK struct {
+	Untagged []string `toml:"untagged,omitempty"`
+	End      string   `toml:"end,omitempty"`
 }
 
 // Client is the [client] table.
@@ -159,15 +166,20 @@ type Answer struct {
 	// request, a literal a transcript does not show): the server behind
 	// answers.
 	Unscriptable bool
-	// End is how the session ended while the answer was awaited (eof, rst,
-	// silence), or "".
+	// After are the lines that came after the tagged reply, before the
+	// session ended.
+	After []string
+	// End is how the session ended (eof, rst, silence): while the answer
+	// was awaited when Status is "", else after the reply and After; ""
+	// when it went on.
 	End string
 }
 
 // StepFor is the step that replays a, and whether there is anything to
 // replay. A failure is scripted as it came; a success that changes the
 // session's state (serverState), an unscriptable answer and a command
-// without a reply are left to the server behind, with their delay.
+// without a reply are left to the server behind, with their delay, and
+// what followed such a success goes after the server's OK (after_ok).
 func StepFor(a Answer) (Step, bool) {
 	st := Step{Command: a.Command, Nth: a.Nth, Connection: a.Connection, Delay: Delay(a.Delay)}
 	word := statusWord(a.Status)
@@ -176,9 +188,15 @@ func StepFor(a Answer) (Step, bool) {
 		// It ended here, before a tagged reply: the lines that came, then
 		// the end.
 		st.Untagged, st.End = a.Untagged, a.End
+	case word == "OK" && slices.Contains(serverState, a.Command):
+		// Left to the server, and what followed its OK is scripted after
+		// it: a BYE after LOGIN, a close after STARTTLS.
+		// (LOGOUT's OK is followed by a close by the protocol itself.)
+		if (len(a.After) > 0 || a.End != "") && a.Command != "LOGOUT" {
+			st.AfterOK = &AfterOK{Untagged: a.After, End: a.End}
+		}
 	case a.Unscriptable, a.Status == "":
 		// Left to the server; its pace is kept.
-	case word == "OK" && slices.Contains(serverState, a.Command):
 	case !slices.Contains([]string{"OK", "NO", "BAD"}, word):
 		// A tagged BYE or worse: sent as it came, tag and all (the
 		// client's tags repeat), and the session ends.
@@ -186,7 +204,7 @@ func StepFor(a Answer) (Step, bool) {
 	default:
 		st.Untagged, st.Status = a.Untagged, a.Status
 	}
-	ok := st.Delay != "" || st.Untagged != nil || st.Status != "" || st.End != ""
+	ok := st.Delay != "" || st.Untagged != nil || st.Status != "" || st.End != "" || st.AfterOK != nil
 	return st, ok
 }
 

@@ -190,7 +190,8 @@ func received(dir string) bool { return dir == "<-" || dir == "<~" }
 
 // answer is what StepFor reads of s.
 func (s *step) answer(connection int) Answer {
-	a := Answer{Command: s.command, Nth: s.nth, Connection: connection, Untagged: s.untagged, Tag: s.tag, Status: s.status, Unscriptable: s.unscriptable}
+	a := Answer{Command: s.command, Nth: s.nth, Connection: connection, Untagged: s.untagged, Tag: s.tag, Status: s.status,
+		Unscriptable: s.unscriptable, After: s.after}
 	if s.first > 0 {
 		a.Delay = s.first - s.at
 	}
@@ -205,7 +206,8 @@ type step struct {
 	first        time.Duration // when its first response line came; 0: none
 	untagged     []string
 	status       string
-	unscriptable bool // a literal or a continuation: left to the server
+	after        []string // lines after the tagged reply
+	unscriptable bool     // a literal or a continuation: left to the server
 }
 
 // script reads the first session of the transcript into a replay.
@@ -255,8 +257,16 @@ func script(r *client.Report) *Replay {
 	}
 	for i, s := range steps {
 		a := s.answer(0)
-		if i == len(steps)-1 && s.status == "" {
+		switch {
+		case i < len(steps)-1:
+			a.After = nil // said before the next command: not scripted
+		case s.status == "":
 			// The check failed here, before a tagged reply.
+			a.End = end
+		case end != "silence":
+			// It failed after the reply: the server closed (a STARTTLS
+			// whose OK is followed by EOF). A silence after a reply is
+			// the tester's own next step timing out.
 			a.End = end
 		}
 		if st, ok := StepFor(a); ok {
@@ -319,6 +329,8 @@ func readEvent(cur *step, steps *[]*step, counts map[string]int, e client.Event)
 			cur.unscriptable = true
 		case cur.status == "":
 			cur.untagged = append(cur.untagged, e.Text)
+		default:
+			cur.after = append(cur.after, e.Text)
 		}
 	}
 	return cur

@@ -171,10 +171,11 @@ func (s *Server) seed(p *play) error {
 			if err != nil {
 				return fmt.Errorf("users[%d]: %w", i, err)
 			}
+			var flags []imap.Flag // reused: Append keeps none of it
 			for _, sd := range seeds {
-				flags := make([]imap.Flag, len(sd.Flags))
-				for k, f := range sd.Flags {
-					flags[k] = imap.Flag(f)
+				flags = flags[:0]
+				for _, f := range sd.Flags {
+					flags = append(flags, imap.Flag(f))
 				}
 				mbox.Append(sd.Raw, flags, sd.Date)
 			}

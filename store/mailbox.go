@@ -190,9 +190,12 @@ func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.
 		msg.t = options.Time
 	}
 
-	flags := storableFlags(options.Flags)
-	for _, flag := range flags {
-		msg.flags.add(flag)
+	// As storableFlags, without its slice: a server seeding a million
+	// messages appends them here.
+	for _, flag := range options.Flags {
+		if flag = canonicalFlag(flag); flag != flagRecent {
+			msg.flags.add(flag)
+		}
 	}
 
 	mbox.mutex.Lock()
@@ -200,7 +203,7 @@ func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.
 
 	// A keyword's first use is announced before the message that has it
 	// (RFC 3501 section 7.2.6).
-	mbox.defineKeywordsLocked(flags, nil)
+	mbox.defineKeywordsLocked(msg.flags.keywords, nil)
 
 	msg.uid = mbox.uidNext
 	mbox.uidNext++
@@ -345,11 +348,6 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 	// after it: a FETCH that held the lock while its client's socket took
 	// the bytes made every other session of the mailbox wait (the mutex
 	// profile under load: three quarters of all lock waiting).
-	type fetched struct {
-		seqNum uint32
-		msg    *message // its buffer, UID and date are immutable
-		flags  []imap.Flag
-	}
 	var list []fetched
 	recent := mbox.tracker.recentSet()
 	known := mbox.tracker.getKnownKeywords()
@@ -364,12 +362,23 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 		}
 		list = append(list, f)
 	})
+	if mbox.out != nil && bareFetch(options) && validFlags(list) {
+		return writeBare(mbox.out, list, options.Flags)
+	}
 	for _, f := range list {
 		if err := f.msg.fetch(w.CreateMessage(f.seqNum), f.flags, options); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// fetched is what a FETCH response needs of a message, taken under the
+// mailbox lock.
+type fetched struct {
+	seqNum uint32
+	msg    *message // its buffer, UID and date are immutable
+	flags  []imap.Flag
 }
 
 func (mbox *MailboxView) Search(numKind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {

@@ -22,6 +22,7 @@ Usage:
   imapfault check [flags] HOST[:PORT] | imap[s]://HOST[:PORT] [--html FILE] [--junit FILE]
   imapfault providers [PRODUCT]
   imapfault proxy --upstream HOST:PORT [--scenario FILE] [--listen ADDR] [--upstream-tls MODE] [--json]
+  imapfault record --upstream HOST:PORT --out FILE [--listen ADDR] [--anonymize] [--stub-bodies]
   imapfault monitor --config FILE [--listen ADDR] [--once] [--history FILE]
   imapfault history [--history FILE] [--last 30d] [--format text|json|csv]
   imapfault report [--history FILE] --since DATE [--until DATE] [--html FILE] [--json FILE] [--csv FILE]
@@ -79,6 +80,7 @@ var commands = []command{
 	{"monitor", runMonitor},
 	{"providers", runProviders},
 	{"proxy", runProxy},
+	{"record", runRecord},
 	{"report", runReport},
 	{"scenarios", runScenarios},
 	{"serve", runServe},

@@ -74,37 +74,29 @@ func (g *generator) sentence(p *strings.Builder) {
 }
 
 // wrap appends text broken at spaces into CRLF lines of at most width
-// bytes (longer only for single unbreakable tokens), each prefixed.
+// bytes (longer only for single unbreakable tokens), each prefixed. The
+// text holds single spaces only (the pools and the sentences built from
+// them), so a line is the longest run of words that fits, written at once:
+// word by word, this loop was a fifth of generation time (issue 19).
 func wrap(b *bytes.Buffer, text, prefix string, width int) {
-	col := 0
-	// A hand-rolled scan instead of strings.Fields: this loop dominates
-	// generation time and the text only ever holds single spaces.
+	avail := width - len(prefix)
 	for text != "" {
-		w := text
-		if i := strings.IndexByte(text, ' '); i >= 0 {
-			w, text = text[:i], text[i+1:]
-		} else {
-			text = ""
-		}
-		if w == "" {
-			continue
-		}
-		if col > 0 && col+1+len(w) > width {
+		b.WriteString(prefix)
+		if len(text) <= avail {
+			b.WriteString(text)
 			b.WriteString("\r\n")
-			col = 0
+			return
 		}
-		if col == 0 {
-			b.WriteString(prefix)
-			col = len(prefix)
-		} else {
-			b.WriteByte(' ')
-			col++
+		k := strings.LastIndexByte(text[:avail+1], ' ')
+		if k <= 0 {
+			// A token longer than the line goes alone on its own.
+			if k = strings.IndexByte(text, ' '); k < 0 {
+				k = len(text)
+			}
 		}
-		b.WriteString(w)
-		col += len(w)
-	}
-	if col > 0 {
+		b.WriteString(text[:k])
 		b.WriteString("\r\n")
+		text = text[min(k+1, len(text)):]
 	}
 }
 

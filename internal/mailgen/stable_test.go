@@ -66,3 +66,29 @@ func TestGenerateChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestWrapLines: wrap writes the longest run of words that fits on each
+// line, a token longer than the line alone on its own.
+func TestWrapLines(t *testing.T) {
+	tests := []struct {
+		text, prefix string
+		width        int
+		want         string
+	}{
+		{"", "", 10, ""},
+		{"short", "> ", 10, "> short\r\n"},
+		{"aaaa bbbb cccc", "", 9, "aaaa bbbb\r\ncccc\r\n"},
+		{"aaaa bbbb cccc", "", 8, "aaaa\r\nbbbb\r\ncccc\r\n"},
+		{"aaaa bbbb", "> ", 9, "> aaaa\r\n> bbbb\r\n"},
+		{"longerthanwidth x y", "", 5, "longerthanwidth\r\nx y\r\n"},
+		{"x longerthanwidth", "", 5, "x\r\nlongerthanwidth\r\n"},
+		{"longerthanwidth", "> ", 5, "> longerthanwidth\r\n"},
+	}
+	for _, tt := range tests {
+		var b bytes.Buffer
+		wrap(&b, tt.text, tt.prefix, tt.width)
+		if got := b.String(); got != tt.want {
+			t.Errorf("wrap(%q, %q, %d) = %q, want %q", tt.text, tt.prefix, tt.width, got, tt.want)
+		}
+	}
+}

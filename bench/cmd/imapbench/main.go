@@ -23,9 +23,9 @@ func main() {
 	flag.StringVar(&o.bin, "bin", "bin/imapfault", "the imapfault `binary` to measure")
 	flag.StringVar(&o.goCmd, "go", "go", "the go `command` that runs the Go benchmarks")
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "write the report to `file`")
-	flag.DurationVar(&o.duration, "duration", 3*time.Second, "length of each load run")
+	flag.DurationVar(&o.duration, "duration", 2*time.Second, "length of each load run")
 	flag.IntVar(&o.idle, "idle", 10000, "idle connections to hold against imapfault")
-	flag.IntVar(&o.dovecotIdle, "dovecot-idle", 1000, "idle connections to hold against Dovecot (one process each)")
+	flag.IntVar(&o.dovecotIdle, "dovecot-idle", 500, "idle connections to hold against Dovecot (one process each)")
 	flag.Parse()
 	// The command as typed: go run names a temporary binary in os.Args[0].
 	o.command = strings.Join(append([]string{"go run ./bench/cmd/imapbench"}, os.Args[1:]...), " ")

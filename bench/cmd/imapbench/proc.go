@@ -27,10 +27,17 @@ type server struct {
 
 var serveLine = regexp.MustCompile(` on (\S+) tls=`)
 
-// serve starts bin serving scenario (a built-in name, or a file of
-// bench.Scenarios written to dir) on 127.0.0.1 and waits for its address.
+// serve starts bin serving scenario (a built-in name, a file of
+// bench.Scenarios written to dir, or the absolute path of a file) on
+// 127.0.0.1 and waits for its address.
 func serve(ctx context.Context, bin, scenario, dir string) (*server, error) {
-	if strings.HasSuffix(scenario, ".toml") {
+	return serveWait(ctx, bin, scenario, dir, 10*time.Second)
+}
+
+// serveWait is serve, waiting up to wait for the server to listen: a
+// mailbox of 100,000 generated messages takes longer than the others.
+func serveWait(ctx context.Context, bin, scenario, dir string, wait time.Duration) (*server, error) {
+	if strings.HasSuffix(scenario, ".toml") && !filepath.IsAbs(scenario) {
 		data, err := bench.Scenarios.ReadFile("scenarios/" + scenario)
 		if err != nil {
 			return nil, err
@@ -71,11 +78,11 @@ func serve(ctx context.Context, bin, scenario, dir string) (*server, error) {
 		}
 		s.addr = m[1]
 		return s, nil
-	case <-time.After(10 * time.Second):
+	case <-time.After(wait):
 	case <-ctx.Done():
 	}
 	s.stop()
-	return nil, fmt.Errorf("serve %s: no address within 10s", scenario)
+	return nil, fmt.Errorf("serve %s: no address within %s", scenario, wait)
 }
 
 // stop ends the server with SIGTERM, then SIGKILL after five seconds.
@@ -89,28 +96,45 @@ func (s *server) stop() {
 	}
 }
 
-// rssKiB is a process's resident set size.
-func rssKiB(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS for %d", pid)
+// mem is the memory of one process or a group of them, in KiB: RSS
+// counts a page shared by several processes once in each; PSS splits it
+// between them, so that PSS summed over Dovecot's processes (one per
+// session) is fair where summed RSS is not. For one process the two
+// differ only by what it shares with others (the binary's pages).
+type mem struct {
+	rss, pss int64
+	procs    int
 }
 
-// groupPSSKiB sums the proportional set size of every process in process
-// group pgid: for Dovecot, which serves each session in its own process,
-// PSS splits the shared pages fairly where summed RSS would count them
-// once per process.
-func groupPSSKiB(pgid int) (total int64, procs int, err error) {
+// processMem reads one process's memory.
+func processMem(pid int) (mem, error) {
+	var m mem
+	return m, m.add(pid)
+}
+
+func (m *mem) add(pid int) error {
+	smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(smaps), "\n") {
+		for prefix, dst := range map[string]*int64{"Rss:": &m.rss, "Pss:": &m.pss} {
+			if v, ok := strings.CutPrefix(line, prefix); ok {
+				n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				*dst += n
+			}
+		}
+	}
+	m.procs++
+	return nil
+}
+
+// groupMem sums the memory of every process in process group pgid.
+func groupMem(pgid int) (mem, error) {
+	var m mem
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, 0, err
+		return m, err
 	}
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -126,26 +150,29 @@ func groupPSSKiB(pgid int) (total int64, procs int, err error) {
 		if len(f) < 3 || f[2] != strconv.Itoa(pgid) {
 			continue
 		}
-		smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(smaps), "\n") {
-			if v, ok := strings.CutPrefix(line, "Pss:"); ok {
-				n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				total += n
-				procs++
-			}
-		}
+		m.add(pid) // a process that just exited is not counted
 	}
-	return total, procs, nil
+	if m.procs == 0 {
+		return m, fmt.Errorf("no process in group %d", pgid)
+	}
+	return m, nil
 }
 
 // timed runs a command to its end (bounded by ctx) and returns its wall
 // time and combined output.
 func timed(ctx context.Context, env []string, name string, args ...string) (time.Duration, string, error) {
+	return run1(ctx, env, "", name, args...)
+}
+
+// timedIn is timed in the folder dir.
+func timedIn(ctx context.Context, dir, name string, args ...string) (time.Duration, string, error) {
+	return run1(ctx, nil, dir, name, args...)
+}
+
+func run1(ctx context.Context, env []string, dir, name string, args ...string) (time.Duration, string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), env...)
+	cmd.Dir = dir
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	return time.Since(start), string(out), err

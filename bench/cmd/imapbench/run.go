@@ -23,6 +23,8 @@ const (
 	imapfault = "imapfault"
 	neverfire = "imapfault + never-firing faults"
 	dovecotL  = "Dovecot"
+	// dovecotTuned is Dovecot set up for speed (dovecot.Options.Tuned).
+	dovecotTuned = "Dovecot tuned"
 	// second is another imapfault instance serving the same as the first:
 	// the spread between the two is the noise of the measurement.
 	second = "imapfault, second instance"
@@ -44,11 +46,20 @@ type report struct {
 	scale   scaleRun
 	dovecot string // why the Dovecot columns are missing, or its version
 	peer    bool   // Dovecot ran: its columns are in the tables
-	load    map[string]map[int]*bench.LoadResult
-	nagle   map[string]*bench.LoadResult
-	idle    []idleResult
-	startup []string           // BenchmarkStartStop lines
-	benchNs map[string]float64 // median ns/op of each Go benchmark
+	tuned   string // why the tuned Dovecot column is missing
+	// hasTuned: the tuned Dovecot ran, its columns are in the tables.
+	hasTuned bool
+	load     map[string]map[int]*bench.LoadResult
+	// loadAvg is /proc/loadavg before each client count's turns and after
+	// the last.
+	loadAvg   map[int][2]string
+	nagle     map[string]*bench.LoadResult
+	idle      []idleResult
+	ab        []abResult
+	mailboxes []scaleRow
+	big       []bigFetch
+	startup   []string           // BenchmarkStartStop lines
+	benchNs   map[string]float64 // median ns/op of each Go benchmark
 	// benchMetric is the median of each Go benchmark's own metric (such
 	// as B/conn), when it reports one.
 	benchMetric map[string]float64
@@ -56,19 +67,28 @@ type report struct {
 	check       map[string]timing
 	checkOut    string
 	total       time.Duration
-	loadEnd     string // /proc/loadavg when the run ended
+	// phases are how long each part of the run took, for the report.
+	phases    [][2]string
+	phaseName string
+	phaseAt   time.Time
+	loadEnd   string // /proc/loadavg when the run ended
 }
 
 type idleResult struct {
-	server   string
-	held     int
-	want     int
-	kib      float64 // memory delta over held connections
-	measure  string
-	setup    time.Duration
-	err      error
-	beforeKB int64
-	afterKB  int64
+	server        string
+	held          int
+	want          int
+	setup         time.Duration
+	err           error
+	before, after mem
+}
+
+// perConn is the memory each held connection added, RSS and PSS, in KiB.
+func (i idleResult) perConn() (rss, pss float64) {
+	if i.held == 0 {
+		return 0, 0
+	}
+	return float64(i.after.rss-i.before.rss) / float64(i.held), float64(i.after.pss-i.before.pss) / float64(i.held)
 }
 
 type timing struct {
@@ -85,7 +105,7 @@ func (t timing) median() time.Duration {
 }
 
 func run(ctx context.Context, o options) (*report, error) {
-	r := &report{opts: o, started: time.Now(), load: map[string]map[int]*bench.LoadResult{}, nagle: map[string]*bench.LoadResult{}, check: map[string]timing{}}
+	r := &report{opts: o, started: time.Now(), load: map[string]map[int]*bench.LoadResult{}, loadAvg: map[int][2]string{}, nagle: map[string]*bench.LoadResult{}, check: map[string]timing{}}
 	if _, err := os.Stat(o.bin); err != nil {
 		return nil, fmt.Errorf("%v: build it first (make build)", err)
 	}
@@ -96,29 +116,61 @@ func run(ctx context.Context, o options) (*report, error) {
 	defer os.RemoveAll(dir)
 	r.machine = machine(ctx, o.goCmd)
 
-	logf("Go benchmarks")
+	r.phase("Go benchmarks, once each")
 	r.goBench, r.startup, r.benchNs, r.benchMetric = goBenchmarks(ctx, o.goCmd)
-	logf("Go benchmarks of scale, once each")
+	r.phase("Go benchmarks compared, alternating")
+	r.ab = runAlternated(ctx, o.goCmd, dir)
+	r.phase("Go benchmarks of scale, once each")
 	r.scale = scaleBenchmarksRun(ctx, o.goCmd)
 
+	r.phase("starting Dovecot")
 	d := startDovecot(ctx, r, dir)
 	if d != nil {
 		defer d.Stop()
 	}
+	var tuned *dovecot.Dovecot
+	if d != nil {
+		var err error
+		msgs, _ := plainMessages() // Dovecot started: they were made once already
+		if tuned, err = startPeer(ctx, dir, "dovecot-tuned", msgs, true, 200); err != nil {
+			r.tuned = err.Error()
+			logf("tuned Dovecot: %v", err)
+		} else {
+			defer tuned.Stop()
+		}
+	}
 
-	logf("load: sessions against each server")
-	if err := r.runLoad(ctx, dir, d); err != nil {
+	r.phase("load: sessions against each server")
+	if err := r.runLoad(ctx, dir, d, tuned); err != nil {
 		return nil, err
 	}
-	logf("idle connections")
+	r.phase("idle connections")
 	r.runIdle(ctx, dir, d)
-	logf("verify suite")
+	r.phase("mailbox sizes")
+	r.runScale(ctx, dir)
+	r.phase("large messages")
+	r.runBigFetch(ctx, dir)
+	r.phase("verify suite")
 	r.runVerify(ctx)
-	logf("check beside curl")
+	r.phase("check beside curl")
 	r.runCheck(ctx, dir)
+	r.phase("")
 	r.total = time.Since(r.started)
 	r.loadEnd = loadavg()
 	return r, nil
+}
+
+// phase logs the start of a part of the run ("" at the end) and records
+// how long the previous one took.
+func (r *report) phase(name string) {
+	now := time.Now()
+	if r.phaseName != "" {
+		r.phases = append(r.phases, [2]string{r.phaseName, now.Sub(r.phaseAt).Round(time.Second).String()})
+	}
+	r.phaseName, r.phaseAt = name, now
+	if name != "" {
+		logf("%s", name)
+	}
 }
 
 // machine describes where the run happened.
@@ -162,9 +214,19 @@ func loadavg() string {
 	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
-// benchCount is how many times each Go benchmark runs; the targets use
-// the median.
-const benchCount = 3
+// benchCount is how many times each Go benchmark runs: once, for the
+// record; the comparisons the targets rest on run alternating
+// (alternate.go), with their spread.
+const benchCount = 1
+
+// recordBenchtime is each Go benchmark's length in the record run: enough
+// for a figure, short enough that the whole module's take a minute.
+const recordBenchtime = "100ms"
+
+// recordSkip leaves out of the record run the scale benchmarks (run once,
+// apart) and the mailbox benchmarks of the server package, whose figures
+// the mailbox-size table measures over the wire against Dovecot.
+const recordSkip = "^Benchmark(Parse|Servers|BigMailbox|MailboxMemory)$"
 
 // goBenchmarks runs every Go benchmark of the module, and returns their
 // output, the start-up lines, and the median ns/op and custom metric by
@@ -172,7 +234,7 @@ const benchCount = 3
 func goBenchmarks(ctx context.Context, goCmd string) (string, []string, map[string]float64, map[string]float64) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	_, out, err := timed(ctx, nil, goCmd, "test", "-run=^$", "-bench=.", "-skip="+scaleBenchmarks, "-benchmem", "-count="+strconv.Itoa(benchCount), "./...")
+	_, out, err := timed(ctx, nil, goCmd, "test", "-run=^$", "-bench=.", "-skip="+recordSkip, "-benchmem", "-benchtime="+recordBenchtime, "-count="+strconv.Itoa(benchCount), "./...")
 	if err != nil {
 		out += "\n" + err.Error()
 	}
@@ -200,11 +262,10 @@ func goBenchmarks(ctx context.Context, goCmd string) (string, []string, map[stri
 	return strings.Join(kept, "\n"), startup, medians(runs), medians(metrics)
 }
 
-// scaleBenchmarks are the Go benchmarks of size (issue 19): big scenario
-// files, 1,000 servers in one process, mailboxes of 10,000 and 100,000
-// messages. Each op takes seconds, so they run once, apart, and the report
-// says so.
-const scaleBenchmarks = "^Benchmark(Parse|Servers|BigMailbox|MailboxMemory)$"
+// scaleBenchmarks are the Go benchmarks of size (issue 19): scenario files
+// of 1k to 100k mailboxes, 1,000 servers in one process. Each op takes
+// seconds, so they run once, apart, and the report says so.
+const scaleBenchmarks = "^Benchmark(Parse|Servers)$"
 
 // scaleRun is the output of the scale benchmarks and the load average
 // beside it.
@@ -256,29 +317,12 @@ func startDovecot(ctx context.Context, r *report, dir string) *dovecot.Dovecot {
 		}
 		cancel()
 	}
-	sc, err := scenarios.Parse("plain.toml", mustRead("plain.toml"), nil)
+	msgs, err := plainMessages()
 	if err != nil {
 		r.dovecot = err.Error()
 		return nil
 	}
-	seeds, err := sc.Seeds(&sc.Users[0].Mailboxes[0], time.Now())
-	if err != nil {
-		r.dovecot = err.Error()
-		return nil
-	}
-	msgs := make([][]byte, len(seeds))
-	for i, s := range seeds {
-		msgs[i] = s.Raw
-	}
-	ddir := filepath.Join(dir, "dovecot")
-	if err := os.Mkdir(ddir, 0o755); err != nil {
-		r.dovecot = err.Error()
-		return nil
-	}
-	d, err := dovecot.Start(ctx, ddir, dovecot.Options{
-		User: sc.Users[0].Name, Password: sc.Users[0].Password, Messages: msgs,
-		ProcessLimit: max(r.opts.dovecotIdle+100, 200),
-	})
+	d, err := startPeer(ctx, dir, "dovecot", msgs, false, max(r.opts.dovecotIdle+100, 200))
 	if err != nil {
 		r.dovecot = "Dovecot columns skipped: " + err.Error()
 		if errors.Is(err, dovecot.ErrUnavailable) {
@@ -291,6 +335,23 @@ func startDovecot(ctx context.Context, r *report, dir string) *dovecot.Dovecot {
 	r.dovecot = "Dovecot " + strings.TrimSpace(v)
 	r.peer = true
 	return d
+}
+
+// plainMessages are the messages of plain.toml's INBOX, for Dovecot.
+func plainMessages() ([][]byte, error) {
+	sc, err := scenarios.Parse("plain.toml", mustRead("plain.toml"), nil)
+	if err != nil {
+		return nil, err
+	}
+	seeds, err := sc.Seeds(&sc.Users[0].Mailboxes[0], time.Now())
+	if err != nil {
+		return nil, err
+	}
+	msgs := make([][]byte, len(seeds))
+	for i, s := range seeds {
+		msgs[i] = s.Raw
+	}
+	return msgs, nil
 }
 
 func mustRead(name string) []byte {
@@ -308,7 +369,7 @@ func target(addr string) bench.Target {
 
 // runLoad drives every server at every concurrency level, one at a time,
 // interleaved so that a slow spell of the machine hits all of them.
-func (r *report) runLoad(ctx context.Context, dir string, d *dovecot.Dovecot) error {
+func (r *report) runLoad(ctx context.Context, dir string, d, tuned *dovecot.Dovecot) error {
 	targets := map[string]bench.Target{}
 	for i, label := range []string{imapfault, neverfire, second} {
 		file := map[string]string{neverfire: "neverfire.toml"}[label]
@@ -329,6 +390,10 @@ func (r *report) runLoad(ctx context.Context, dir string, d *dovecot.Dovecot) er
 	if d != nil {
 		targets[dovecotL] = target(d.Plain)
 	}
+	if tuned != nil {
+		targets[dovecotTuned] = target(tuned.Plain)
+		r.hasTuned = true
+	}
 	for _, label := range r.loadTargets() {
 		// Warm up: first connections, page faults, Dovecot's first forks.
 		bench.Load(ctx, targets[label], bench.LoadOptions{Clients: 10, Duration: 500 * time.Millisecond})
@@ -336,6 +401,7 @@ func (r *report) runLoad(ctx context.Context, dir string, d *dovecot.Dovecot) er
 	}
 	for _, n := range clientCounts {
 		logf("  %d clients", n)
+		before := loadavg()
 		for range loadRounds {
 			for _, label := range r.loadTargets() {
 				res, err := bench.Load(ctx, targets[label], bench.LoadOptions{Clients: n, Duration: r.opts.duration / loadRounds})
@@ -348,6 +414,7 @@ func (r *report) runLoad(ctx context.Context, dir string, d *dovecot.Dovecot) er
 				r.load[label][n].Add(res)
 			}
 		}
+		r.loadAvg[n] = [2]string{before, loadavg()}
 	}
 	for _, label := range []string{imapfault, dovecotL} {
 		if _, ok := targets[label]; !ok {
@@ -368,22 +435,27 @@ func (r *report) loadTargets() []string { return append(r.servers(), second) }
 
 // servers are the servers the tables compare.
 func (r *report) servers() []string {
+	s := []string{imapfault, neverfire}
 	if r.peer {
-		return []string{imapfault, neverfire, dovecotL}
+		s = append(s, dovecotL)
 	}
-	return []string{imapfault, neverfire}
+	if r.hasTuned {
+		s = append(s, dovecotTuned)
+	}
+	return s
 }
 
 // idleSources are the client addresses the idle connections come from,
 // each with its own range of ephemeral ports.
 var idleSources = []string{"127.0.0.1", "127.0.0.3", "127.0.0.4", "127.0.0.5"}
 
-// runIdle holds idle connections against a fresh imapfault server (RSS
-// delta) and against Dovecot (PSS delta over its process group).
+// runIdle holds idle connections against a fresh imapfault server and
+// against Dovecot, measuring both the same way: RSS and PSS summed over
+// the server's processes (one for imapfault, Dovecot's process group).
 func (r *report) runIdle(ctx context.Context, dir string, d *dovecot.Dovecot) {
 	sdir := filepath.Join(dir, "idle")
 	os.Mkdir(sdir, 0o755)
-	res := idleResult{server: imapfault, want: r.opts.idle, measure: "RSS delta of the server process"}
+	res := idleResult{server: imapfault, want: r.opts.idle}
 	s, err := serve(ctx, r.opts.bin, "plain.toml", sdir)
 	if err != nil {
 		res.err = err
@@ -392,22 +464,19 @@ func (r *report) runIdle(ctx context.Context, dir string, d *dovecot.Dovecot) {
 	}
 	defer s.stop()
 	pid := s.cmd.Process.Pid
-	r.idle = append(r.idle, holdIdle(ctx, target(s.addr), res, func() (int64, error) { return rssKiB(pid) }))
+	r.idle = append(r.idle, holdIdle(ctx, target(s.addr), res, func() (mem, error) { return processMem(pid) }))
 	if d != nil {
-		res := idleResult{server: dovecotL, want: r.opts.dovecotIdle, measure: "PSS delta summed over Dovecot's processes"}
-		r.idle = append(r.idle, holdIdle(ctx, target(d.Plain), res, func() (int64, error) {
-			kib, _, err := groupPSSKiB(d.Pid())
-			return kib, err
-		}))
+		res := idleResult{server: dovecotL, want: r.opts.dovecotIdle}
+		r.idle = append(r.idle, holdIdle(ctx, target(d.Plain), res, func() (mem, error) { return groupMem(d.Pid()) }))
 	}
 }
 
-func holdIdle(ctx context.Context, t bench.Target, res idleResult, mem func() (int64, error)) idleResult {
+func holdIdle(ctx context.Context, t bench.Target, res idleResult, measure func() (mem, error)) idleResult {
 	// One session first, so that the baseline includes what the first
 	// connection initialises once (the store, the session machinery).
 	bench.Load(ctx, t, bench.LoadOptions{Clients: 1, Duration: time.Millisecond})
 	time.Sleep(500 * time.Millisecond)
-	if res.beforeKB, res.err = mem(); res.err != nil {
+	if res.before, res.err = measure(); res.err != nil {
 		return res
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -419,16 +488,13 @@ func holdIdle(ctx context.Context, t bench.Target, res idleResult, mem func() (i
 	res.held, res.err = h.Len(), err
 	// Let the servers settle: Dovecot's processes finish starting, Go's
 	// scavenger returns the set-up's garbage.
-	time.Sleep(5 * time.Second)
-	after, err := mem()
+	time.Sleep(3 * time.Second)
+	after, err := measure()
 	if err != nil {
 		res.err = err
 		return res
 	}
-	res.afterKB = after
-	if res.held > 0 {
-		res.kib = float64(after-res.beforeKB) / float64(res.held)
-	}
+	res.after = after
 	return res
 }
 
