@@ -205,8 +205,14 @@ func (c *Conn) Connect(ctx context.Context) error {
 	return c.fire(ctx, Event{Point: PointConnect, Phase: PhaseConnect})
 }
 
-// HandshakeTLS makes the connection implicit TLS.
+// HandshakeTLS makes the connection TLS: implicit TLS at the start, or,
+// for a relay that forwards STARTTLS and its OK itself, after them. The
+// client's bytes framed before the handshake are dropped: after STARTTLS
+// they would be the command injection RFC 9051 section 6.2.1 forbids.
 func (c *Conn) HandshakeTLS(ctx context.Context, cfg *tls.Config) error {
+	c.rmu.Lock()
+	c.in, c.inLine, c.inLit, c.inCmd, c.swallow, c.skipLine = nil, nil, 0, nil, false, false
+	c.rmu.Unlock()
 	return c.upgrade(ctx, cfg, c.tcp)
 }
 

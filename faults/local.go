@@ -28,8 +28,8 @@ import (
 // localReply returns the reply the wire layer makes to a command line,
 // or nil when the server is to answer it.
 func (c *Conn) localReply(cmd *Command, line []byte) []byte {
-	if _, _, lit := literalSize(line); lit {
-		return nil // the rest is not in line; go-imap reads it
+	if _, _, lit := literalSize(line); lit || c.opts.Relayed {
+		return nil // the rest is not in line, or a real server answers
 	}
 	switch cmd.Name {
 	case "ID":

@@ -105,3 +105,29 @@ func FuzzLocalArgs(f *testing.F) {
 		}
 	})
 }
+
+// TestLocalReplyRelayed: in front of a real server (imapfault proxy) the
+// wire layer answers nothing itself, so that the real server's answers
+// to ID and to a LIST of an invalid name reach the client.
+func TestLocalReplyRelayed(t *testing.T) {
+	set, err := NewSet(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		line string
+		name string
+	}{
+		{"a1 ID NIL\r\n", "ID"},
+		{"a2 LIST \"\" \"&\"\r\n", "LIST"},
+	} {
+		for _, relayed := range []bool{false, true} {
+			c := newConn(set, nil, 1, &ConnOptions{ID: []string{"name", "imapfault"}, Relayed: relayed})
+			c.phase = phaseAuthenticated
+			got := c.localReply(&Command{Tag: "a", Name: tt.name}, []byte(tt.line))
+			if (got == nil) != relayed {
+				t.Errorf("relayed=%v: localReply(%q) = %q, want an answer only when not relayed", relayed, tt.line, got)
+			}
+		}
+	}
+}

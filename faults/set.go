@@ -91,6 +91,11 @@ type ConnOptions struct {
 	// and value pairs ("name", "imapfault"); the server must then
 	// advertise ID (local.go). A flavour gives its product's answer here.
 	ID []string
+	// Relayed says the connection fronts a real server (imapfault
+	// proxy): the wire layer answers no command in its place, since the
+	// work-arounds for go-imap's answers (local.go) would hide the real
+	// server's.
+	Relayed bool
 }
 
 // AtConnect reports whether a fault acts on a just-accepted connection:

@@ -61,7 +61,7 @@ func (c *conn) run(ctx context.Context) {
 	if c.r.opts.NewObserver != nil {
 		c.obs = c.r.opts.NewObserver(c.n)
 	}
-	stop := context.AfterFunc(ctx, c.closeAll)
+	stop := context.AfterFunc(ctx, c.shutdown)
 	defer func() {
 		stop()
 		c.closeAll()
@@ -161,6 +161,18 @@ func (c *conn) sides() (ClientConn, net.Conn) {
 	c.cmu.Lock()
 	defer c.cmu.Unlock()
 	return c.client, c.up
+}
+
+// shutdown ends the connection when the relay closes: the client told
+// why, where its side knows how (shutdowner).
+func (c *conn) shutdown() {
+	c.cmu.Lock()
+	client := c.client
+	c.cmu.Unlock()
+	if s, ok := client.(shutdowner); ok {
+		_ = s.Shutdown("[UNAVAILABLE] imapfault relay shutting down")
+	}
+	c.closeAll()
 }
 
 // closeAll closes both sides, which ends any read or write on them.
@@ -287,6 +299,11 @@ func (c *conn) clientPump(ctx context.Context) {
 			}
 		}
 		if rerr != nil {
+			if p := fr.partial(); len(p) > 0 {
+				if err := c.flush(at, Client, p, p, up); err != nil {
+					rerr = fmt.Errorf("passing on the client's last bytes: %w", err)
+				}
+			}
 			c.end(ctx, Client, rerr)
 			_, up := c.sides()
 			halfClose(up)
@@ -376,6 +393,11 @@ func (c *conn) upstreamPump(ctx context.Context) {
 			c.verdict <- true
 		}
 		if rerr != nil {
+			if p := fr.partial(); len(p) > 0 {
+				if err := c.flush(at, Upstream, p, p, client); err != nil {
+					rerr = fmt.Errorf("passing on the upstream's last bytes: %w", err)
+				}
+			}
 			c.end(ctx, Upstream, rerr)
 			client, _ := c.sides()
 			halfClose(client)

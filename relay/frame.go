@@ -86,6 +86,14 @@ func (f *framer) keepTail(p []byte) {
 	}
 }
 
+// partial returns and forgets the start of a line whose end never came:
+// at the end of the stream it is passed on as it is.
+func (f *framer) partial() []byte {
+	p := f.line
+	f.line = nil
+	return p
+}
+
 // reset forgets a partial line: after STARTTLS, what came before the
 // handshake is not part of the TLS stream.
 func (f *framer) reset() { *f = framer{} }

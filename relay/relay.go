@@ -57,6 +57,14 @@ type ClientConn interface {
 	HandshakeTLS(ctx context.Context, cfg *tls.Config) error
 }
 
+// shutdowner is a ClientConn that can end a session as a server that is
+// stopping does, with an untagged BYE where the client can read one
+// (faults.Conn can: it knows where lines end). Close uses it; the relay
+// itself cannot, since it passes bytes through unexamined mid-line.
+type shutdowner interface {
+	Shutdown(text string) error
+}
+
 // Options configure a Relay.
 type Options struct {
 	// Upstream is the real server, as host:port.
@@ -82,6 +90,13 @@ type Options struct {
 	// upstream's answer to STARTTLS; default 30s.
 	Timeout time.Duration
 	// NewObserver, when set, makes the Observer of connection n (from 1).
+	// It sees the conversation as the relay has it, between Client's
+	// wrapping and the upstream: Client bytes as the client side gave
+	// them, Upstream bytes as the relay passes them on (COMPRESS taken out
+	// of capability lists, and its refusal of a client's COMPRESS, which
+	// the upstream saw as NOOP). A call never ends inside a line, except
+	// one longer than 64 KiB or the last bytes before the end of the
+	// stream; literals may be split across calls.
 	NewObserver func(n int) Observer
 	// Client, when set, wraps the accepted socket of connection n. It may
 	// act before the relay dials (a connect-time fault) and end the
@@ -162,7 +177,9 @@ func (r *Relay) Addr() string { return r.ln.Addr().String() }
 func (r *Relay) Implicit() bool { return r.implicit }
 
 // Close stops accepting, ends every connection (each Observer sees
-// Closed with ErrClosed) and waits for the relay's goroutines.
+// Closed with ErrClosed; a ClientConn with a Shutdown(text string) error
+// method is shut down with it first) and waits for the relay's
+// goroutines.
 func (r *Relay) Close() error {
 	r.cancel()
 	err := r.ln.Close()

@@ -362,6 +362,26 @@ func TestRelayCompressRefused(t *testing.T) {
 	}
 }
 
+// The upstream's last bytes reach the client even without a line end.
+func TestRelayPartialLineAtEOF(t *testing.T) {
+	fx := newTLS(t)
+	addr, done := upstream(t, func(p *peer) {
+		p.send("* OK ready\r\n* BYE no line end")
+	})
+	r, rec := start(t, fx, addr, relay.Options{})
+	c := dial(t, r)
+	c.expect("* OK ready\r\n")
+	<-done
+	if rest, err := io.ReadAll(c.r); err != nil || string(rest) != "* BYE no line end" {
+		t.Errorf("after the greeting the client read %q, %v; want the partial line", rest, err)
+	}
+	c.conn.Close()
+	events := rec.wait()
+	if diff := cmp.Diff(bytesEv(relay.Upstream, "* OK ready\r\n* BYE no line end"), events[0]); diff != "" {
+		t.Errorf("observed (-want +got):\n%s", diff)
+	}
+}
+
 func TestRelayClientEOF(t *testing.T) {
 	fx := newTLS(t)
 	addr, done := upstream(t, func(p *peer) {
@@ -614,4 +634,38 @@ func TestParseTLSMode(t *testing.T) {
 		t.Error(`ParseTLSMode("ssl") accepted`)
 	}
 	_ = fmt.Sprint(relay.TLSMode(7))
+}
+
+// byeClient is a ClientConn that knows how to say goodbye, as the fault
+// layer does.
+type byeClient struct{ net.Conn }
+
+func (b *byeClient) HandshakeTLS(context.Context, *tls.Config) error {
+	return errors.New("no TLS in this test")
+}
+
+func (b *byeClient) Shutdown(text string) error {
+	_, err := io.WriteString(b.Conn, "* BYE "+text+"\r\n")
+	return err
+}
+
+// Closing the relay tells a client whose side can say it why.
+func TestRelayCloseShutdown(t *testing.T) {
+	fx := newTLS(t)
+	addr, done := upstream(t, func(p *peer) {
+		p.send("* OK ready\r\n")
+		p.expectEOF()
+	})
+	r, rec := start(t, fx, addr, relay.Options{Client: func(_ context.Context, _ int, raw net.Conn) (relay.ClientConn, error) {
+		return &byeClient{raw}, nil
+	}})
+	c := dial(t, r)
+	c.expect("* OK ready\r\n")
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.expect("* BYE [UNAVAILABLE] imapfault relay shutting down\r\n")
+	c.expectEOF()
+	<-done
+	rec.wait()
 }

@@ -6,36 +6,18 @@
 package replay
 
 import (
-	"bytes"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
-
-	"github.com/BurntSushi/toml"
 
 	"github.com/imapfault/imapfault/client"
 	"github.com/imapfault/imapfault/client/phase"
 	"github.com/imapfault/imapfault/scenarios"
 )
 
-// Password is the password of the replayed user, in the scenario's
-// [[users]] and [client]: a report never holds the real one.
-const Password = "replayed"
-
-// MinDelay is the shortest wait that is replayed: below it, a gap in the
-// transcript is the tester's and the loopback's own pace, not the server's.
-const MinDelay = 100 * time.Millisecond
-
 // minTimeout is the shortest failed step taken for a timeout.
 const minTimeout = 500 * time.Millisecond
-
-// serverState are the commands whose success changes the session's state
-// (TLS, login, selection, IDLE, writes): the server behind the script
-// must see them, so that the commands after them work. Their successful
-// answers are left to it; only their delay is replayed.
-var serverState = []string{"STARTTLS", "LOGIN", "AUTHENTICATE", "SELECT", "EXAMINE", "IDLE", "STORE", "UID STORE", "APPEND", "LOGOUT", "CLOSE", "UNSELECT", "EXPUNGE"}
 
 // certificates maps the tester's certificate diagnoses to the certificate
 // the fake server presents; any other TLS session gets a valid one.
@@ -45,87 +27,6 @@ var certificates = map[string]string{
 	client.CodeTLSCertSelfSigned:   "self-signed",
 	client.CodeTLSCertUntrusted:    "untrusted-ca",
 	client.CodeTLSHostnameMismatch: "wrong-host",
-}
-
-// File is the scenario FromReport writes, in the file's key order. It
-// mirrors the parts of scenarios.Scenario it sets rather than encoding
-// that type: the file must leave unset keys out (a written "nth = 0" or
-// "timeout = 0" is an error) and give durations as strings ("1.5s").
-type File struct {
-	Name        string  `toml:"name"`
-	Description string  `toml:"description"`
-	Server      Server  `toml:"server"`
-	Users       []User  `toml:"users"`
-	Replay      *Replay `toml:"replay,omitempty"`
-	// Faults hold what a transcript shows only as its outcome: the
-	// transport failures before any IMAP line (tcpFaults, tlsFault).
-	Faults []map[string]any `toml:"faults,omitempty"`
-	Client Client           `toml:"client"`
-	Expect Expect           `toml:"expect"`
-}
-
-// Server is the [server] table.
-type Server struct {
-	TLS          string   `toml:"tls"`
-	Certificate  string   `toml:"certificate,omitempty"`
-	Capabilities []string `toml:"capabilities,omitempty"`
-}
-
-// User is one [[users]] table.
-type User struct {
-	Name      string    `toml:"name"`
-	Password  string    `toml:"password,omitempty"`
-	Tokens    []string  `toml:"tokens,omitempty"`
-	Mailboxes []Mailbox `toml:"mailboxes"`
-}
-
-// Mailbox is one mailbox of a user, with generated messages.
-type Mailbox struct {
-	Name     string    `toml:"name"`
-	Generate *Generate `toml:"generate,omitempty"`
-}
-
-// Generate asks for count generated messages.
-type Generate struct {
-	Count int `toml:"count"`
-}
-
-// Replay is the [replay] table (see scenarios.Replay).
-type Replay struct {
-	Greeting string `toml:"greeting,omitempty"`
-	Delay    string `toml:"delay,omitempty"`
-	End      string `toml:"end,omitempty"`
-	Steps    []Step `toml:"steps,omitempty"`
-}
-
-// Step is one [[replay.steps]] table.
-type Step struct {
-	Command    string   `toml:"command"`
-	Nth        int      `toml:"nth"`
-	Connection int      `toml:"connection,omitempty"`
-	Delay      string   `toml:"delay,omitempty"`
-	Untagged   []string `toml:"untagged,omitempty"`
-	Status     string   `toml:"status,omitempty"`
-	End        string   `toml:"end,omitempty"`
-}
-
-// Client is the [client] table.
-type Client struct {
-	TLS      string            `toml:"tls"`
-	User     string            `toml:"user"`
-	Password string            `toml:"password,omitempty"`
-	Token    string            `toml:"token,omitempty"`
-	Auth     string            `toml:"auth,omitempty"`
-	Mailbox  string            `toml:"mailbox,omitempty"`
-	Insecure bool              `toml:"insecure,omitempty"`
-	Write    bool              `toml:"write,omitempty"`
-	Timeouts map[string]string `toml:"timeouts,omitempty"`
-}
-
-// Expect is the [expect] table: what the customer's check concluded.
-type Expect struct {
-	Diagnosis string `toml:"diagnosis"`
-	Phase     string `toml:"phase,omitempty"`
 }
 
 // FromReport returns a scenario that replays what the server did in the
@@ -138,13 +39,9 @@ func FromReport(r *client.Report) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "# Written by imapfault scenarios from-report from a check of %s at %s.\n", r.Target, r.Started.Format(time.RFC3339))
-	fmt.Fprintf(&buf, "# Serve it: imapfault serve --scenario FILE; prove it: imapfault verify FILE.\n\n")
-	if err := toml.NewEncoder(&buf).Encode(f); err != nil {
-		return nil, fmt.Errorf("from-report: %w", err)
-	}
-	return buf.Bytes(), nil
+	return f.Encode(
+		fmt.Sprintf("Written by imapfault scenarios from-report from a check of %s at %s.", r.Target, r.Started.Format(time.RFC3339)),
+		"Serve it: imapfault serve --scenario FILE; prove it: imapfault verify FILE.")
 }
 
 func build(r *client.Report) (*File, error) {
@@ -165,7 +62,7 @@ func build(r *client.Report) (*File, error) {
 		Server:      Server{TLS: string(r.TLSMode), Capabilities: r.Capabilities},
 		Client: Client{TLS: string(r.TLSMode), User: user, Mailbox: mailbox,
 			Insecure: r.Insecure, Write: r.Write},
-		Expect: Expect{Diagnosis: r.Diagnosis.Code, Phase: r.Diagnosis.Phase},
+		Expect: &Expect{Diagnosis: r.Diagnosis.Code, Phase: r.Diagnosis.Phase},
 	}
 	if f.Server.TLS == "" {
 		f.Server.TLS, f.Client.TLS = string(client.TLSImplicit), string(client.TLSImplicit)
@@ -200,7 +97,6 @@ func build(r *client.Report) (*File, error) {
 	}
 	f.Users = []User{u}
 	rp := script(r)
-	rp.oneLine()
 	if rp.Greeting != "" || rp.Delay != "" || rp.End != "" || len(rp.Steps) > 0 {
 		f.Replay = rp
 	}
@@ -292,6 +188,16 @@ func authMechanism(events []client.Event) string {
 func sent(dir string) bool     { return dir == "->" || dir == "~>" }
 func received(dir string) bool { return dir == "<-" || dir == "<~" }
 
+// answer is what StepFor reads of s.
+func (s *step) answer(connection int) Answer {
+	a := Answer{Command: s.command, Nth: s.nth, Connection: connection, Untagged: s.untagged, Tag: s.tag, Status: s.status,
+		Unscriptable: s.unscriptable, After: s.after}
+	if s.first > 0 {
+		a.Delay = s.first - s.at
+	}
+	return a
+}
+
 // step is a command of the transcript and what came back.
 type step struct {
 	tag, command string
@@ -300,21 +206,11 @@ type step struct {
 	first        time.Duration // when its first response line came; 0: none
 	untagged     []string
 	status       string
-	unscriptable bool // a literal or a continuation: left to the server
+	after        []string // lines after the tagged reply
+	unscriptable bool     // a literal or a continuation: left to the server
 }
 
 // script reads the first session of the transcript into a replay.
-// oneLine makes the greeting and the tagged statuses the single lines
-// the format wants: a transcript line can hold a bare CR (a server's
-// garbage, kept by the tester), which the replay sends as a space.
-func (rp *Replay) oneLine() {
-	cr := strings.NewReplacer("\r", " ", "\n", " ")
-	rp.Greeting = cr.Replace(rp.Greeting)
-	for i := range rp.Steps {
-		rp.Steps[i].Status = cr.Replace(rp.Steps[i].Status)
-	}
-}
-
 func script(r *client.Report) *Replay {
 	rp := &Replay{}
 	var (
@@ -342,7 +238,7 @@ func script(r *client.Report) *Replay {
 		case received(e.Dir) && !greeted && cur == nil:
 			greeted = true
 			rp.Greeting = e.Text
-			rp.Delay = delay(e.Elapsed - connected)
+			rp.Delay = Delay(e.Elapsed - connected)
 		default:
 			cur = readEvent(cur, &steps, counts, e)
 		}
@@ -360,29 +256,20 @@ func script(r *client.Report) *Replay {
 		return rp
 	}
 	for i, s := range steps {
-		last := i == len(steps)-1
-		st := Step{Command: s.command, Nth: s.nth}
-		if s.first > 0 {
-			st.Delay = delay(s.first - s.at)
-		}
-		failed := last && s.status == "" && end != ""
-		ok := statusWord(s.status) == "OK"
+		a := s.answer(0)
 		switch {
-		case failed:
-			// The check failed here, before a tagged reply: the lines that
-			// came, then the end it saw.
-			st.Untagged, st.End = s.untagged, end
-		case s.unscriptable, s.status == "":
-			// Left to the server; its pace is kept.
-		case ok && slices.Contains(serverState, s.command):
-		case !slices.Contains([]string{"OK", "NO", "BAD"}, statusWord(s.status)):
-			// A tagged BYE or worse: sent as it came, tag and all (the
-			// tester's tags repeat), and the session ends.
-			st.Untagged, st.End = append(s.untagged, s.tag+" "+s.status), "eof"
-		default:
-			st.Untagged, st.Status = s.untagged, s.status
+		case i < len(steps)-1:
+			a.After = nil // said before the next command: not scripted
+		case s.status == "":
+			// The check failed here, before a tagged reply.
+			a.End = end
+		case end != "silence":
+			// It failed after the reply: the server closed (a STARTTLS
+			// whose OK is followed by EOF). A silence after a reply is
+			// the tester's own next step timing out.
+			a.End = end
 		}
-		if st.Delay != "" || st.Untagged != nil || st.Status != "" || st.End != "" {
+		if st, ok := StepFor(a); ok {
 			rp.Steps = append(rp.Steps, st)
 		}
 	}
@@ -398,10 +285,10 @@ func script(r *client.Report) *Replay {
 		rp.Steps[i].Connection = 1
 	}
 	for _, s := range second {
-		st := Step{Command: s.command, Nth: s.nth, Connection: 2}
-		if !s.unscriptable && s.status != "" && !(statusWord(s.status) == "OK" && slices.Contains(serverState, s.command)) &&
-			slices.Contains([]string{"OK", "NO", "BAD"}, statusWord(s.status)) {
-			st.Untagged, st.Status = s.untagged, s.status
+		// The second session's answers only: its pace is the tester's.
+		a := s.answer(2)
+		a.Delay = 0
+		if st, ok := StepFor(a); ok {
 			rp.Steps = append(rp.Steps, st)
 		}
 	}
@@ -442,14 +329,11 @@ func readEvent(cur *step, steps *[]*step, counts map[string]int, e client.Event)
 			cur.unscriptable = true
 		case cur.status == "":
 			cur.untagged = append(cur.untagged, e.Text)
+		default:
+			cur.after = append(cur.after, e.Text)
 		}
 	}
 	return cur
-}
-
-func statusWord(status string) string {
-	w, _, _ := strings.Cut(status, " ")
-	return strings.ToUpper(w)
 }
 
 // commandName is a command line's name after the tag: "UID FETCH" for
@@ -478,12 +362,4 @@ func ending(code string) string {
 		return "eof"
 	}
 	return "silence"
-}
-
-// delay is a wait worth replaying, as the file writes it, or "".
-func delay(d time.Duration) string {
-	if d < MinDelay {
-		return ""
-	}
-	return d.Round(time.Millisecond).String()
 }

@@ -66,6 +66,16 @@ func TestFromReport(t *testing.T) {
 			}},
 		},
 		{
+			name: "STARTTLS's OK, a line injected after it, then EOF",
+			code: "starttls.dropped", ph: "starttls",
+			events: append(greeting,
+				ev(1501, "->", "a1 STARTTLS"), ev(1502, "<-", "a1 OK Begin TLS"), ev(1503, "<-", "* OK [ALERT] injected"),
+			),
+			want: &Replay{Greeting: "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] Acme ready", Delay: "1.5s", Steps: []Step{
+				{Command: "STARTTLS", Nth: 1, AfterOK: &AfterOK{Untagged: []string{"* OK [ALERT] injected"}, End: "eof"}},
+			}},
+		},
+		{
 			name: "two sessions, each on its connection",
 			code: "store.failed", ph: "flags",
 			events: append(greeting,

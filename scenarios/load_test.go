@@ -51,7 +51,9 @@ func TestParseErrors(t *testing.T) {
 				"[[replay.steps]]\ncommand = \"FETCH\"\nuntagged = [\"1 FETCH (FLAGS ())\"]\nstatus = \"OK\"\nend = \"eof\"\n" +
 				"[[replay.steps]]\ncommand = \"FETCH\"\nnth = 1\ndelay = \"1s\"\n" +
 				"[[replay.steps]]\ncommand = \"NOOP\"\nuntagged = []\n" +
-				"[[replay.steps]]\ncommand = \"NOOP\"\nstatsu = \"OK\"\n",
+				"[[replay.steps]]\ncommand = \"NOOP\"\nstatsu = \"OK\"\n" +
+				"[[replay.steps]]\ncommand = \"LOGIN\"\nstatus = \"NO\"\nafter_ok = { end = \"eof\" }\n" +
+				"[[replay.steps]]\ncommand = \"STARTTLS\"\nafter_ok = { end = \"hang\" }\n",
 			want: []string{
 				`bad.toml:3: replay.greeting: must be one line, without CR LF (it is added)`,
 				`bad.toml:4: replay.end: "hang" is not allowed (allowed: eof, rst, silence)`,
@@ -59,9 +61,11 @@ func TestParseErrors(t *testing.T) {
 				`bad.toml:7: replay.steps[0].status: "BYE gone" must start with OK, NO or BAD and leave out the tag (a BYE is an untagged line followed by end = "eof")`,
 				`bad.toml:12: replay.steps[1].end: a step ends with status or with end, not both: end replaces the tagged reply`,
 				`bad.toml:14: replay.steps[2].command: steps[1] answers FETCH number 1 already: give this step another nth`,
-				`bad.toml:18: replay.steps[3].command: the step does nothing: give it delay, untagged, status or end`,
-				`bad.toml:21: replay.steps[4].command: the step does nothing: give it delay, untagged, status or end`,
-				`bad.toml:22: replay.steps[4].statsu: unknown key "statsu" (allowed: command, nth, connection, delay, untagged, status, end)`,
+				`bad.toml:18: replay.steps[3].command: the step does nothing: give it delay, untagged, status, end or after_ok`,
+				`bad.toml:21: replay.steps[4].command: the step does nothing: give it delay, untagged, status, end or after_ok`,
+				`bad.toml:22: replay.steps[4].statsu: unknown key "statsu" (allowed: command, nth, connection, delay, untagged, status, end, after_ok)`,
+				`bad.toml:26: replay.steps[5].after_ok: follows the server's own OK: leave out status and end, which answer in its place`,
+				`bad.toml:29: replay.steps[6].after_ok.end: "hang" is not allowed (allowed: eof, rst, silence)`,
 			},
 		},
 		{
@@ -114,6 +118,16 @@ func TestParseErrors(t *testing.T) {
 			name: "glob matching nothing",
 			src:  "name = \"x\"\n[[users]]\nname = \"a\"\npassword = \"p\"\nmailboxes = [{ name = \"INBOX\", files = [\"messages/*.msg\"] }]\n",
 			want: []string{`bad.toml:5: users[0].mailboxes[0].files[0]: "messages/*.msg" matches no file in the scenario's folder`},
+		},
+		{
+			name: "any password beside a password",
+			src:  "name = \"x\"\n[[users]]\nname = \"a\"\npassword = \"p\"\nany_password = true\n",
+			want: []string{`bad.toml:5: users[0].any_password: user "a" logs in with any password or token: leave out password, tokens and token_errors, or any_password`},
+		},
+		{
+			name: "any password without a client password",
+			src:  "name = \"x\"\n[[users]]\nname = \"a\"\nany_password = true\n",
+			want: []string{`bad.toml: client.password: user "a" has no password: set [client] password, or auth = "xoauth2" with a token`},
 		},
 		{
 			name: "unknown limit",

@@ -53,6 +53,18 @@ type Step struct {
 	Status string `toml:"status"`
 	// End ends the connection in place of the tagged reply.
 	End End `toml:"end"`
+	// AfterOK follows the server's own tagged OK to the command: a
+	// success the server behind must see (STARTTLS, LOGIN), then lines or
+	// an end. It excludes Status and End, which answer in its place.
+	AfterOK *AfterOK `toml:"after_ok"`
+}
+
+// AfterOK is what follows the server's tagged OK to a step's command.
+type AfterOK struct {
+	// Untagged are lines sent as they are (CRLF added) after the OK.
+	Untagged []string `toml:"untagged"`
+	// End ends the connection after them.
+	End End `toml:"end"`
 }
 
 // End is how a scripted session ends.
@@ -161,9 +173,19 @@ func validateReplay(c *collector, r *Replay) {
 		if st.End != "" {
 			oneOf(c, p+".end", string(st.End), ends)
 		}
-		if st.Delay == 0 && len(st.Untagged) == 0 && st.Status == "" && st.End == "" {
+		if a := st.AfterOK; a != nil {
+			switch {
+			case st.Status != "" || st.End != "":
+				c.add(p+".after_ok", "follows the server's own OK: leave out status and end, which answer in its place")
+			case len(a.Untagged) == 0 && a.End == "":
+				c.add(p+".after_ok", "give it untagged lines or an end")
+			case a.End != "":
+				oneOf(c, p+".after_ok.end", string(a.End), ends)
+			}
+		}
+		if st.Delay == 0 && len(st.Untagged) == 0 && st.Status == "" && st.End == "" && st.AfterOK == nil {
 			// At command: a table's own path has no line of its own.
-			c.add(p+".command", "the step does nothing: give it delay, untagged, status or end")
+			c.add(p+".command", "the step does nothing: give it delay, untagged, status, end or after_ok")
 		}
 	}
 }
@@ -207,6 +229,16 @@ func compileReplay(r *Replay) []faults.Fault {
 			out = append(out, faults.Fault{When: when, Action: &faults.Respond{Respond: st.Status}})
 		case st.End != "":
 			out = append(out, faults.Fault{When: when, Action: st.End.action()})
+		}
+		if a := st.AfterOK; a != nil {
+			reply := when
+			reply.Reply = "OK"
+			if len(a.Untagged) > 0 {
+				out = append(out, faults.Fault{When: reply, Action: &faults.Write{Write: strings.Join(a.Untagged, "\r\n") + "\r\n"}})
+			}
+			if a.End != "" {
+				out = append(out, faults.Fault{When: reply, Action: a.End.action()})
+			}
 		}
 	}
 	return out

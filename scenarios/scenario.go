@@ -113,7 +113,11 @@ type User struct {
 	// status it refuses them with: invalid_token, insufficient_scope,
 	// invalid_request.
 	TokenErrors map[string]string `toml:"token_errors"`
-	Mailboxes   []Mailbox         `toml:"mailboxes"`
+	// AnyPassword logs the user in with any password or token, as a
+	// recorded session's user: the recording never holds the real ones.
+	// It excludes Password, Tokens and TokenErrors.
+	AnyPassword bool      `toml:"any_password"`
+	Mailboxes   []Mailbox `toml:"mailboxes"`
 }
 
 // Mailbox is a folder and its messages. Every user has an INBOX whether

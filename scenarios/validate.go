@@ -168,8 +168,11 @@ func validateUser(c *collector, s *Scenario, i int, users map[string]*User) {
 	for tok, status := range u.TokenErrors {
 		oneOf(c, p+".token_errors."+tok, status, []string{"invalid_token", "insufficient_scope", "invalid_request"})
 	}
-	if u.Password == "" && len(u.Tokens) == 0 {
-		c.add(p+".password", "user %q can never log in: give a password or tokens", u.Name)
+	switch {
+	case u.AnyPassword && (u.Password != "" || len(u.Tokens) > 0 || len(u.TokenErrors) > 0):
+		c.add(p+".any_password", "user %q logs in with any password or token: leave out password, tokens and token_errors, or any_password", u.Name)
+	case !u.AnyPassword && u.Password == "" && len(u.Tokens) == 0:
+		c.add(p+".password", "user %q can never log in: give a password, tokens or any_password = true", u.Name)
 	}
 	boxes := map[string]bool{}
 	for j := range u.Mailboxes {

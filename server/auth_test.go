@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+
+	"github.com/imapfault/imapfault/scenarios"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -90,5 +92,49 @@ func TestPlaintextAuthRefused(t *testing.T) {
 		if strings.Contains(e.Text, alicePassword) {
 			t.Errorf("transcript leaks the password: %v", e)
 		}
+	}
+}
+
+// TestAnyPassword: a recorded user logs in with whatever secret the
+// client has, by every mechanism; other users still do not.
+func TestAnyPassword(t *testing.T) {
+	sc, err := scenarios.Parse("any.toml", []byte(`name = "any"
+[server]
+tls = "none"
+auth_mechanisms = ["PLAIN", "XOAUTH2", "OAUTHBEARER"]
+[[users]]
+name = "alice"
+any_password = true
+[client]
+password = "whatever"
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewTest(t, sc)
+	tests := []struct {
+		name string
+		line string
+		want string
+	}{
+		{"login", `a LOGIN alice "not the password"`, "a OK"},
+		{"plain", "a AUTHENTICATE PLAIN " + b64("\x00alice\x00x"), "a OK"},
+		{"xoauth2", "a AUTHENTICATE XOAUTH2 " + b64("user=alice\x01auth=Bearer anything\x01\x01"), "a OK"},
+		{"oauthbearer", "a AUTHENTICATE OAUTHBEARER " + b64("n,a=alice,\x01auth=Bearer anything\x01\x01"), "a OK"},
+		{"other user", "a LOGIN mallory x", "a NO [AUTHENTICATIONFAILED]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := dialWire(t, srv.Addr())
+			w.line()
+			w.send(tt.line)
+			got := w.line()
+			for strings.HasPrefix(got, "* ") {
+				got = w.line()
+			}
+			if !strings.HasPrefix(got, tt.want) {
+				t.Errorf("reply = %q, want prefix %q", got, tt.want)
+			}
+		})
 	}
 }

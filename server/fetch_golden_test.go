@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,58 @@ password = "pw"
 	}
 	if diff := cmp.Diff(string(want), got.String()); diff != "" {
 		t.Errorf("FETCH responses differ from %s (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestFetchBareMatchesGoIMAP: a FETCH of flags or UIDs alone is written
+// by the store below go-imap (store/fetchbare.go); each of its lines must
+// be the one go-imap writes, which a FETCH that also asks for
+// RFC822.SIZE still goes through, byte for byte and in the same order.
+func TestFetchBareMatchesGoIMAP(t *testing.T) {
+	sc, err := scenarios.Parse("bare.toml", []byte(`name = "bare"
+[[users]]
+name = "alice"
+password = "pw"
+  [[users.mailboxes]]
+  name = "INBOX"
+  files = ["library:messages/0[1-3]-*.eml"]
+  generate = { count = 40, seed = 11 }
+    [[users.mailboxes.messages]]
+    subject = "all"
+    body = "b"
+    flags = ["\\Seen", "\\flagged", "\\Answered", "\\Draft", "\\Deleted", "$Forwarded", "NonJunk"]
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewTest(t, sc)
+	w := dialWire(t, srv.Addr())
+	w.line()
+	w.send("l LOGIN alice pw")
+	w.until("l ")
+	size := regexp.MustCompile(` RFC822\.SIZE [0-9]+`)
+	pairs := []struct{ bare, full string }{
+		{"FETCH 1:* (FLAGS)", "FETCH 1:* (FLAGS RFC822.SIZE)"},
+		{"UID FETCH 1:* (UID)", "UID FETCH 1:* (UID RFC822.SIZE)"},
+		{"UID FETCH 2:5,40:* FLAGS", "UID FETCH 2:5,40:* (FLAGS RFC822.SIZE)"},
+	}
+	for _, sel := range []string{"SELECT INBOX", "EXAMINE INBOX"} { // with and without \Recent
+		w.send("s " + sel)
+		w.until("s OK")
+		for _, p := range pairs {
+			w.send("a " + p.bare)
+			bare := w.until("a ")
+			w.send("b " + p.full)
+			full := w.until("b ")
+			for i := range full {
+				full[i] = size.ReplaceAllString(full[i], "")
+			}
+			if diff := cmp.Diff(full[:len(full)-1], bare[:len(bare)-1]); diff != "" {
+				t.Errorf("%s, %s: (-go-imap +bare):\n%s", sel, p.bare, diff)
+			}
+			if len(bare) < 5 {
+				t.Errorf("%s, %s: %d lines", sel, p.bare, len(bare))
+			}
+		}
 	}
 }

@@ -37,13 +37,14 @@ type play struct {
 // accounts are the users a play knows, the scenario's and those added
 // while it runs.
 type accounts struct {
-	mu sync.Mutex
+	// Every login reads; only the control API's AddUser writes.
+	mu sync.RWMutex
 	m  map[string]*scenarios.User
 }
 
 func (p *play) user(name string) *scenarios.User {
-	p.accounts.mu.Lock()
-	defer p.accounts.mu.Unlock()
+	p.accounts.mu.RLock()
+	defer p.accounts.mu.RUnlock()
 	return p.accounts.m[name]
 }
 
@@ -170,10 +171,11 @@ func (s *Server) seed(p *play) error {
 			if err != nil {
 				return fmt.Errorf("users[%d]: %w", i, err)
 			}
+			var flags []imap.Flag // reused: Append keeps none of it
 			for _, sd := range seeds {
-				flags := make([]imap.Flag, len(sd.Flags))
-				for k, f := range sd.Flags {
-					flags[k] = imap.Flag(f)
+				flags = flags[:0]
+				for _, f := range sd.Flags {
+					flags = append(flags, imap.Flag(f))
 				}
 				mbox.Append(sd.Raw, flags, sd.Date)
 			}
@@ -300,8 +302,8 @@ func (s *Server) AddUser(name, password string) error {
 // Users returns the names of the current play's accounts, sorted.
 func (s *Server) Users() []string {
 	p := s.play()
-	p.accounts.mu.Lock()
-	defer p.accounts.mu.Unlock()
+	p.accounts.mu.RLock()
+	defer p.accounts.mu.RUnlock()
 	var names []string
 	for n := range p.accounts.m {
 		names = append(names, n)

@@ -114,3 +114,33 @@ func TestReplayGreetingEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayAfterOK: after_ok lets the server answer LOGIN itself (so the
+// session is logged in), then sends the step's lines and ends; a NO from
+// the server is followed by nothing.
+func TestReplayAfterOK(t *testing.T) {
+	srv := NewTest(t, plainScenario(t, `
+[replay]
+[[replay.steps]]
+command = "LOGIN"
+nth = 2
+after_ok = { untagged = ["* BYE Account is being migrated"], end = "eof" }
+`))
+	w := dialWire(t, srv.Addr())
+	w.line()
+	w.send("a1 LOGIN alice wrong")
+	if got := w.until("a1 "); !strings.HasPrefix(got[len(got)-1], "a1 NO") {
+		t.Fatalf("a refused LOGIN: %q; want the server's NO and nothing after it", got)
+	}
+	w.send("a2 LOGIN alice pw")
+	got := w.until("a2 ")
+	if !strings.HasPrefix(got[len(got)-1], "a2 OK") {
+		t.Fatalf("LOGIN: %q; want the server's OK", got)
+	}
+	if l := w.line(); l != "* BYE Account is being migrated" {
+		t.Errorf("after the OK: %q; want the step's line", l)
+	}
+	if _, err := w.r.ReadString('\n'); !errors.Is(err, io.EOF) {
+		t.Errorf("after the line: %v; want EOF", err)
+	}
+}

@@ -241,30 +241,37 @@ func (s *Server) claim(c *faults.Conn, p *play, user string) error {
 	return nil
 }
 
-func (s *Server) release(user string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sessions[user]--; s.sessions[user] <= 0 {
-		delete(s.sessions, user)
-	}
-}
-
 // forget lets a connection go, and says so in the transcript: after the
 // entry the server no longer counts it.
 func (s *Server) forget(c *faults.Conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	s.noteEnd(c)
+}
+
+func (s *Server) noteEnd(c *faults.Conn) {
 	s.transcript.record(faults.TapEvent{Conn: c.Number(), Time: time.Now(), Dir: faults.DirInfo, Data: []byte("end of connection")})
 }
 
-// sessionDone counts a session out, and forgets its connection.
-func (s *Server) sessionDone(c *faults.Conn) {
+// sessionDone counts a session out, releases its user's count (user is ""
+// when nobody logged in) and forgets its connection, under one lock of
+// the server: every connection passes here, and the server's lock is
+// also the one every new connection takes.
+func (s *Server) sessionDone(c *faults.Conn, user string) {
 	s.mu.Lock()
 	s.live--
+	if user != "" {
+		if s.sessions[user]--; s.sessions[user] <= 0 {
+			delete(s.sessions, user)
+		}
+	}
+	if c != nil {
+		delete(s.conns, c)
+	}
 	s.mu.Unlock()
 	if c != nil {
-		s.forget(c)
+		s.noteEnd(c)
 	}
 }
 

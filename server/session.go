@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/subtle"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
@@ -32,10 +33,7 @@ var (
 // Close implements imapserver.Session. It is the last thing the IMAP
 // server does for a connection, so it tells the server the session ended.
 func (s *session) Close() error {
-	defer s.srv.sessionDone(s.conn)
-	if s.user != "" {
-		s.srv.release(s.user)
-	}
+	defer s.srv.sessionDone(s.conn, s.user)
 	if s.UserSession != nil {
 		return s.UserSession.Close()
 	}
@@ -45,7 +43,11 @@ func (s *session) Close() error {
 // Login implements imapserver.Session.
 func (s *session) Login(username, password string) error {
 	u := s.play.user(username)
-	if u == nil || u.Password == "" || subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) != 1 {
+	switch {
+	case u == nil:
+		return imapserver.ErrAuthFailed
+	case u.AnyPassword:
+	case u.Password == "" || subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) != 1:
 		return imapserver.ErrAuthFailed
 	}
 	return s.become(username)
@@ -111,15 +113,16 @@ func (s *session) checkToken(username, token string) (string, error) {
 	if status, ok := u.TokenErrors[token]; ok {
 		return status, nil
 	}
-	for _, t := range u.Tokens {
-		if subtle.ConstantTimeCompare([]byte(t), []byte(token)) == 1 {
-			if err := s.become(username); err != nil {
-				return "", err
-			}
-			return "", nil
-		}
+	known := u.AnyPassword || slices.ContainsFunc(u.Tokens, func(t string) bool {
+		return subtle.ConstantTimeCompare([]byte(t), []byte(token)) == 1
+	})
+	if !known {
+		return "invalid_token", nil
 	}
-	return "invalid_token", nil
+	if err := s.become(username); err != nil {
+		return "", err
+	}
+	return "", nil
 }
 
 // Namespace implements imapserver.SessionNamespace; NAMESPACE is

@@ -80,6 +80,14 @@ const (
 
 func newTranscript(live io.Writer) *Transcript { return &Transcript{live: live} }
 
+// NewTranscript returns a transcript for a wire layer the server does
+// not run (imapfault proxy's): Record is its faults.ConnOptions.Tap, and
+// each entry is printed to live when live is not nil.
+func NewTranscript(live io.Writer) *Transcript { return newTranscript(live) }
+
+// Record adds a wire event, secrets masked.
+func (t *Transcript) Record(ev faults.TapEvent) { t.record(ev) }
+
 func (t *Transcript) record(ev faults.TapEvent) {
 	r := record{time: ev.Time.UnixNano(), conn: int32(ev.Conn), dir: uint8(ev.Dir)}
 	var text []byte

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"io"
+	"math"
 	"sync"
 	"time"
 
@@ -189,9 +190,12 @@ func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.
 		msg.t = options.Time
 	}
 
-	flags := storableFlags(options.Flags)
-	for _, flag := range flags {
-		msg.flags.add(flag)
+	// As storableFlags, without its slice: a server seeding a million
+	// messages appends them here.
+	for _, flag := range options.Flags {
+		if flag = canonicalFlag(flag); flag != flagRecent {
+			msg.flags.add(flag)
+		}
 	}
 
 	mbox.mutex.Lock()
@@ -199,7 +203,7 @@ func (mbox *Mailbox) appendBytes(buf []byte, options *imap.AppendOptions) *imap.
 
 	// A keyword's first use is announced before the message that has it
 	// (RFC 3501 section 7.2.6).
-	mbox.defineKeywordsLocked(flags, nil)
+	mbox.defineKeywordsLocked(msg.flags.keywords, nil)
 
 	msg.uid = mbox.uidNext
 	mbox.uidNext++
@@ -262,54 +266,38 @@ func (mbox *Mailbox) firstUnseenSeqNumLocked() uint32 {
 }
 
 func (mbox *Mailbox) Expunge(w *imapserver.ExpungeWriter, uids *imap.UIDSet) error {
-	expunged := make(map[*message]struct{})
 	mbox.mutex.Lock()
-	for _, msg := range mbox.l {
+	defer mbox.mutex.Unlock()
+	mbox.expungeLocked(func(msg *message) bool {
 		if uids != nil && !uids.Contains(msg.uid) {
-			continue
+			return false
 		}
-		if msg.flags.has(imap.FlagDeleted) {
-			expunged[msg] = struct{}{}
-		}
-	}
-	mbox.mutex.Unlock()
-
-	if len(expunged) == 0 {
-		return nil
-	}
-
-	mbox.mutex.Lock()
-	mbox.expungeLocked(expunged)
-	mbox.mutex.Unlock()
-
+		return msg.flags.has(imap.FlagDeleted)
+	})
 	return nil
 }
 
-func (mbox *Mailbox) expungeLocked(expunged map[*message]struct{}) (seqNums []uint32) {
-	// TODO: optimize
-
-	// Iterate in reverse order, to keep sequence numbers consistent
-	var filtered []*message
-	for i := len(mbox.l) - 1; i >= 0; i-- {
-		msg := mbox.l[i]
-		if _, ok := expunged[msg]; ok {
-			seqNum := uint32(i) + 1
-			seqNums = append(seqNums, seqNum)
-			mbox.tracker.QueueExpunge(seqNum)
+// expungeLocked removes the messages drop picks, in one pass and in
+// place, and queues their EXPUNGEs from the highest sequence number down,
+// so that each number holds when the one before it is applied.
+// imapmemserver scanned under the lock, let it go, took it again and
+// copied the whole list: with every session expunging, the mailbox lock
+// was where they waited (issue 19's mutex profile).
+func (mbox *Mailbox) expungeLocked(drop func(*message) bool) {
+	var gone []uint32 // server sequence numbers, ascending
+	kept := mbox.l[:0]
+	for i, msg := range mbox.l {
+		if drop(msg) {
+			gone = append(gone, uint32(i)+1)
 		} else {
-			filtered = append(filtered, msg)
+			kept = append(kept, msg)
 		}
 	}
-
-	// Reverse filtered
-	for i := 0; i < len(filtered)/2; i++ {
-		j := len(filtered) - i - 1
-		filtered[i], filtered[j] = filtered[j], filtered[i]
+	clear(mbox.l[len(kept):]) // no dangling messages for the GC to keep
+	mbox.l = kept
+	for i := len(gone) - 1; i >= 0; i-- {
+		mbox.tracker.QueueExpunge(gone[i])
 	}
-
-	mbox.l = filtered
-
-	return seqNums
 }
 
 // NewView creates a new view into this mailbox.
@@ -360,11 +348,6 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 	// after it: a FETCH that held the lock while its client's socket took
 	// the bytes made every other session of the mailbox wait (the mutex
 	// profile under load: three quarters of all lock waiting).
-	type fetched struct {
-		seqNum uint32
-		msg    *message // its buffer, UID and date are immutable
-		flags  []imap.Flag
-	}
 	var list []fetched
 	recent := mbox.tracker.recentSet()
 	known := mbox.tracker.getKnownKeywords()
@@ -379,12 +362,23 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 		}
 		list = append(list, f)
 	})
+	if mbox.out != nil && bareFetch(options) && validFlags(list) {
+		return writeBare(mbox.out, list, options.Flags)
+	}
 	for _, f := range list {
 		if err := f.msg.fetch(w.CreateMessage(f.seqNum), f.flags, options); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// fetched is what a FETCH response needs of a message, taken under the
+// mailbox lock.
+type fetched struct {
+	seqNum uint32
+	msg    *message // its buffer, UID and date are immutable
+	flags  []imap.Flag
 }
 
 func (mbox *MailboxView) Search(numKind imapserver.NumKind, criteria *imap.SearchCriteria, options *imap.SearchOptions) (*imap.SearchData, error) {
@@ -399,8 +393,9 @@ func (mbox *MailboxView) Search(numKind imapserver.NumKind, criteria *imap.Searc
 		seqSet imap.SeqSet
 		uidSet imap.UIDSet
 	)
+	view := mbox.tracker.seqView()
 	for i, msg := range mbox.l {
-		seqNum := mbox.tracker.EncodeSeqNum(uint32(i) + 1)
+		seqNum := view.encode(uint32(i) + 1)
 
 		if !msg.search(seqNum, recent.Contains(msg.uid), criteria) {
 			continue
@@ -537,26 +532,38 @@ func (mbox *MailboxView) forEach(numSet imap.NumSet, f func(seqNum uint32, msg *
 }
 
 func (mbox *MailboxView) forEachLocked(numSet imap.NumSet, f func(seqNum uint32, msg *message)) {
-	// TODO: optimize
-
 	numSet = mbox.staticNumSet(numSet)
-
-	for i, msg := range mbox.l {
-		seqNum := uint32(i) + 1
-
-		var contains bool
-		switch numSet := numSet.(type) {
-		case imap.SeqSet:
-			seqNum := mbox.tracker.EncodeSeqNum(seqNum)
-			contains = seqNum != 0 && numSet.Contains(seqNum)
-		case imap.UIDSet:
-			contains = numSet.Contains(msg.uid)
+	switch numSet := numSet.(type) {
+	case imap.SeqSet:
+		view := mbox.tracker.seqView()
+		if view.identity() {
+			// The set's numbers are the server's: visit only the span it
+			// covers, in order, each message once (a FETCH of one message
+			// used to encode every message's number under the mailbox lock).
+			lo, hi := uint32(math.MaxUint32), uint32(0)
+			for _, r := range numSet {
+				lo, hi = min(lo, r.Start, r.Stop), max(hi, r.Start, r.Stop)
+			}
+			hi = min(hi, uint32(len(mbox.l)), view.numMessages)
+			for seqNum := max(lo, 1); seqNum <= hi; seqNum++ {
+				if numSet.Contains(seqNum) {
+					f(seqNum, mbox.l[seqNum-1])
+				}
+			}
+			return
 		}
-		if !contains {
-			continue
+		for i, msg := range mbox.l {
+			seqNum := uint32(i) + 1
+			if c := view.encode(seqNum); c != 0 && numSet.Contains(c) {
+				f(seqNum, msg)
+			}
 		}
-
-		f(seqNum, msg)
+	case imap.UIDSet:
+		for i, msg := range mbox.l {
+			if numSet.Contains(msg.uid) {
+				f(uint32(i)+1, msg)
+			}
+		}
 	}
 }
 

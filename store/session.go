@@ -107,13 +107,13 @@ func (sess *UserSession) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest
 	}
 	src := sess.mailbox
 	var msgs []copied
-	expunged := make(map[*message]struct{})
+	moved := make(map[*message]bool)
 	src.mutex.Lock()
 	src.forEachLocked(numSet, func(seqNum uint32, msg *message) {
 		msgs = append(msgs, copied{msg.uid, msg.buf, msg.t, msg.flagList()})
-		expunged[msg] = struct{}{}
+		moved[msg] = true
 	})
-	src.expungeLocked(expunged)
+	src.expungeLocked(func(msg *message) bool { return moved[msg] })
 	src.mutex.Unlock()
 	if len(msgs) == 0 {
 		return nil

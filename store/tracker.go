@@ -307,21 +307,50 @@ func (t *SessionTracker) DecodeSeqNum(seqNum uint32) uint32 {
 // EncodeSeqNum converts a message sequence number from the server view to the
 // client view.
 //
-// Zero is returned if the message doesn't exist from the client point-of-view.
+// Zero is returned if the message doesn't exist from the server point-of-view.
 func (t *SessionTracker) EncodeSeqNum(seqNum uint32) uint32 {
-	if seqNum == 0 {
-		return 0
-	}
-
 	t.mutex.Lock()
 	defer t.mutex.Unlock()
+	return encodeSeqNum(t.queue, t.mailbox.numMessages, seqNum)
+}
 
-	if seqNum > t.mailbox.numMessages {
+// seqView is a session's sequence numbers at one moment, for a command
+// that encodes many under the mailbox lock: one lock of the session
+// instead of one per message.
+type seqView struct {
+	numMessages uint32
+	pending     []trackerUpdate // the queued EXISTS and EXPUNGE updates
+}
+
+// seqView takes the session's view; the caller holds the mailbox lock,
+// so that no update is queued meanwhile.
+func (t *SessionTracker) seqView() seqView {
+	t.mutex.Lock()
+	defer t.mutex.Unlock()
+	v := seqView{numMessages: t.mailbox.numMessages}
+	for _, u := range t.queue {
+		if u.expunge != 0 || u.numMessages != 0 {
+			v.pending = append(v.pending, u)
+		}
+	}
+	return v
+}
+
+// encode is EncodeSeqNum at the view's moment.
+func (v seqView) encode(seqNum uint32) uint32 {
+	return encodeSeqNum(v.pending, v.numMessages, seqNum)
+}
+
+// identity reports whether the client numbers messages as the server
+// does, up to numMessages: nothing is queued that shifts them.
+func (v seqView) identity() bool { return len(v.pending) == 0 }
+
+func encodeSeqNum(queue []trackerUpdate, numMessages, seqNum uint32) uint32 {
+	if seqNum == 0 || seqNum > numMessages {
 		return 0
 	}
-
-	for i := len(t.queue) - 1; i >= 0; i-- {
-		update := t.queue[i]
+	for i := len(queue) - 1; i >= 0; i-- {
+		update := queue[i]
 		// TODO: this doesn't handle increments > 1
 		if update.numMessages != 0 && seqNum == update.numMessages {
 			return 0

@@ -21,6 +21,8 @@ Usage:
   imapfault lint FILE...
   imapfault check [flags] HOST[:PORT] | imap[s]://HOST[:PORT] [--html FILE] [--junit FILE]
   imapfault providers [PRODUCT]
+  imapfault proxy --upstream HOST:PORT [--scenario FILE] [--listen ADDR] [--upstream-tls MODE] [--json]
+  imapfault record --upstream HOST:PORT --out FILE [--listen ADDR] [--anonymize] [--stub-bodies]
   imapfault monitor --config FILE [--listen ADDR] [--once] [--history FILE]
   imapfault history [--history FILE] [--last 30d] [--format text|json|csv]
   imapfault report [--history FILE] --since DATE [--until DATE] [--html FILE] [--json FILE] [--csv FILE]
@@ -36,6 +38,7 @@ Examples:
   imapfault scenarios show healthy > mine.toml   # works from any folder
   imapfault scenarios export healthy mine/       # also copies its message files
   imapfault lint mine.toml
+  imapfault proxy --upstream imap.example.com:993 --scenario faults.toml   # faults in front of a real server (docs/proxy.md)
 
 Exit status: 0 ok, 1 warning, 2 failure, 3 unknown (usage error, internal
 error, or interrupted). Flags may come before or after the arguments. Run "imapfault COMMAND -h"
@@ -76,6 +79,8 @@ var commands = []command{
 	{"lint", runLint},
 	{"monitor", runMonitor},
 	{"providers", runProviders},
+	{"proxy", runProxy},
+	{"record", runRecord},
 	{"report", runReport},
 	{"scenarios", runScenarios},
 	{"serve", runServe},

@@ -169,7 +169,7 @@ func usersOf(sc *scenarios.Scenario) []control.User { return control.ScenarioUse
 
 // announce prints the JSON ready line when asked, and writes it to the
 // ready file, whole or not at all (a harness polls for it).
-func announce(e *env, r readyLine, jsonOut bool, readyFile string) error {
+func announce(e *env, r any, jsonOut bool, readyFile string) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return err

@@ -20,13 +20,23 @@ import (
 // it when the test ends, checking that it exits cleanly.
 func startServe(t *testing.T, args ...string) readyLine {
 	t.Helper()
+	var r readyLine
+	startJSON(t, &r, append([]string{"serve", "--json"}, args...)...)
+	return r
+}
+
+// startJSON runs a command that serves until interrupted (serve, proxy),
+// decodes its JSON ready line into ready, and stops it when the test
+// ends, checking that it exits cleanly.
+func startJSON(t *testing.T, ready any, args ...string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	var errb syncBuf
 	e := &env{stdout: pw, stderr: &errb, getenv: func(string) string { return "" }}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, e, append([]string{"serve", "--json"}, args...))
+		done <- run(ctx, e, args)
 		pw.Close()
 	}()
 	t.Cleanup(func() {
@@ -34,22 +44,20 @@ func startServe(t *testing.T, args ...string) readyLine {
 		select {
 		case code := <-done:
 			if code != exitOK {
-				t.Errorf("serve exited %d, stderr %q", code, errb.String())
+				t.Errorf("%s exited %d, stderr %q", args[0], code, errb.String())
 			}
 		case <-time.After(10 * time.Second):
-			t.Error("serve did not stop")
+			t.Errorf("%s did not stop", args[0])
 		}
 	})
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
-		t.Fatalf("no line from serve: %v (stderr %q)", err, errb.String())
+		t.Fatalf("no line from %s: %v (stderr %q)", args[0], err, errb.String())
 	}
 	go io.Copy(io.Discard, pr)
-	var r readyLine
-	if err := json.Unmarshal([]byte(line), &r); err != nil {
+	if err := json.Unmarshal([]byte(line), ready); err != nil {
 		t.Fatalf("ready line %q: %v", line, err)
 	}
-	return r
 }
 
 // TestServeJSONSeveralScenarios: serve announces every scenario it

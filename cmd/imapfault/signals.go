@@ -13,7 +13,7 @@ import (
 // leave both signals at their default, so that timeout(1) and Ctrl-C end
 // them at once, whatever they are in the middle of (issue 19: lint caught
 // SIGTERM and never looked).
-var graceful = map[string]bool{"check": true, "monitor": true, "serve": true, "verify": true}
+var graceful = map[string]bool{"check": true, "monitor": true, "proxy": true, "record": true, "serve": true, "verify": true}
 
 // signalContext returns the context the command line args runs with: for
 // a graceful command, one cancelled by the first SIGINT or SIGTERM, after

@@ -60,6 +60,9 @@ type Options struct {
 type Dovecot struct {
 	Plain, TLS string         // host:port of the IMAP and IMAPS listeners
 	Roots      *x509.CertPool // trusts the instance's certificate
+	// CertFile is the certificate it serves, in PEM: a CA file for
+	// clients that take one (Go verifies a certificate found in its roots).
+	CertFile string
 
 	dir  string
 	cmd  *exec.Cmd
@@ -103,6 +106,7 @@ func Start(ctx context.Context, dir string, o Options) (*Dovecot, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.CertFile = filepath.Join(dir, "cert.pem")
 	home := filepath.Join(dir, "home", o.User)
 	type file struct {
 		path string
@@ -110,7 +114,7 @@ func Start(ctx context.Context, dir string, o Options) (*Dovecot, error) {
 		mode os.FileMode
 	}
 	files := []file{
-		{filepath.Join(dir, "cert.pem"), certPEM, 0o644},
+		{d.CertFile, certPEM, 0o644},
 		{filepath.Join(dir, "key.pem"), keyPEM, 0o600},
 		{filepath.Join(dir, "passwd"), []byte(o.User + ":{PLAIN}" + o.Password + "::::::\n"), 0o644},
 		{filepath.Join(dir, "dovecot.conf"), []byte(config(dir, d, uid, gid, o)), 0o644},

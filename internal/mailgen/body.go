@@ -16,13 +16,16 @@ const wrapWidth = 72
 // from a word pool; other languages from whole sentences, mixed with some
 // English the way real multilingual business mail often is.
 func (g *generator) paragraphs(size int, lang string) []string {
-	var out []string
+	// One builder holds every paragraph, which are slices of its string:
+	// a builder per paragraph cost an allocation and a copy each.
+	var p strings.Builder
+	p.Grow(size + 640)
+	var ends []int
 	total := 0
 	for total < size {
-		var p strings.Builder
-		p.Grow(640)
+		start := p.Len()
 		for s := 3 + g.rng.IntN(5); s > 0; s-- {
-			if p.Len() > 0 {
+			if p.Len() > start {
 				p.WriteByte(' ')
 			}
 			if lang != "" && g.rng.IntN(3) != 0 {
@@ -32,8 +35,14 @@ func (g *generator) paragraphs(size int, lang string) []string {
 			}
 			g.sentence(&p)
 		}
-		out = append(out, p.String())
-		total += p.Len() + 4
+		ends = append(ends, p.Len())
+		total += p.Len() - start + 4
+	}
+	all := p.String()
+	out := make([]string, len(ends))
+	start := 0
+	for i, end := range ends {
+		out[i], start = all[start:end], end
 	}
 	return out
 }
@@ -65,48 +74,41 @@ func (g *generator) sentence(p *strings.Builder) {
 }
 
 // wrap appends text broken at spaces into CRLF lines of at most width
-// bytes (longer only for single unbreakable tokens), each prefixed.
+// bytes (longer only for single unbreakable tokens), each prefixed. The
+// text holds single spaces only (the pools and the sentences built from
+// them), so a line is the longest run of words that fits, written at once:
+// word by word, this loop was a fifth of generation time (issue 19).
 func wrap(b *bytes.Buffer, text, prefix string, width int) {
-	col := 0
-	// A hand-rolled scan instead of strings.Fields: this loop dominates
-	// generation time and the text only ever holds single spaces.
+	avail := width - len(prefix)
 	for text != "" {
-		w := text
-		if i := strings.IndexByte(text, ' '); i >= 0 {
-			w, text = text[:i], text[i+1:]
-		} else {
-			text = ""
-		}
-		if w == "" {
-			continue
-		}
-		if col > 0 && col+1+len(w) > width {
+		b.WriteString(prefix)
+		if len(text) <= avail {
+			b.WriteString(text)
 			b.WriteString("\r\n")
-			col = 0
+			return
 		}
-		if col == 0 {
-			b.WriteString(prefix)
-			col = len(prefix)
-		} else {
-			b.WriteByte(' ')
-			col++
+		k := strings.LastIndexByte(text[:avail+1], ' ')
+		if k <= 0 {
+			// A token longer than the line goes alone on its own.
+			if k = strings.IndexByte(text, ' '); k < 0 {
+				k = len(text)
+			}
 		}
-		b.WriteString(w)
-		col += len(w)
-	}
-	if col > 0 {
+		b.WriteString(text[:k])
 		b.WriteString("\r\n")
+		text = text[min(k+1, len(text)):]
 	}
 }
 
-// textBody renders the plain-text part with CRLF line endings.
-func textBody(c *content) []byte {
-	var b bytes.Buffer
+// textBody renders the plain-text part with CRLF line endings in b, a
+// buffer reused from one message to the next.
+func textBody(b *bytes.Buffer, c *content) []byte {
+	b.Reset()
 	b.Grow(c.size() + 512)
 	b.WriteString(c.greeting)
 	b.WriteString("\r\n\r\n")
 	for _, p := range c.paras {
-		wrap(&b, p, "", wrapWidth)
+		wrap(b, p, "", wrapWidth)
 		b.WriteString("\r\n")
 	}
 	b.WriteString(c.signoff)
@@ -116,29 +118,30 @@ func textBody(c *content) []byte {
 		b.WriteString(c.quoteHeader)
 		b.WriteString("\r\n")
 		for _, p := range c.quoted {
-			wrap(&b, p, "> ", wrapWidth)
+			wrap(b, p, "> ", wrapWidth)
 			b.WriteString(">\r\n")
 		}
 	}
 	return b.Bytes()
 }
 
-// htmlBody renders the same content as the HTML alternative.
-func htmlBody(c *content) []byte {
-	var b bytes.Buffer
+// htmlBody renders the same content as the HTML alternative in b, a
+// buffer reused from one message to the next.
+func htmlBody(b *bytes.Buffer, c *content) []byte {
+	b.Reset()
 	b.Grow(c.size()*5/4 + 1024)
 	b.WriteString("<!DOCTYPE html>\r\n<html>\r\n<head>\r\n" +
 		"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\r\n" +
 		"</head>\r\n<body>\r\n<div style=\"font-family: Arial, Helvetica, sans-serif; font-size: 14px;\">\r\n")
 	b.WriteString("<p>" + htmlEscape(c.greeting) + "</p>\r\n")
 	for _, p := range c.paras {
-		wrap(&b, "<p>"+htmlEscape(p)+"</p>", "", wrapWidth)
+		wrap(b, "<p>"+htmlEscape(p)+"</p>", "", wrapWidth)
 	}
 	b.WriteString("<p>" + strings.ReplaceAll(htmlEscape(c.signoff), "\r\n", "<br>\r\n") + "</p>\r\n")
 	if c.quoted != nil {
 		b.WriteString("<div>" + htmlEscape(c.quoteHeader) + "</div>\r\n<blockquote type=\"cite\">\r\n")
 		for _, p := range c.quoted {
-			wrap(&b, "<p>"+htmlEscape(p)+"</p>", "", wrapWidth)
+			wrap(b, "<p>"+htmlEscape(p)+"</p>", "", wrapWidth)
 		}
 		b.WriteString("</blockquote>\r\n")
 	}

@@ -16,7 +16,11 @@ func writeHeader(b *bytes.Buffer, name, value string) {
 	b.WriteString(name)
 	b.WriteString(":")
 	col := len(name) + 1
-	for i, tok := range strings.Split(value, " ") {
+	// Tokens between single spaces, as strings.Split(value, " ") would
+	// give them, without its slice.
+	for i := 0; ; i++ {
+		tok, rest, more := strings.Cut(value, " ")
+		value = rest
 		if i > 0 && col+1+len(tok) > maxLine {
 			b.WriteString("\r\n")
 			col = 0
@@ -24,6 +28,9 @@ func writeHeader(b *bytes.Buffer, name, value string) {
 		b.WriteByte(' ')
 		b.WriteString(tok)
 		col += 1 + len(tok)
+		if !more {
+			break
+		}
 	}
 	b.WriteString("\r\n")
 }

@@ -3,7 +3,6 @@ package mailgen
 import (
 	"bytes"
 	"encoding/base64"
-	"fmt"
 	"strconv"
 	"time"
 )
@@ -21,13 +20,11 @@ func (g *generator) traceHeaders(b *bytes.Buffer, date time.Time, from person, l
 	writeHeader(b, "Return-Path", "<"+returnPath+">")
 	delivered := date.UTC().Add(time.Duration(1+r.IntN(20)) * time.Second)
 	mx := "mx" + strconv.Itoa(1+r.IntN(3)) + "." + signer
-	writeHeader(b, "Received", fmt.Sprintf(
-		"from %s (%s [%s]) by mx.example.com (Postfix) with ESMTPS id %s for <%s>; %s",
-		mx, mx, g.docIP(), g.queueID(), g.owner.addr(), delivered.Format(dateLayout)+" (UTC)"))
+	writeHeader(b, "Received", "from "+mx+" ("+mx+" ["+g.docIP()+"]) by mx.example.com (Postfix) with ESMTPS id "+
+		g.queueID()+" for <"+g.owner.addr()+">; "+delivered.Format(dateLayout)+" (UTC)")
 	client := g.docIP()
-	writeHeader(b, "Received", fmt.Sprintf(
-		"from [%s] (unknown [%s]) by smtp.%s (Postfix) with ESMTPSA id %s; %s",
-		client, client, signer, g.queueID(), date.Format(dateLayout)))
+	writeHeader(b, "Received", "from ["+client+"] (unknown ["+client+"]) by smtp."+signer+
+		" (Postfix) with ESMTPSA id "+g.queueID()+"; "+date.Format(dateLayout))
 	if r.IntN(3) != 0 {
 		bh := g.randomBytes(32, "")
 		sig := g.randomBytes(128, "")
@@ -80,7 +77,7 @@ func (g *generator) boundary(level int) string {
 
 // writeBody writes Content-Type and the body for kind k.
 func (g *generator) writeBody(b *bytes.Buffer, c *content, k kind, i, attSize int) {
-	text := textBody(c)
+	text := textBody(&g.text, c)
 	switch k {
 	case kindPlain:
 		g.writeTextPart(b, "text/plain", text)
@@ -116,7 +113,7 @@ func (g *generator) writeAlternative(b *bytes.Buffer, c *content, text []byte, l
 	b.WriteString("\r\n--" + bnd + "\r\n")
 	g.writeTextPart(b, "text/plain", text)
 	b.WriteString("\r\n--" + bnd + "\r\n")
-	g.writeTextPart(b, "text/html", htmlBody(c))
+	g.writeTextPart(b, "text/html", htmlBody(&g.html, c))
 	b.WriteString("\r\n--" + bnd + "--\r\n")
 }
 

@@ -1,7 +1,9 @@
 """Drives Python's imaplib against the fake server for interop/imaplib_test.go.
 
 Usage: imaplib_client.py HOST PORT none|starttls|implicit CAFILE TIMEOUT full|read
-The user and password come from IMAP_USER and IMAP_PASSWORD, not argv.
+The user and password come from IMAP_USER and IMAP_PASSWORD, not argv;
+IMAP_SUBJECT is the subject of the first message (default the fake
+server's).
 
 "read" logs in, lists, selects INBOX and fetches the first message; "full"
 also sets and clears a flag, appends and expunges. Each step prints a line;
@@ -37,7 +39,8 @@ boxes = ok("list", *m.list())
 assert any(b.endswith(b" INBOX") for b in boxes), boxes
 ok("select", *m.select("INBOX"))
 data = ok("fetch", *m.fetch("1", "(FLAGS BODY.PEEK[])"))
-assert b"Subject: Lunch on Thursday?" in data[0][1], data[0][1][:200]
+subject = os.environ.get("IMAP_SUBJECT", "Lunch on Thursday?").encode()
+assert b"Subject: " + subject in data[0][1], data[0][1][:200]
 
 if what == "full":
     data = ok("flag", *m.store("1", "+FLAGS", "(\\Flagged)"))
