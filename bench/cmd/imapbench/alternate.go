@@ -31,7 +31,7 @@ var abPairs = []abPair{
 // length.
 const (
 	abRounds    = 5
-	abBenchtime = "400ms"
+	abBenchtime = "800ms"
 )
 
 // abResult is one pair's runs, in ns/op.
