@@ -104,7 +104,7 @@ func build(r *client.Report) (*File, error) {
 	if fault := transportFault(r.Diagnosis.Code, failed); fault != nil {
 		f.Faults = []map[string]any{fault}
 	}
-	if (rp.silent() || f.Faults != nil) && failed != nil && failed.Duration >= minTimeout && phase.Valid(failed.Phase) {
+	if (rp.silent() || f.Faults != nil) && failed != nil && failed.Duration >= minTimeout && phase.Valid(failed.Phase) && !onContent(r.Diagnosis.Code) {
 		// The check waited for the server until its timeout: the replay's
 		// tester waits as long, not the default.
 		f.Client.Timeouts = map[string]string{failed.Phase: failed.Duration.Round(100 * time.Millisecond).String()}
@@ -117,6 +117,14 @@ func build(r *client.Report) (*File, error) {
 		f.Server.TLS, f.Server.Certificate = string(client.TLSImplicit), "valid" // plaintext spoken to a TLS port
 	}
 	return f, nil
+}
+
+// onContent reports whether code is diagnosed on what came in place of
+// a greeting, never on a wait: its step's length is how long a loaded
+// machine took to deliver it, not a timeout to replay (smtp-banner's round
+// trip once wrote one of 1.2s and then waited out the replayed greeting).
+func onContent(code string) bool {
+	return code == client.CodeGreetingNotIMAP || code == client.CodeGreetingMalformed || code == client.CodeTLSProtocolMismatch
 }
 
 // failedStep is the step of the diagnosis, when it failed.

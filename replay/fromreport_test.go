@@ -24,6 +24,7 @@ func TestFromReport(t *testing.T) {
 	tests := []struct {
 		name      string
 		code, ph  string
+		evidence  string
 		steps     []client.Step
 		events    []client.Event
 		want      *Replay
@@ -98,6 +99,14 @@ func TestFromReport(t *testing.T) {
 			timeouts: map[string]string{"greeting": "3s"},
 		},
 		{
+			name: "not IMAP, delivered late by a loaded machine: no timeout",
+			code: "greeting.not_imap", ph: "greeting",
+			evidence: "220 mail.example.com ESMTP",
+			steps:    []client.Step{{Phase: "greeting", Duration: 1200 * time.Millisecond}},
+			events:   []client.Event{greeting[0], ev(5, "<-", "220 mail.example.com ESMTP")},
+			want:     &Replay{Greeting: "220 mail.example.com ESMTP", End: "silence"},
+		},
+		{
 			name: "TLS spoken to a plaintext port",
 			code: "tls.protocol_mismatch", ph: "tls", clientTLS: "implicit",
 			events: greeting[:1],
@@ -118,7 +127,7 @@ func TestFromReport(t *testing.T) {
 				tls = client.TLSMode(tt.clientTLS)
 			}
 			r := &client.Report{Target: "imap.acme.example:143", User: "alice", TLSMode: tls, Steps: tt.steps,
-				Diagnosis: client.Diagnosis{Code: tt.code, Phase: tt.ph}, Transcript: tt.events}
+				Diagnosis: client.Diagnosis{Code: tt.code, Phase: tt.ph, Evidence: tt.evidence}, Transcript: tt.events}
 			f, err := build(r)
 			if err != nil {
 				t.Fatal(err)
