@@ -173,6 +173,16 @@ func TestRecording(t *testing.T) {
 			users: []string{"user"}, mailboxes: []replay.Mailbox{{Name: "INBOX"}}, tls: "implicit",
 		},
 		{
+			name: "stopped mid-literal: the part that came, then silence",
+			conns: [][]ev{{
+				u(0, greeting), c(1, "a1 FETCH 1 BODY[]\r\n"), u(2, "* 1 FETCH (BODY[] {100}\r\nonly part"),
+			}},
+			want: &replay.Replay{Greeting: "* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] Dovecot ready.", Steps: []replay.Step{
+				{Command: "FETCH", Nth: 1, Untagged: []string{"* 1 FETCH (BODY[] {100}\r\nonly part"}, End: "silence"},
+			}},
+			users: []string{"user"}, mailboxes: []replay.Mailbox{{Name: "INBOX"}}, tls: "none",
+		},
+		{
 			name: "pipelined commands, answered in order",
 			conns: [][]ev{{
 				u(0, greeting),
