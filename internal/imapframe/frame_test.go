@@ -224,10 +224,14 @@ func TestLiteralSize(t *testing.T) {
 		{"{}", result{}},
 	}
 	for _, tt := range tests {
-		var got result
+		var got, fromString result
 		got.Size, got.NonSync, got.OK = LiteralSize([]byte(tt.line))
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("LiteralSize(%q) (-want +got):\n%s", tt.line, diff)
+		}
+		fromString.Size, fromString.NonSync, fromString.OK = LiteralSize(tt.line)
+		if fromString != got {
+			t.Errorf("LiteralSize(%q) of a string = %+v, of bytes %+v", tt.line, fromString, got)
 		}
 	}
 }
@@ -267,6 +271,23 @@ func FuzzFramer(f *testing.F) {
 		}
 		if len(split.Pending()) > split.maxLine() {
 			t.Fatalf("%d bytes pending, over MaxLine %d", len(split.Pending()), split.maxLine())
+		}
+	})
+}
+
+// FuzzLiteralSize checks the parser's bounds, and that it reads a string
+// as it reads bytes (the tester's seeds).
+func FuzzLiteralSize(f *testing.F) {
+	for _, s := range []string{"* 1 FETCH (BODY[] {12}", "{0}", "{12+}", "{-1}", "{99999999999999999999}", "{}", "a {5-}\r\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		n, nonSync, ok := LiteralSize(line)
+		if ok && n < 0 {
+			t.Fatalf("LiteralSize(%q) = %d", line, n)
+		}
+		if bn, bnonSync, bok := LiteralSize([]byte(line)); bn != n || bnonSync != nonSync || bok != ok {
+			t.Fatalf("LiteralSize(%q) = %d, %v, %v of a string, %d, %v, %v of bytes", line, n, nonSync, ok, bn, bnonSync, bok)
 		}
 	})
 }

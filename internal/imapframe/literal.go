@@ -1,23 +1,29 @@
 package imapframe
 
-import "bytes"
-
 // maxDigits is the most digits a literal's size may have: a number64
 // (RFC 9051) has at most 19.
 const maxDigits = 19
 
 // LiteralSize returns the size of the literal announced at the end of
-// line, before its CRLF or LF: "{12}", "{12+}" or "{12-}" (LITERAL+ and
-// LITERAL-, nonSync set), also after "~" (a literal8). A size that is no
-// number64 is no literal.
-func LiteralSize(line []byte) (size int64, nonSync, ok bool) {
-	line = bytes.TrimSuffix(line, []byte("\n"))
-	line = bytes.TrimSuffix(line, []byte("\r"))
+// line, before its CRLF or LF if it has one: "{12}", "{12+}" or "{12-}"
+// (LITERAL+ and LITERAL-, nonSync set), also after "~" (a literal8). A
+// size that is no number64 is no literal. It takes the tester's string
+// lines and the wire's bytes alike, and allocates nothing.
+func LiteralSize[T string | []byte](line T) (size int64, nonSync, ok bool) {
 	n := len(line)
+	if n > 0 && line[n-1] == '\n' {
+		n--
+	}
+	if n > 0 && line[n-1] == '\r' {
+		n--
+	}
 	if n < 3 || line[n-1] != '}' {
 		return 0, false, false
 	}
-	open := bytes.LastIndexByte(line, '{')
+	open := n - 2
+	for open >= 0 && line[open] != '{' {
+		open--
+	}
 	if open < 0 {
 		return 0, false, false
 	}
@@ -30,7 +36,8 @@ func LiteralSize(line []byte) (size int64, nonSync, ok bool) {
 		return 0, false, false
 	}
 	const maxInt64 = 1<<63 - 1
-	for _, c := range num {
+	for i := 0; i < len(num); i++ {
+		c := num[i]
 		d := int64(c - '0')
 		if c < '0' || c > '9' || size > (maxInt64-d)/10 {
 			return 0, false, false
