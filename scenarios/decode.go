@@ -230,30 +230,21 @@ func (c *collector) fields(t reflect.Type) map[string][]int {
 	return f
 }
 
-// inOrder returns a table's keys with their paths, in file order, so
-// that errors on one line come out in the same order every time.
+// inOrder returns a table's keys with their paths, sorted, so that the
+// errors come out in the same order every time: the collector then sorts
+// them by line, stably. (Sorting by line here looked up every key's line,
+// a third of the decoding of a file with 100,000 tables.)
 func (c *collector) inOrder(tbl map[string]any, path string) []keyPath {
-	// Each line is looked up once, not once per comparison: a file with
-	// 100,000 tables sorts as many.
 	kps := make([]keyPath, 0, len(tbl))
 	for k := range tbl {
-		p := joinPath(path, k)
-		kps = append(kps, keyPath{key: k, path: p, line: c.pos.Line(p)})
+		kps = append(kps, keyPath{key: k, path: joinPath(path, k)})
 	}
-	slices.SortFunc(kps, func(a, b keyPath) int {
-		if a.line != b.line {
-			return a.line - b.line
-		}
-		return strings.Compare(a.key, b.key)
-	})
+	slices.SortFunc(kps, func(a, b keyPath) int { return strings.Compare(a.key, b.key) })
 	return kps
 }
 
-// keyPath is a key of a table, its path in the file and its line.
-type keyPath struct {
-	key, path string
-	line      int
-}
+// keyPath is a key of a table and its path in the file.
+type keyPath struct{ key, path string }
 
 var timeType = reflect.TypeOf(time.Time{})
 
