@@ -99,18 +99,6 @@ func FuzzCapabilities(f *testing.F) {
 	})
 }
 
-// FuzzLiteralSize checks the literal marker parser's bounds.
-func FuzzLiteralSize(f *testing.F) {
-	for _, s := range []string{"* 1 FETCH (BODY[] {12}", "{0}", "{12+}", "{-1}", "{99999999999999999999}", "{}"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, line string) {
-		if n, ok := literalSize(line); ok && n < 0 {
-			t.Fatalf("literalSize(%q) = %d", line, n)
-		}
-	})
-}
-
 // FuzzOAuthChallenge checks the SASL error challenge decoder.
 func FuzzOAuthChallenge(f *testing.F) {
 	f.Add(b64(`{"status":"invalid_token"}`))

@@ -8,9 +8,10 @@ import (
 	"io"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/imapfault/imapfault/internal/imapframe"
 )
 
 // Bounds on what one response may make the tester hold in memory.
@@ -190,7 +191,7 @@ func (r *wireReader) readLiterals(first string) (string, [][]byte, error) {
 	)
 	for {
 		body.WriteString(line)
-		n, ok := literalSize(line)
+		n, _, ok := imapframe.LiteralSize(line)
 		if !ok {
 			return body.String(), lits, nil
 		}
@@ -226,26 +227,6 @@ func (r *wireReader) readLiterals(first string) (string, [][]byte, error) {
 		}
 		line = next
 	}
-}
-
-// literalSize returns N when line ends with a literal marker {N} or {N+}.
-func literalSize(line string) (int64, bool) {
-	if !strings.HasSuffix(line, "}") {
-		return 0, false
-	}
-	i := strings.LastIndexByte(line, '{')
-	if i < 0 {
-		return 0, false
-	}
-	digits := strings.TrimSuffix(line[i+1:len(line)-1], "+")
-	if digits == "" || len(digits) > 12 {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
 }
 
 func validTag(tag string) bool {

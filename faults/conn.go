@@ -8,6 +8,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/imapfault/imapfault/internal/imapframe"
 )
 
 // maxLine bounds how much of one line is buffered before it is passed on
@@ -47,18 +49,14 @@ type Conn struct {
 	tcp    net.Conn // the accepted socket, for RST and for the TLS upgrade
 	timers sync.WaitGroup
 
-	rmu     sync.Mutex // the client-to-server side
-	sock    sync.Mutex // one reader of the socket at a time: Read, or a stall's drain
-	in      []byte     // bytes ready for the server; nil once drained
-	inLine  []byte
-	inLit   int64
-	inCmd   *Command // the command whose line or literals are being read
-	swallow bool     // the current command was answered by a fault
-	discard bool     // drop the rest of the read buffer (after STARTTLS)
-	counts  map[string]int
-	// skipLine drops client bytes up to the next LF: the rest of a line
-	// refused for its length.
-	skipLine bool
+	rmu      sync.Mutex       // the client-to-server side
+	sock     sync.Mutex       // one reader of the socket at a time: Read, or a stall's drain
+	in       []byte           // bytes ready for the server; nil once drained
+	inFrame  imapframe.Framer // frames the client's bytes
+	inCmd    *Command         // the command whose line or literals are being read
+	swallow  bool             // the current command was answered by a fault
+	discard  bool             // drop the rest of the read buffer (after STARTTLS)
+	counts   map[string]int
 	cmdBytes int // bytes of the current command's lines so far
 	rate     limiter
 
@@ -211,7 +209,8 @@ func (c *Conn) Connect(ctx context.Context) error {
 // they would be the command injection RFC 9051 section 6.2.1 forbids.
 func (c *Conn) HandshakeTLS(ctx context.Context, cfg *tls.Config) error {
 	c.rmu.Lock()
-	c.in, c.inLine, c.inLit, c.inCmd, c.swallow, c.skipLine = nil, nil, 0, nil, false, false
+	c.in, c.inCmd, c.swallow = nil, nil, false
+	c.inFrame.Reset()
 	c.rmu.Unlock()
 	return c.upgrade(ctx, cfg, c.tcp)
 }

@@ -3,6 +3,8 @@ package faults
 import (
 	"fmt"
 	"regexp"
+
+	"github.com/imapfault/imapfault/internal/imapframe"
 )
 
 // Hold keeps back the server lines that match a regular expression (Go
@@ -41,7 +43,7 @@ func (h *Hold) Validate() error {
 // FilterLine implements LineFilter.
 func (h *Hold) FilterLine(c *Conn, l *Line) []byte {
 	text, _ := splitEOL(l.Raw)
-	if _, _, lit := literalSize(l.Raw); lit || !h.re.MatchString(text) || len(c.withheld)+len(l.Raw) > maxHeld {
+	if _, _, lit := imapframe.LiteralSize(l.Raw); lit || !h.re.MatchString(text) || len(c.withheld)+len(l.Raw) > maxHeld {
 		// A line that announces a literal goes out with it: held alone,
 		// its literal would arrive first.
 		return l.Raw

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/imapfault/imapfault/internal/imapframe"
 )
 
 // Limits bound what one client can make the server do, however hostile.
@@ -177,7 +179,7 @@ func (c *Conn) refuseLine(head []byte) error {
 	if c.inCmd != nil || c.getMode() != modeCommand {
 		return c.bye(fmt.Sprintf("Command line too long (limit %d bytes)", limit))
 	}
-	tag, _ := commandName(head)
+	tag, _ := imapframe.CommandName(head)
 	if !validTag(tag) {
 		tag = "*"
 	}

@@ -2,7 +2,6 @@ package faults
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
 )
 
@@ -88,76 +87,4 @@ func splitEOL(raw []byte) (text, eol string) {
 		return s[:len(s)-1], "\n"
 	}
 	return s, ""
-}
-
-// literalSize returns the size of the literal announced at the end of line
-// ("{12}" or "{12+}"), and whether it is non-synchronizing.
-func literalSize(line []byte) (size int64, nonSync, ok bool) {
-	line = bytes.TrimRight(line, "\r\n")
-	if len(line) < 3 || line[len(line)-1] != '}' {
-		return 0, false, false
-	}
-	open := bytes.LastIndexByte(line, '{')
-	if open < 0 {
-		return 0, false, false
-	}
-	num := line[open+1 : len(line)-1]
-	if n := len(num); n > 0 && (num[n-1] == '+' || num[n-1] == '-') {
-		nonSync = true
-		num = num[:n-1]
-	}
-	size, err := strconv.ParseInt(string(num), 10, 64)
-	if err != nil || size < 0 {
-		return 0, false, false
-	}
-	return size, nonSync, true
-}
-
-// commandName returns the tag and upper-case name of a client command line,
-// with "UID " kept as part of the name ("UID FETCH").
-func commandName(line []byte) (tag, name string) {
-	text := bytes.TrimRight(line, "\r\n")
-	t, rest, _ := bytes.Cut(text, []byte(" "))
-	word, rest, _ := bytes.Cut(rest, []byte(" "))
-	name = upperName("", word)
-	if name == "UID" {
-		sub, _, _ := bytes.Cut(rest, []byte(" "))
-		name = upperName("UID ", sub)
-	}
-	return string(t), name
-}
-
-// commandNames interns the commands clients send, so that naming one
-// allocates nothing.
-var commandNames = func() map[string]string {
-	m := make(map[string]string)
-	for _, name := range []string{
-		"APPEND", "AUTHENTICATE", "CAPABILITY", "CHECK", "CLOSE", "COMPRESS",
-		"COPY", "CREATE", "DELETE", "ENABLE", "EXAMINE", "EXPUNGE", "FETCH",
-		"GETQUOTA", "GETQUOTAROOT", "ID", "IDLE", "LIST", "LOGIN", "LOGOUT",
-		"LSUB", "MOVE", "NAMESPACE", "NOOP", "RENAME", "SEARCH", "SELECT",
-		"STARTTLS", "STATUS", "STORE", "SUBSCRIBE", "UID", "UNSELECT",
-		"UNSUBSCRIBE", "UID COPY", "UID EXPUNGE", "UID FETCH", "UID MOVE",
-		"UID SEARCH", "UID STORE",
-	} {
-		m[name] = name
-	}
-	return m
-}()
-
-// upperName returns prefix and word in upper case (ASCII: command names
-// are atoms), interned when they name a known command.
-func upperName(prefix string, word []byte) string {
-	var buf [24]byte
-	up := append(buf[:0], prefix...)
-	for _, b := range word {
-		if 'a' <= b && b <= 'z' {
-			b -= 'a' - 'A'
-		}
-		up = append(up, b)
-	}
-	if name, ok := commandNames[string(up)]; ok {
-		return name
-	}
-	return string(up)
 }

@@ -1,9 +1,7 @@
 package faults
 
 import (
-	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -43,48 +41,6 @@ func TestWithCaps(t *testing.T) {
 	}
 }
 
-func TestLiteralSize(t *testing.T) {
-	tests := []struct {
-		line          string
-		size          int64
-		nonSync, isOK bool
-	}{
-		{"a APPEND INBOX {310}\r\n", 310, false, true},
-		{"a LOGIN {5+}\r\n", 5, true, true},
-		{"* 1 FETCH (BODY[] {0}\r\n", 0, false, true},
-		{"a LOGIN alice pw\r\n", 0, false, false},
-		{"a {x}\r\n", 0, false, false},
-		{"a {-1}\r\n", 0, false, false},
-		{"}\r\n", 0, false, false},
-	}
-	for _, tt := range tests {
-		size, nonSync, ok := literalSize([]byte(tt.line))
-		if size != tt.size || nonSync != tt.nonSync || ok != tt.isOK {
-			t.Errorf("literalSize(%q) = %d, %v, %v; want %d, %v, %v", tt.line, size, nonSync, ok, tt.size, tt.nonSync, tt.isOK)
-		}
-	}
-}
-
-func TestCommandName(t *testing.T) {
-	tests := []struct{ line, tag, name string }{
-		{"a1 login alice pw\r\n", "a1", "LOGIN"},
-		{"a2 uid fetch 1:* (FLAGS)\r\n", "a2", "UID FETCH"},
-		{"a3 NOOP\r\n", "a3", "NOOP"},
-		{"DONE\r\n", "DONE", ""},
-		{"a4 Uid Store 1 +FLAGS (\\Seen)\r\n", "a4", "UID STORE"},
-		{"a5 xyzzy arg\r\n", "a5", "XYZZY"},
-		{"a6 uid frobnicate 1\r\n", "a6", "UID FROBNICATE"},
-		{"a7 averyveryverylongcommandname\r\n", "a7", "AVERYVERYVERYLONGCOMMANDNAME"},
-		{"a8 fetch\n", "a8", "FETCH"},
-	}
-	for _, tt := range tests {
-		tag, name := commandName([]byte(tt.line))
-		if tag != tt.tag || name != tt.name {
-			t.Errorf("commandName(%q) = %q, %q; want %q, %q", tt.line, tag, name, tt.tag, tt.name)
-		}
-	}
-}
-
 // TestLineAllocs checks what the wire layer allocates per line: it sees
 // every line of every session, and what it allocates and drops costs idle
 // connections too, in heap spans that the connections' own objects keep.
@@ -102,7 +58,6 @@ func TestLineAllocs(t *testing.T) {
 		{"parseLine tagged, in flight", "a1 OK [READ-WRITE] SELECT completed\r\n", func(b []byte) { parseLine(b, false, true, inflight) }, 0},
 		{"parseLine tagged", "a1 OK [READ-WRITE] SELECT completed\r\n", func(b []byte) { parseLine(b, false, true, nil) }, 1},
 		{"parseLine capabilities unwanted", "a1 OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n", func(b []byte) { parseLine(b, false, false, inflight) }, 0},
-		{"commandName", "a1 uid fetch 1:* (FLAGS)\r\n", func(b []byte) { commandName(b) }, 1},
 	}
 	for _, tt := range tests {
 		b := []byte(tt.line)
@@ -155,36 +110,7 @@ func FuzzParseLine(f *testing.F) {
 		if known.Tag != l.Tag || known.Status != l.Status || known.Caps != nil {
 			t.Errorf("parseLine(%q) with a known tag and no capabilities = %+v, want %+v without capabilities", b, known, l)
 		}
-		literalSize(b)
-		tag, name := commandName(b)
-		if wantTag, wantName := stringsCommandName(b); !hasNonASCII(b) && (tag != wantTag || name != wantName) {
-			t.Errorf("commandName(%q) = %q, %q; the strings version says %q, %q", b, tag, name, wantTag, wantName)
-		}
 		redactLogin(b)
 		redactLoginRest(b)
 	})
-}
-
-// stringsCommandName is commandName written plainly with the strings
-// package, as it was before it had to avoid allocating: the oracle for
-// ASCII input.
-func stringsCommandName(line []byte) (tag, name string) {
-	text := strings.TrimRight(string(line), "\r\n")
-	tag, rest, _ := strings.Cut(text, " ")
-	name, rest, _ = strings.Cut(rest, " ")
-	name = strings.ToUpper(name)
-	if name == "UID" {
-		sub, _, _ := strings.Cut(rest, " ")
-		name = "UID " + strings.ToUpper(sub)
-	}
-	return tag, name
-}
-
-func hasNonASCII(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return true
-		}
-	}
-	return false
 }

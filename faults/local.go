@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/imapfault/imapfault/internal/imapframe"
 )
 
 // Commands the wire layer answers itself because go-imap v2.0.0-beta.8
@@ -28,7 +30,7 @@ import (
 // localReply returns the reply the wire layer makes to a command line,
 // or nil when the server is to answer it.
 func (c *Conn) localReply(cmd *Command, line []byte) []byte {
-	if _, _, lit := literalSize(line); lit || c.opts.Relayed {
+	if _, _, lit := imapframe.LiteralSize(line); lit || c.opts.Relayed {
 		return nil // the rest is not in line, or a real server answers
 	}
 	switch cmd.Name {

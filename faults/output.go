@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/imapfault/imapfault/internal/imapframe"
 )
 
 // Write takes the server's output, frames it and applies the faults.
@@ -163,7 +165,7 @@ func (c *Conn) screenLine(raw []byte) ([]byte, sent, error) {
 	if c.litRest {
 		c.hold, c.litRest = c.litHold, false
 	}
-	if size, _, ok := literalSize(out); ok {
+	if size, _, ok := imapframe.LiteralSize(out); ok {
 		c.outLit = size
 		c.litLimit = c.literalLimit(size, cmd)
 		c.litHold = c.hold

@@ -1,11 +1,12 @@
 package faults
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/imapfault/imapfault/internal/imapframe"
 )
 
 // Read gives the server the client's bytes, after faults had their say.
@@ -53,57 +54,50 @@ func (c *Conn) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// feedClient frames client bytes into lines and literals.
+// feedClient frames client bytes into lines and literals. A line that
+// arrives whole is used in place: nothing below keeps it past this call.
 func (c *Conn) feedClient(b []byte) error {
 	for len(b) > 0 {
-		if c.inLit > 0 {
-			n := int64(len(b))
-			if n > c.inLit {
-				n = c.inLit
-			}
-			c.clientData(b[:n], true)
-			c.inLit -= n
-			b = b[n:]
+		var p []byte
+		var k imapframe.Kind
+		p, k, b = c.inFrame.Next(b)
+		switch k {
+		case imapframe.Literal:
+			c.clientData(p, true)
 			continue
-		}
-		i := bytes.IndexByte(b, '\n')
-		if c.skipLine {
-			if i < 0 {
-				return nil
-			}
-			c.skipLine = false
-			b = b[i+1:]
-			continue
-		}
-		if i < 0 {
-			c.inLine = append(c.inLine, b...)
-			if c.overLong(len(c.inLine)) {
-				c.skipLine = true
-				head := c.inLine
-				c.inLine = nil
+		case imapframe.None:
+			// The start of a line is pending: refused as soon as it is
+			// over the limit, the rest of it dropped as it comes.
+			if head := c.inFrame.Pending(); c.overLong(len(head)) {
+				c.inFrame.SkipLine()
 				return c.refuseLine(head)
 			}
-			if len(c.inLine) > maxLine {
-				c.clientData(c.inLine, false)
-				c.inLine = nil
+			continue
+		case imapframe.Long:
+			if !c.overLong(len(p)) {
+				// Over the framer's bound but within the limit: passed on
+				// unexamined.
+				c.clientData(p, false)
+				continue
 			}
-			return nil
-		}
-		// A line that arrives whole is used in place: nothing below keeps
-		// it past this call.
-		line := b[:i+1]
-		if len(c.inLine) > 0 {
-			line = append(c.inLine, line...)
-			c.inLine = nil
-		}
-		b = b[i+1:]
-		if c.overLong(len(line)) {
-			if err := c.refuseLine(line); err != nil {
+			if p[len(p)-1] == '\n' {
+				c.inFrame.NoLiteral()
+			} else {
+				c.inFrame.SkipLine()
+			}
+			if err := c.refuseLine(p); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := c.clientLine(line); err != nil {
+		if c.overLong(len(p)) {
+			c.inFrame.NoLiteral()
+			if err := c.refuseLine(p); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := c.clientLine(p); err != nil {
 			return err
 		}
 		if c.isDropped() {
@@ -134,6 +128,9 @@ func (c *Conn) clientLine(line []byte) error {
 		// A line after a literal continues the same command.
 		c.tapCommand(line, c.inCmd.Name, true)
 	case c.getMode() == modeIdle:
+		// The client's lines in IDLE and in a SASL exchange announce no
+		// literal.
+		c.inFrame.NoLiteral()
 		c.tap(TapEvent{Dir: DirIn, Data: line})
 		c.in = append(c.in, line...)
 		if strings.EqualFold(strings.TrimSpace(string(line)), "DONE") {
@@ -141,31 +138,36 @@ func (c *Conn) clientLine(line []byte) error {
 		}
 		return nil
 	case c.getMode() == modeAuth:
+		c.inFrame.NoLiteral()
 		c.tap(TapEvent{Dir: DirIn, Data: line, Secret: true})
 		c.in = append(c.in, line...)
 		return nil
 	default:
-		tag, name := commandName(line)
+		tag, name := imapframe.CommandName(line)
 		c.tapCommand(line, name, false)
 		if err := c.startCommand(tag, name, line); err != nil {
 			return err
 		}
 	}
 	c.cmdBytes += len(line)
-	size, nonSync, isLit := literalSize(line)
+	size, nonSync, isLit := c.inFrame.Announced()
 	if c.swallow && isLit && !nonSync {
 		// The fault answered with a tagged reply instead of "+", so a
 		// conforming client sends no literal.
+		c.inFrame.NoLiteral()
 		isLit = false
 	}
 	if isLit && size > c.literalMax() {
+		// Refused: a client that waits for "+" sends no literal; one
+		// that does not is sent BYE.
+		c.inFrame.NoLiteral()
 		return c.refuseLiteral(size, nonSync, first)
 	}
 	if !c.swallow {
 		c.in = append(c.in, line...)
 	}
 	if isLit {
-		c.inLit = size
+		// The framer passes the literal on as such.
 		return nil
 	}
 	if cmd := c.inCmd; cmd != nil && !c.swallow {
@@ -270,7 +272,7 @@ func (c *Conn) startTLS(cmd *Command) error {
 	}
 	// Bytes the client pipelined after STARTTLS are discarded (RFC 9051
 	// section 6.2.1): keeping them would be the STARTTLS injection bug.
-	c.inLine = nil
+	c.inFrame.Reset()
 	c.discard = true
 	ctx, cancel := context.WithTimeout(c.life(), 30*time.Second)
 	defer cancel()

@@ -3,6 +3,8 @@ package faults
 import (
 	"strings"
 	"time"
+
+	"github.com/imapfault/imapfault/internal/imapframe"
 )
 
 // Direction marks which way a transcript entry went.
@@ -37,7 +39,7 @@ func redactLogin(line []byte) []byte {
 	if len(fields) < 4 {
 		return line
 	}
-	if _, _, isLit := literalSize([]byte(fields[3])); isLit {
+	if _, _, isLit := imapframe.LiteralSize([]byte(fields[3])); isLit {
 		return line
 	}
 	return []byte(strings.Join(fields[:3], " ") + " ********" + eol)
@@ -49,7 +51,7 @@ func redactLogin(line []byte) []byte {
 func redactLoginRest(line []byte) []byte {
 	text := strings.TrimRight(string(line), "\r\n")
 	eol := string(line[len(text):])
-	if _, _, isLit := literalSize([]byte(text)); isLit && !strings.Contains(strings.TrimSpace(text), " ") {
+	if _, _, isLit := imapframe.LiteralSize([]byte(text)); isLit && !strings.Contains(strings.TrimSpace(text), " ") {
 		return line
 	}
 	return []byte(" ********" + eol)

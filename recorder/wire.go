@@ -2,8 +2,10 @@ package recorder
 
 import (
 	"bytes"
-	"strconv"
+	"slices"
 	"time"
+
+	"github.com/imapfault/imapfault/internal/imapframe"
 )
 
 // maxLiteral bounds the size a {n} may announce before it is taken for
@@ -19,76 +21,48 @@ type frame struct {
 }
 
 // framer cuts one side's byte stream into frames: lines, each with the
-// literals it announces ({n} and {n+}, LITERAL+ or not: the framer needs
-// no continuation to know the bytes follow).
+// literals it announces ({n}, {n+} and {n-}, LITERAL+ or not: the framer
+// needs no continuation to know the bytes follow). The zero framer is
+// ready.
 type framer struct {
-	cur     []byte
-	at      time.Time
-	literal int // bytes of the current literal still to come
-	seg     int // where in cur the text after the last literal starts
+	fr  imapframe.Framer
+	cur []byte    // the frame so far, up to the line being framed
+	at  time.Time // when its first byte came
 }
 
 // feed adds b, read at at, and returns the frames it completes.
 func (f *framer) feed(at time.Time, b []byte) []frame {
+	f.fr.MaxLiteral = maxLiteral
 	var out []frame
 	for len(b) > 0 {
-		if len(f.cur) == 0 {
+		if len(f.cur) == 0 && len(f.fr.Pending()) == 0 {
 			f.at = at
 		}
-		if f.literal > 0 {
-			n := min(f.literal, len(b))
-			f.cur = append(f.cur, b[:n]...)
-			f.literal -= n
-			b = b[n:]
-			f.seg = len(f.cur)
+		var p []byte
+		var k imapframe.Kind
+		p, k, b = f.fr.Next(b)
+		if k == imapframe.None {
+			continue // the start of a line, kept by fr
+		}
+		f.cur = append(f.cur, p...)
+		if k == imapframe.Literal || p[len(p)-1] != '\n' {
 			continue
 		}
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			f.cur = append(f.cur, b...)
-			return out
-		}
-		f.cur = append(f.cur, b[:i+1]...)
-		b = b[i+1:]
-		if n, ok := literalAt(f.cur, f.seg); ok {
-			f.literal = n
-			f.seg = len(f.cur) // {0} too: the line goes on after it
-			continue
+		if _, _, ok := f.fr.Announced(); ok {
+			continue // {0} too: the line goes on after its literal
 		}
 		out = append(out, frame{at: f.at, end: at, raw: f.cur})
-		f.cur, f.seg = nil, 0
+		f.cur = nil
 	}
 	return out
 }
 
 // pending is the part of a frame that has come, nil when none.
-func (f *framer) pending() []byte { return f.cur }
-
-// literalAt reports whether the line ending at the end of buf (which
-// began at start or before) announces a literal, and its size.
-func literalAt(buf []byte, start int) (int, bool) {
-	line := bytes.TrimSuffix(bytes.TrimSuffix(buf, []byte("\n")), []byte("\r"))
-	if len(line) <= start || line[len(line)-1] != '}' {
-		return 0, false
+func (f *framer) pending() []byte {
+	if len(f.fr.Pending()) == 0 {
+		return f.cur
 	}
-	open := bytes.LastIndexByte(line, '{')
-	if open < 0 {
-		return 0, false
-	}
-	digits := bytes.TrimSuffix(line[open+1:len(line)-1], []byte("+"))
-	if len(digits) == 0 || len(digits) > 10 {
-		return 0, false
-	}
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-	}
-	n, err := strconv.Atoi(string(digits))
-	if err != nil || n > maxLiteral {
-		return 0, false
-	}
-	return n, true
+	return append(slices.Clip(f.cur), f.fr.Pending()...)
 }
 
 // tokenKind is what a token of a line is.
@@ -151,10 +125,11 @@ func tokens(line []byte) []token {
 			if rb < 0 {
 				return out
 			}
-			n, ok := literalAt(line[:i+rb+1], i)
-			if !ok {
+			size, _, ok := imapframe.LiteralSize(line[i : i+rb+1])
+			if !ok || size > maxLiteral {
 				return out
 			}
+			n := int(size)
 			data := i + rb + 1
 			if data < len(line) && line[data] == '\r' {
 				data++

@@ -9,6 +9,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/imapfault/imapfault/internal/imapframe"
 )
 
 // conn is one relayed connection. It runs in two goroutines: the one the
@@ -245,7 +247,7 @@ func (c *conn) took(tag string) pendingKind {
 // that it never reads the client's TLS handshake as plaintext.
 func (c *conn) clientPump(ctx context.Context) {
 	buf := make([]byte, 32<<10)
-	var fr framer
+	var fr imapframe.Framer
 	var seen, out []byte
 	for {
 		client, up := c.sides()
@@ -254,26 +256,27 @@ func (c *conn) clientPump(ctx context.Context) {
 		b := buf[:n]
 		for len(b) > 0 {
 			wait := false
-			b = fr.feed(b, func(p []byte, line bool) bool {
+			for len(b) > 0 && !wait {
+				var p []byte
+				var k imapframe.Kind
+				p, k, b = fr.Next(b)
 				seen = append(seen, p...)
-				if !line {
+				if k != imapframe.Line {
 					out = append(out, p...)
-					return true
+					continue
 				}
-				switch tag, name := words(p); {
+				switch tag, name := imapframe.CommandName(p); {
 				case name == "STARTTLS" && !c.isTLS:
 					out = append(out, p...)
 					c.expect(tag, pendingStartTLS)
 					wait = true
-					return false
 				case name == "COMPRESS":
 					out = append(out, tag+" NOOP\r\n"...)
 					c.expect(tag, pendingCompress)
 				default:
 					out = append(out, p...)
 				}
-				return true
-			})
+			}
 			if err := c.flush(at, Client, seen, out, up); err != nil {
 				c.end(ctx, Upstream, err)
 				c.closeAll()
@@ -294,12 +297,12 @@ func (c *conn) clientPump(ctx context.Context) {
 					c.r.log.Warn("discarded what the client sent after STARTTLS before the handshake", "conn", c.n, "bytes", len(b))
 				}
 				b = nil
-				fr.reset()
+				fr.Reset()
 				c.isTLS = true
 			}
 		}
 		if rerr != nil {
-			if p := fr.partial(); len(p) > 0 {
+			if p := fr.Pending(); len(p) > 0 {
 				if err := c.flush(at, Client, p, p, up); err != nil {
 					rerr = fmt.Errorf("passing on the client's last bytes: %w", err)
 				}
@@ -341,7 +344,7 @@ func (c *conn) awaitTLS(ctx context.Context) (bool, error) {
 // ends, and upgrades both sides when the upstream accepts STARTTLS.
 func (c *conn) upstreamPump(ctx context.Context) {
 	buf := make([]byte, 32<<10)
-	var fr framer
+	var fr imapframe.Framer
 	var out []byte
 	for {
 		client, up := c.sides()
@@ -350,25 +353,26 @@ func (c *conn) upstreamPump(ctx context.Context) {
 		b := buf[:n]
 		for len(b) > 0 {
 			upgrade := false
-			b = fr.feed(b, func(p []byte, line bool) bool {
-				if line {
+			for len(b) > 0 && !upgrade {
+				var p []byte
+				var k imapframe.Kind
+				p, k, b = fr.Next(b)
+				if k == imapframe.Line {
 					p = stripCompress(p)
-					tag, status := words(p)
+					tag, status := imapframe.CommandName(p)
 					switch c.took(tag) {
 					case pendingStartTLS:
 						if status == "OK" {
-							out = append(out, p...)
 							upgrade = true
-							return false
+						} else {
+							c.verdict <- false
 						}
-						c.verdict <- false
 					case pendingCompress:
 						p = []byte(tag + compressRefusal)
 					}
 				}
 				out = append(out, p...)
-				return true
-			})
+			}
 			if err := c.flush(at, Upstream, out, out, client); err != nil {
 				c.end(ctx, Client, err)
 				c.closeAll()
@@ -384,7 +388,7 @@ func (c *conn) upstreamPump(ctx context.Context) {
 				c.r.log.Warn("discarded what the upstream sent after its OK to STARTTLS", "conn", c.n, "bytes", len(b))
 			}
 			b = nil
-			fr.reset()
+			fr.Reset()
 			if by, err := c.upgrade(ctx, client, up); err != nil {
 				c.end(ctx, by, err)
 				c.closeAll()
@@ -393,7 +397,7 @@ func (c *conn) upstreamPump(ctx context.Context) {
 			c.verdict <- true
 		}
 		if rerr != nil {
-			if p := fr.partial(); len(p) > 0 {
+			if p := fr.Pending(); len(p) > 0 {
 				if err := c.flush(at, Upstream, p, p, client); err != nil {
 					rerr = fmt.Errorf("passing on the upstream's last bytes: %w", err)
 				}
