@@ -117,3 +117,22 @@ func TestCRLF(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckLinesAfterParse checks the lines of a Check run after Parse
+// returned: the positions are found only when first asked for, from the
+// file's text the scenario kept, decoded again.
+func TestCheckLinesAfterParse(t *testing.T) {
+	src := []byte("name = \"x\"\n\n[[users]]\nname = \"alice\"\npassword = \"pw\"\n\n[[users]]\n\nname = \"bob\"\npassword = \"pw\"\n")
+	s, err := Parse("late.toml", src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Check(func(s *Scenario, report Report) { report("users[1].name", "late") })
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != 1 {
+		t.Fatalf("Check() = %v, want one error", err)
+	}
+	if got := list[0].Error(); got != "late.toml:9: users[1].name: late" {
+		t.Errorf("Check() error = %q, want it at line 9", got)
+	}
+}
