@@ -89,6 +89,22 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkParseErrors parses a file with an error in every 100th
+// mailbox: the lines of its keys are then located, which a valid file
+// skips.
+func BenchmarkParseErrors(b *testing.B) {
+	src, want := bigScenario(10000, 100)
+	b.Run(fmt.Sprintf("mailboxes=10000/KB=%d/errors=%d", len(src)/1000, len(want)), func(b *testing.B) {
+		b.SetBytes(int64(len(src)))
+		for b.Loop() {
+			var list ErrorList
+			if _, err := Parse("big.toml", src, nil); !errors.As(err, &list) || len(list) != len(want) {
+				b.Fatalf("Parse() = %v, want %d errors", err, len(want))
+			}
+		}
+	})
+}
+
 // BenchmarkParseTOMLOnly is the floor under BenchmarkParse: the toml
 // library's own decode of the same files into its generic tree, which
 // Parse does once before it locates and checks every key.
