@@ -59,11 +59,33 @@ func TestCoalescing(t *testing.T) {
 			want:    []string{"* 1 FETCH ", "(FLAGS (\\S", "een))\r\n", "a1 OK done", "\r\n"},
 		},
 		{
-			name:    "after_bytes",
+			name:    "after_bytes yet to fire",
+			faults:  []Fault{{When: When{AfterBytes: 20}, Action: &Delay{Delay: 1}}},
+			command: "a1 FETCH 1:2 (FLAGS)\r\n",
+			lines:   []string{"* 1 FETCH (FLAGS ())\r\n", "* 2 FETCH (FLAGS ())\r\n", "a1 OK done\r\n"},
+			// Line by line until the fault fires; held back again after.
+			want: []string{"* 1 FETC", "H (FLAGS ())\r\n", "* 2 FETCH (FLAGS ())\r\na1 OK done\r\n"},
+		},
+		{
+			name:    "after_bytes fired in the greeting",
 			faults:  []Fault{{When: When{AfterBytes: 1}, Action: &Delay{Delay: 1}}},
 			command: "a1 FETCH 1:2 (FLAGS)\r\n",
 			lines:   []string{"* 1 FETCH (FLAGS ())\r\n", "* 2 FETCH (FLAGS ())\r\n", "a1 OK done\r\n"},
-			want:    []string{"* 1 FETCH (FLAGS ())\r\n", "* 2 FETCH (FLAGS ())\r\n", "a1 OK done\r\n"},
+			want:    []string{"* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())\r\na1 OK done\r\n"},
+		},
+		{
+			name:    "a slice waiting for another command",
+			faults:  []Fault{{When: When{Command: "RENAME"}, Action: &Slice{Slice: 1}}},
+			command: "a1 FETCH 1:2 (FLAGS)\r\n",
+			lines:   []string{"* 1 FETCH (FLAGS ())\r\n", "* 2 FETCH (FLAGS ())\r\n", "a1 OK done\r\n"},
+			want:    []string{"* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())\r\na1 OK done\r\n"},
+		},
+		{
+			name:    "a slice for this command",
+			faults:  []Fault{{When: When{Command: "FETCH"}, Action: &Slice{Slice: 15}}},
+			command: "a1 FETCH 1:2 (FLAGS)\r\n",
+			lines:   []string{"* 1 FETCH (FLAGS ())\r\n", "a1 OK done\r\n"},
+			want:    []string{"* 1 FETCH (FLAG", "S ())\r\n", "a1 OK done\r\n"},
 		},
 	}
 	for _, tt := range tests {

@@ -44,6 +44,17 @@ type fake struct {
 	transport string // plaintext, STARTTLS or implicit TLS
 	ca        string // the run's CA certificate as a PEM file; "" without TLS
 	dir       string // a temporary folder for the client's files
+	// addr, when set, is where the clients connect instead of Server (nil
+	// then): a process such as imapfault record or serve.
+	addr string
+}
+
+// Addr is where the clients connect.
+func (f *fake) Addr() string {
+	if f.addr != "" {
+		return f.addr
+	}
+	return f.Server.Addr()
 }
 
 // user and password are what the scenario's [client] logs in with: its

@@ -90,7 +90,11 @@ capabilities, ID, delimiter and folders), over the transport that provider
 serves; against a fault scenario it must fail the
 way a customer's would, asserted from its own exit code or error text. The
 `+"`imapfault check`"+` column is the other direction: the tester against Debian's
-dovecot-imapd on loopback, each case asserting its diagnosis.
+dovecot-imapd on loopback, each case asserting its diagnosis. The
+`+"`dovecot: recorded, then replayed`"+` rows run each client through
+`+"`imapfault record`"+` against that Dovecot, then against
+`+"`imapfault serve --scenario`"+` of the recording: the same outcome both times,
+and no password in the file.
 
 Clients and servers, as run here:
 

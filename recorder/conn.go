@@ -18,8 +18,8 @@ import (
 // Conn records one relayed connection: the relay.Observer a Recording
 // hands out for it. It keeps what the upstream said, per command, and of
 // the client's commands only their tags, names and the names of users
-// and mailboxes: a password, a SASL exchange or an APPENDed message never
-// stays in memory past the call that brought it.
+// and mailboxes: a password, a SASL exchange or an APPENDed message stays
+// in memory only until its line is complete.
 type Conn struct {
 	mu     sync.Mutex
 	n      int // from 1, in the order the relay accepted the connections
@@ -66,11 +66,12 @@ type command struct {
 	end         string   // how the session ended: awaiting the reply, or after it
 }
 
-// mailbox is what the upstream showed of one mailbox.
+// mailbox is what the upstream showed of one mailbox (its hierarchy
+// delimiter is in the scripted LIST answers; the scenario has no key
+// for it).
 type mailbox struct {
-	order     int
-	delimiter string
-	messages  int // -1: not seen
+	order    int
+	messages int // -1: not seen
 }
 
 func newConn(n int, at time.Time) *Conn {
@@ -406,10 +407,7 @@ func (c *Conn) seeMailboxes(raw []byte) {
 		if !ok || name == "" {
 			return
 		}
-		m := c.seeMailbox(name)
-		if d, ok := toks[i+1].str(); ok && toks[i+1].kind != atom {
-			m.delimiter = d
-		}
+		c.seeMailbox(name)
 	case "STATUS":
 		// * STATUS name (MESSAGES n ...)
 		name, ok := toks[2].str()

@@ -192,9 +192,13 @@ func (r *Recording) file(conns []*Conn) *replay.File {
 				f.Server.TLS = scenarios.TLSStartTLS
 			}
 		}
-		for n, m := range c.mailboxes {
-			if b := boxes[n]; b == nil || m.messages > b.messages {
-				boxes[n] = &mailbox{order: len(boxes), delimiter: m.delimiter, messages: m.messages}
+		for _, n := range orderOf(c.mailboxes) {
+			m, b := c.mailboxes[n], boxes[n]
+			switch {
+			case b == nil:
+				boxes[n] = &mailbox{order: len(boxes), messages: m.messages}
+			case m.messages > b.messages:
+				b.messages = m.messages
 			}
 		}
 		plain = plain || c.plainLogin
@@ -233,13 +237,12 @@ func (r *Recording) file(conns []*Conn) *replay.File {
 // mailboxList is the mailboxes seen, INBOX first, then in the order
 // they were seen, each with as many generated messages as it held.
 func mailboxList(boxes map[string]*mailbox) []replay.Mailbox {
-	names := make([]string, 0, len(boxes))
-	for n := range boxes {
+	var names []string
+	for _, n := range orderOf(boxes) {
 		if n != "" && utf8.ValidString(n) && !strings.ContainsAny(n, "\r\n") {
 			names = append(names, n)
 		}
 	}
-	slices.SortFunc(names, func(a, b string) int { return boxes[a].order - boxes[b].order })
 	out := []replay.Mailbox{{Name: "INBOX"}}
 	for _, n := range names {
 		m := replay.Mailbox{Name: n}
@@ -256,6 +259,16 @@ func mailboxList(boxes map[string]*mailbox) []replay.Mailbox {
 		}
 	}
 	return out
+}
+
+// orderOf is the names of boxes in the order they were seen.
+func orderOf(boxes map[string]*mailbox) []string {
+	names := make([]string, 0, len(boxes))
+	for n := range boxes {
+		names = append(names, n)
+	}
+	slices.SortFunc(names, func(a, b string) int { return boxes[a].order - boxes[b].order })
+	return names
 }
 
 // script is the [replay] section: the first greeted connection's

@@ -36,7 +36,7 @@ type tlsFixture struct {
 	client *tls.Config // trusts the CA, expects localhost
 }
 
-func newTLS(t *testing.T) tlsFixture {
+func newTLS(t testing.TB) tlsFixture {
 	t.Helper()
 	certs, err := server.NewCerts()
 	if err != nil {

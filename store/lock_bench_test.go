@@ -22,7 +22,7 @@ func BenchmarkMailboxLock(b *testing.B) {
 		defer v.Close()
 		b.ReportAllocs()
 		for b.Loop() {
-			v.forEach(imap.SeqSetNum(1), func(uint32, *message) {})
+			v.forEach(imap.SeqSetNum(1), func(_, _ uint32, _ *message) {})
 		}
 	})
 	b.Run("store-one", func(b *testing.B) {

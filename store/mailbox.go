@@ -351,12 +351,12 @@ func (mbox *MailboxView) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, op
 	var list []fetched
 	recent := mbox.tracker.recentSet()
 	known := mbox.tracker.getKnownKeywords()
-	mbox.forEach(numSet, func(seqNum uint32, msg *message) {
+	mbox.forEach(numSet, func(seqNum, clientSeqNum uint32, msg *message) {
 		if markSeen {
 			msg.flags.add(imap.FlagSeen)
 			mbox.Mailbox.tracker.QueueMessageFlags(seqNum, msg.uid, msg.flagList(), nil)
 		}
-		f := fetched{seqNum: mbox.tracker.EncodeSeqNum(seqNum), msg: msg}
+		f := fetched{seqNum: clientSeqNum, msg: msg}
 		if options.Flags {
 			f.flags = mbox.Mailbox.knownFlagsLocked(msg.flags.list(recent.Contains(msg.uid)), known)
 		}
@@ -480,13 +480,13 @@ func (mbox *MailboxView) Store(w *imapserver.FetchWriter, numSet imap.NumSet, fl
 		}
 	}
 	viaQueue := own != nil
-	mbox.forEachLocked(numSet, func(seqNum uint32, msg *message) {
+	mbox.forEachLocked(numSet, func(seqNum, clientSeqNum uint32, msg *message) {
 		msg.store(&stored)
 		list := msg.flagList()
 		mbox.Mailbox.tracker.QueueMessageFlags(seqNum, msg.uid, list, mbox.tracker)
 		if viaQueue && !flags.Silent {
 			// poll adds \Recent.
-			own = append(own, trackerUpdate{fetch: &trackerUpdateFetch{seqNum: mbox.tracker.EncodeSeqNum(seqNum), uid: msg.uid, flags: list}})
+			own = append(own, trackerUpdate{fetch: &trackerUpdateFetch{seqNum: clientSeqNum, uid: msg.uid, flags: list}})
 		}
 	})
 	mbox.mutex.Unlock()
@@ -525,17 +525,21 @@ func (mbox *MailboxView) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) 
 	return mbox.tracker.Idle(w, stop, mbox.Poll)
 }
 
-func (mbox *MailboxView) forEach(numSet imap.NumSet, f func(seqNum uint32, msg *message)) {
+func (mbox *MailboxView) forEach(numSet imap.NumSet, f func(seqNum, clientSeqNum uint32, msg *message)) {
 	mbox.mutex.Lock()
 	defer mbox.mutex.Unlock()
 	mbox.forEachLocked(numSet, f)
 }
 
-func (mbox *MailboxView) forEachLocked(numSet imap.NumSet, f func(seqNum uint32, msg *message)) {
+// forEachLocked calls f with each message numSet names, in order, its
+// sequence number in the mailbox and the one the session's client knows
+// it by (0 when the client has not been told of it yet). The caller holds
+// the mailbox lock.
+func (mbox *MailboxView) forEachLocked(numSet imap.NumSet, f func(seqNum, clientSeqNum uint32, msg *message)) {
 	numSet = mbox.staticNumSet(numSet)
+	view := mbox.tracker.seqView()
 	switch numSet := numSet.(type) {
 	case imap.SeqSet:
-		view := mbox.tracker.seqView()
 		if view.identity() {
 			// The set's numbers are the server's: visit only the span it
 			// covers, in order, each message once (a FETCH of one message
@@ -547,7 +551,7 @@ func (mbox *MailboxView) forEachLocked(numSet imap.NumSet, f func(seqNum uint32,
 			hi = min(hi, uint32(len(mbox.l)), view.numMessages)
 			for seqNum := max(lo, 1); seqNum <= hi; seqNum++ {
 				if numSet.Contains(seqNum) {
-					f(seqNum, mbox.l[seqNum-1])
+					f(seqNum, seqNum, mbox.l[seqNum-1])
 				}
 			}
 			return
@@ -555,13 +559,13 @@ func (mbox *MailboxView) forEachLocked(numSet imap.NumSet, f func(seqNum uint32,
 		for i, msg := range mbox.l {
 			seqNum := uint32(i) + 1
 			if c := view.encode(seqNum); c != 0 && numSet.Contains(c) {
-				f(seqNum, msg)
+				f(seqNum, c, msg)
 			}
 		}
 	case imap.UIDSet:
 		for i, msg := range mbox.l {
 			if numSet.Contains(msg.uid) {
-				f(uint32(i)+1, msg)
+				f(uint32(i)+1, view.encode(uint32(i)+1), msg)
 			}
 		}
 	}

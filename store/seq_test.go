@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,7 +22,7 @@ func TestForEachSeqSet(t *testing.T) {
 	}
 	v := m.NewView()
 	defer v.Close()
-	visit := func(set string) []imap.UID {
+	visit := func(set string) (uids []imap.UID, clientNums []uint32) {
 		var seqSet imap.SeqSet
 		for _, r := range strings.Split(set, ",") {
 			start, stop, _ := strings.Cut(r, ":")
@@ -30,11 +31,14 @@ func TestForEachSeqSet(t *testing.T) {
 			}
 			seqSet.AddRange(seqNum(t, start), seqNum(t, stop))
 		}
-		got := []imap.UID{}
+		uids = []imap.UID{}
 		m.mutex.Lock()
 		defer m.mutex.Unlock()
-		v.forEachLocked(seqSet, func(_ uint32, msg *message) { got = append(got, msg.uid) })
-		return got
+		v.forEachLocked(seqSet, func(_, c uint32, msg *message) {
+			uids = append(uids, msg.uid)
+			clientNums = append(clientNums, c)
+		})
+		return uids, clientNums
 	}
 	stages := []struct {
 		name   string
@@ -61,8 +65,15 @@ func TestForEachSeqSet(t *testing.T) {
 	for _, st := range stages {
 		st.change()
 		for set, want := range st.want {
-			if diff := cmp.Diff(want, visit(set)); diff != "" {
+			got, clientNums := visit(set)
+			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("%s: set %s (-want +got):\n%s", st.name, set, diff)
+			}
+			// Each message is visited under the number the client asked for.
+			for _, c := range clientNums {
+				if !slices.ContainsFunc(strings.Split(set, ","), func(r string) bool { return inRange(t, r, c) }) {
+					t.Errorf("%s: set %s visited client number %d", st.name, set, c)
+				}
 			}
 		}
 	}
@@ -78,4 +89,20 @@ func seqNum(t *testing.T, s string) uint32 {
 		t.Fatal(err)
 	}
 	return uint32(n)
+}
+
+// inRange reports whether n is in the range r ("a", "a:b", "*" as 6).
+func inRange(t *testing.T, r string, n uint32) bool {
+	start, stop, _ := strings.Cut(r, ":")
+	if stop == "" {
+		stop = start
+	}
+	a, b := seqNum(t, start), seqNum(t, stop)
+	if a == 0 {
+		a = 6
+	}
+	if b == 0 {
+		b = 6
+	}
+	return min(a, b) <= n && n <= max(a, b)
 }

@@ -86,7 +86,7 @@ func (sess *UserSession) Copy(numSet imap.NumSet, destName string) (*imap.CopyDa
 		return nil, errNoDest
 	}
 	var msgs []copied
-	sess.mailbox.forEach(numSet, func(seqNum uint32, msg *message) {
+	sess.mailbox.forEach(numSet, func(_, _ uint32, msg *message) {
 		msgs = append(msgs, copied{msg.uid, msg.buf, msg.t, msg.flagList()})
 	})
 	if len(msgs) == 0 {
@@ -109,7 +109,7 @@ func (sess *UserSession) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest
 	var msgs []copied
 	moved := make(map[*message]bool)
 	src.mutex.Lock()
-	src.forEachLocked(numSet, func(seqNum uint32, msg *message) {
+	src.forEachLocked(numSet, func(_, _ uint32, msg *message) {
 		msgs = append(msgs, copied{msg.uid, msg.buf, msg.t, msg.flagList()})
 		moved[msg] = true
 	})

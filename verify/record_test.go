@@ -36,10 +36,6 @@ var recordExceptions = map[string]string{
 	"tls-handshake-stall":   "the relay refuses the upstream's TLS",
 	"tls-legacy-only":       "the relay refuses the upstream's TLS",
 	"tls-on-plaintext-port": "the relay refuses the upstream's TLS",
-	// The upstream resets at accept; the relay closes the client's side
-	// with a FIN (greeting.eof), the replay resets as the upstream did
-	// (tcp.reset): the recording is the truer of the two.
-	"reset-on-accept": "the relay turns the upstream's reset into a close",
 	// As for from-report (roundtrip_test.go): the failure is the absence
 	// of something the server behind does.
 	"flags-not-persisted": "a write the server keeps",
@@ -47,6 +43,18 @@ var recordExceptions = map[string]string{
 	// The SASL challenge is never recorded (it is redacted with the rest
 	// of the exchange): the scripted NO alone is read as auth.failed.
 	"oauth-insufficient-scope": "SASL challenge redacted",
+}
+
+// recordByTiming are the built-in scenarios whose outcome through the
+// relay is a race, so that neither "round-trips" nor "does not" holds:
+// they are left out, with why.
+var recordByTiming = map[string]string{
+	// The upstream resets at accept, racing the relay's dial: the relay
+	// fails to dial (a BYE of its own), or connects and sees the reset (a
+	// close to the client, greeting.eof), which the replay plays back as
+	// a reset that in turn races the tester's dial (tcp.reset or
+	// greeting.eof).
+	"reset-on-accept": "the upstream's reset races the relay's dial",
 }
 
 // TestRecordRoundTrip: for every built-in scenario, the tester checks
@@ -120,7 +128,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		sc.Client = cl
 		sc.Expect = scenarios.Expect{Diagnosis: r.through.Diagnosis.Code, Phase: r.through.Diagnosis.Phase}
 		srcs[r.name] = r.src
-		want[r.name] = r.through.Diagnosis.Code + " at " + r.through.Diagnosis.Phase
+		want[r.name] = outcomeOf(orig, r.through)
 		replays = append(replays, sc)
 	}
 	second, err := Run(ctx, replays, Options{Parallel: 8, Certs: certs}, nil)
@@ -129,9 +137,12 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 	for _, r := range second {
 		t.Run(r.Scenario, func(t *testing.T) {
+			if why, ok := recordByTiming[r.Scenario]; ok {
+				t.Skip(why)
+			}
 			got := "no report"
 			if r.Report != nil {
-				got = r.Report.Diagnosis.Code + " at " + r.Report.Diagnosis.Phase
+				got = outcomeOf(findScenario(all, r.Scenario), r.Report)
 			}
 			diff := cmp.Diff(want[r.Scenario], got)
 			why, excepted := recordExceptions[r.Scenario]
@@ -143,6 +154,17 @@ func TestRecordRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// outcomeOf is what the round trip compares: the diagnosis, and its
+// phase where the scenario's [expect] names one (as TestFromReportRoundTrip
+// does: without one, the phase is left to timing, as a reset on accept
+// that beats the tester's dial or comes just after it).
+func outcomeOf(sc *scenarios.Scenario, rep *client.Report) string {
+	if sc.Expect.Phase == "" {
+		return rep.Diagnosis.Code
+	}
+	return rep.Diagnosis.Code + " at " + rep.Diagnosis.Phase
 }
 
 func findScenario(all []*scenarios.Scenario, name string) *scenarios.Scenario {

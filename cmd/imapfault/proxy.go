@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 
 	"github.com/imapfault/imapfault/faults"
 	"github.com/imapfault/imapfault/relay"
@@ -19,12 +16,9 @@ const proxySynopsis = "--upstream HOST:PORT [--scenario FILE] [--listen ADDR] [-
 
 // proxyReady is proxy's machine-readable announcement.
 type proxyReady struct {
-	Address  string `json:"address"`
-	TLS      string `json:"tls"` // implicit or starttls, as the upstream
-	Upstream string `json:"upstream"`
+	relayReady
 	Scenario string `json:"scenario,omitempty"`
 	Faults   int    `json:"faults"`
-	CAFile   string `json:"ca_file"`
 }
 
 // runProxy puts a scenario's faults in front of a real server: the relay
@@ -32,14 +26,8 @@ type proxyReady struct {
 // client, acting on the real server's replies as they pass.
 func runProxy(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "proxy", proxySynopsis)
-	upstream := fs.String("upstream", "", "the real server as `host:port` (required)")
+	up := addUpstreamFlags(fs)
 	scenarioFile := fs.String("scenario", "", "scenario `file` whose [[faults]] the proxy plays (default: none, a plain relay)")
-	listen := fs.String("listen", "127.0.0.1:0", "`address` to accept clients on; port 0 picks a free port")
-	upTLS := fs.String("upstream-tls", "auto", "how the upstream speaks TLS: `mode` implicit, starttls, or auto (implicit on port 993); the proxy speaks the same to clients")
-	caFile := fs.String("ca-file", "", "trust the CA certificates in PEM `file` for the upstream, instead of the system's")
-	serverName := fs.String("server-name", "", "the `name` the upstream's certificate must carry (default: the host of --upstream)")
-	insecure := fs.Bool("insecure-skip-upstream-verify", false, "accept any certificate from the upstream: anyone on the path can then read the passwords clients send")
-	caOut := fs.String("ca-out", "", "write the CA certificate clients must trust to `file` (default: a file in a new temporary folder)")
 	jsonOut := fs.Bool("json", false, "print the ready line as JSON (address, tls, upstream, faults, ca_file)")
 	readyFile := fs.String("ready-file", "", "write the JSON ready line to `file` once listening, for harnesses to wait on")
 	verbose := fs.Bool("v", false, "print the client-side transcript (secrets masked) and the faults that fire to stderr")
@@ -51,16 +39,12 @@ func runProxy(ctx context.Context, e *env, args []string) int {
 		hintf(e, "give the scenario with --scenario FILE")
 		return exitUsage
 	}
-	if *upstream == "" {
+	if *up.upstream == "" {
 		errorf(e, "proxy needs --upstream HOST:PORT, the real server to put faults in front of")
 		return exitUsage
 	}
-	mode, err := relay.ParseTLSMode(*upTLS)
-	if err != nil {
-		errorf(e, "--upstream-tls: %v", err)
-		return exitUsage
-	}
 	sc := &scenarios.Scenario{Name: "no-faults"}
+	var err error
 	if *scenarioFile != "" {
 		if sc, err = scenarios.LoadFile(*scenarioFile, scenarios.ForProxy); err != nil {
 			errorf(e, "%v", err)
@@ -71,20 +55,6 @@ func runProxy(ctx context.Context, e *env, args []string) int {
 		errorf(e, "%v", err)
 		return exitFailure
 	}
-	var pool *x509.CertPool
-	if *caFile != "" {
-		pem, err := os.ReadFile(*caFile)
-		if err != nil {
-			errorf(e, "--ca-file: %v", err)
-			return exitUsage
-		}
-		pool = x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			errorf(e, "--ca-file %s: no PEM certificate in it", *caFile)
-			return exitUsage
-		}
-	}
-
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelDebug
@@ -95,55 +65,37 @@ func runProxy(ctx context.Context, e *env, args []string) int {
 		errorf(e, "%s: %v", sc.Source, err)
 		return exitUsage
 	}
-	certs, err := server.NewCerts()
-	if err != nil {
-		errorf(e, "%v", err)
-		return exitFailure
-	}
-	leaf, err := certs.Leaf(sc.Server.Certificate, sc.Server.Hostnames)
-	if err != nil {
-		errorf(e, "%v", err)
-		return exitFailure
+	opts, certs, code, ok := up.relayOptions(e, sc.Server.Certificate, sc.Server.Hostnames)
+	if !ok {
+		return code
 	}
 	connOpts := &faults.ConnOptions{Logger: logger, Relayed: true}
 	if *verbose {
 		connOpts.Tap = server.NewTranscript(e.stderr).Record
 	}
-	r, err := relay.New(relay.Options{
-		Upstream:                   *upstream,
-		Listen:                     *listen,
-		TLS:                        mode,
-		ServerTLS:                  &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12},
-		UpstreamCAs:                pool,
-		UpstreamServerName:         *serverName,
-		InsecureSkipUpstreamVerify: *insecure,
-		Logger:                     logger,
-		Client: func(ctx context.Context, _ int, raw net.Conn) (relay.ClientConn, error) {
-			fc := set.NewConn(raw, connOpts)
-			if err := fc.Connect(ctx); err != nil {
-				fc.Close()
-				return nil, err
-			}
-			return fc, nil
-		},
-	})
+	opts.Logger = logger
+	opts.Client = func(ctx context.Context, _ int, raw net.Conn) (relay.ClientConn, error) {
+		fc := set.NewConn(raw, connOpts)
+		if err := fc.Connect(ctx); err != nil {
+			fc.Close()
+			return nil, err
+		}
+		return fc, nil
+	}
+	r, err := relay.New(opts)
 	if err != nil {
 		errorf(e, "%v", err)
 		return exitFailure
 	}
 	defer r.Close()
 
-	caPath, cleanup, err := writeCA(*caOut, certs.CAPEM())
+	caPath, cleanup, err := writeCA(*up.caOut, certs.CAPEM())
 	if err != nil {
 		errorf(e, "writing the CA certificate: %v", err)
 		return exitFailure
 	}
 	defer cleanup()
-	tlsName := relay.TLSStartTLS.String()
-	if r.Implicit() {
-		tlsName = relay.TLSImplicit.String()
-	}
-	ready := proxyReady{Address: r.Addr(), TLS: tlsName, Upstream: *upstream, Faults: len(sc.Faults), CAFile: caPath}
+	ready := proxyReady{relayReady: newRelayReady(r, *up.upstream, caPath), Faults: len(sc.Faults)}
 	if *scenarioFile != "" {
 		ready.Scenario = sc.Name
 	}
@@ -152,7 +104,7 @@ func runProxy(ctx context.Context, e *env, args []string) int {
 		return exitFailure
 	}
 	if !*jsonOut {
-		fmt.Fprintf(e.stdout, "imapfault: proxying %s to %s tls=%s faults=%d ca=%s\n", clientAddr(r.Addr()), *upstream, tlsName, len(sc.Faults), caPath)
+		fmt.Fprintf(e.stdout, "imapfault: proxying %s to %s tls=%s faults=%d ca=%s\n", clientAddr(ready.Address), ready.Upstream, ready.TLS, ready.Faults, caPath)
 	}
 	<-ctx.Done()
 	fmt.Fprintln(e.stderr, "imapfault: shutting down")

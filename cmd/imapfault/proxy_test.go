@@ -26,6 +26,11 @@ func upstreamServer(t *testing.T) (addr, caFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startUpstream(t, sc)
+}
+
+func startUpstream(t *testing.T, sc *scenarios.Scenario) (addr, caFile string) {
+	t.Helper()
 	srv, err := server.New(sc, server.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +101,36 @@ func TestProxyFaults(t *testing.T) {
 				t.Errorf("check through the proxy = %s, want %s\n%s", got, tt.want, r.stdout)
 			}
 		})
+	}
+}
+
+// TestProxyImplicitTLS: in front of an implicit TLS server the proxy
+// speaks implicit TLS too, and a fault still acts inside it.
+func TestProxyImplicitTLS(t *testing.T) {
+	sc, err := scenarios.Builtin("healthy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Server.TLS = scenarios.TLSImplicit
+	upstream, caFile := startUpstream(t, sc)
+	for _, tt := range []struct{ faults, want string }{
+		{"", "ok/logout"},
+		{"[[faults]]\nwhen = { command = \"SELECT\" }\nrespond = \"NO [NONEXISTENT] Mailbox does not exist\"\n", "mailbox.inbox_missing/select"},
+	} {
+		ready := startProxy(t, upstream, caFile, tt.faults, "--upstream-tls", "implicit")
+		if ready.TLS != "implicit" {
+			t.Errorf("ready tls = %q, want implicit", ready.TLS)
+		}
+		r := runCmd(t, map[string]string{"IMAPFAULT_PASSWORD": "correct horse battery staple"}, "check", "--json", "--tls", "implicit", "--user", "alice", "--ca-file", ready.CAFile, clientAddr(ready.Address))
+		var rep struct {
+			Diagnosis struct{ Code, Phase string }
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("check output %q (stderr %q): %v", r.stdout, r.stderr, err)
+		}
+		if got := rep.Diagnosis.Code + "/" + rep.Diagnosis.Phase; got != tt.want {
+			t.Errorf("check through the implicit TLS proxy = %s, want %s\n%s", got, tt.want, r.stdout)
+		}
 	}
 }
 
