@@ -18,9 +18,9 @@ type ErrorList = tomlpos.ErrorList
 
 // collector gathers errors with their lines while a file is validated.
 type collector struct {
-	file string
-	pos  tomlpos.Positions
-	errs ErrorList
+	file  string
+	lines *tomlpos.Lazy // nil: no lines (a scenario built in code)
+	errs  ErrorList
 	// skip holds paths already reported whole, whose keys need no
 	// unknown-key error of their own.
 	skip map[string]bool
@@ -40,7 +40,7 @@ func (c *collector) ignore(path string) {
 // fail reports a value that could not be decoded, and marks its path so
 // that validation, which sees a zero value there, adds no error of its own.
 func (c *collector) fail(path, format string, args ...any) {
-	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	c.errs = append(c.errs, &Error{File: c.file, Line: c.line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
 	if c.broken == nil {
 		c.broken = map[string]bool{}
 	}
@@ -82,8 +82,11 @@ func (c *collector) add(path, format string, args ...any) {
 	if c.isBroken(path) {
 		return
 	}
-	c.errs = append(c.errs, &Error{File: c.file, Line: c.pos.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	c.errs = append(c.errs, &Error{File: c.file, Line: c.line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
 }
+
+// line is the line of path in the file (0: unknown).
+func (c *collector) line(path string) int { return c.lines.Positions().Line(path) }
 
 // unknown reports a key no table has, once, with the keys allowed there.
 func (c *collector) unknown(path, key string) {

@@ -40,7 +40,7 @@ func ParseFault(data []byte) (faults.Fault, error) {
 	if err != nil {
 		return faults.Fault{}, ErrorList{{File: faultSource, Msg: tomlpos.CleanMessage(err.Error())}}
 	}
-	c := &collector{file: faultSource, pos: tomlpos.Locate(buf.String(), md)}
+	c := &collector{file: faultSource, lines: tomlpos.NewLazy(buf.String(), md)}
 	list := decodeFaults(c, raw["faults"], &Scenario{}) // a live fault may name any known message
 	if len(c.errs) > 0 {
 		// Lines of the generated text mean nothing to the sender, and the

@@ -59,11 +59,7 @@ func (s *Scenario) Check(checks ...Check) error {
 	if file == "" {
 		file = "scenario " + s.Name
 	}
-	pos := s.pos
-	if pos == nil {
-		pos = tomlpos.Positions{}
-	}
-	c := &collector{file: file, pos: pos}
+	c := &collector{file: file, lines: s.lines}
 	for _, check := range checks {
 		check(s, c.add)
 	}
@@ -94,11 +90,12 @@ func Parse(file string, data []byte, files fs.FS, checks ...Check) (*Scenario, e
 	// Only a syntax error stops here: values are decoded key by key
 	// below, so that every wrong one is reported at once.
 	var top map[string]any
-	md, err := toml.Decode(string(data), &top)
+	src := string(data)
+	md, err := toml.Decode(src, &top)
 	if err != nil {
 		return nil, ErrorList{tomlpos.DecodeError(file, err)}
 	}
-	c := &collector{file: file, pos: tomlpos.Locate(string(data), md)}
+	c := &collector{file: file, lines: tomlpos.NewLazy(src, md)}
 	if len(md.Keys()) == 0 {
 		c.add("", "the file is empty: a scenario needs at least [[users]] or [[faults]] (start from \"imapfault scenarios show healthy\")")
 		return nil, c.err()
@@ -118,13 +115,16 @@ func Parse(file string, data []byte, files fs.FS, checks ...Check) (*Scenario, e
 	applyFlavor(c, s)
 	applyDefaults(s)
 	validate(c, s)
-	s.pos = c.pos
+	s.lines = c.lines
 	for _, check := range checks {
 		check(s, c.add)
 	}
 	if err := c.err(); err != nil {
 		return nil, err
 	}
+	// The scenario keeps the file's text for the lines of a later Check,
+	// not its decoded form.
+	c.lines.Release()
 	return s, nil
 }
 
@@ -135,7 +135,7 @@ func (s *Scenario) Validate() error {
 	if file == "" {
 		file = "scenario " + s.Name
 	}
-	c := &collector{file: file, pos: tomlpos.Positions{}}
+	c := &collector{file: file}
 	applyReplay(c, s)
 	applyFlavor(c, s)
 	applyDefaults(s)
@@ -170,7 +170,9 @@ func decodeFaults(c *collector, raw any, s *Scenario) []faults.Fault {
 		whenOK := true
 		if p, ok := tbl["when"]; ok {
 			whenOK = decodeValue(c, p, reflect.ValueOf(&when).Elem(), path+".when")
-			checkExplicitZeros(c, when, path+".when")
+			if written, ok := p.(map[string]any); ok {
+				checkExplicitZeros(c, when, written, path+".when")
+			}
 		}
 		var kinds []faults.Kind
 		known := false
@@ -243,13 +245,13 @@ func decodeFaults(c *collector, raw any, s *Scenario) []faults.Fault {
 // checkExplicitZeros reports a when key written as zero: zero is what
 // leaving the key out means, so "nth = 0" would silently match every
 // occurrence and "probability = 0" would fire every time.
-func checkExplicitZeros(c *collector, w faults.When, path string) {
+func checkExplicitZeros(c *collector, w faults.When, written map[string]any, path string) {
 	v := reflect.ValueOf(w)
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		key := t.Field(i).Tag.Get("toml")
 		p := path + "." + key
-		if _, written := c.pos[p]; !written || !v.Field(i).IsZero() {
+		if _, ok := written[key]; !ok || !v.Field(i).IsZero() {
 			continue
 		}
 		switch key {

@@ -17,13 +17,14 @@ var proxyKeys = []string{"name", "description", "layer", "faults", "server.certi
 // ignore.
 func ForProxy(s *Scenario, report Report) {
 	reported := map[string]bool{}
-	paths := make([]string, 0, len(s.pos))
-	for p := range s.pos {
+	pos := s.lines.Positions()
+	paths := make([]string, 0, len(pos))
+	for p := range pos {
 		paths = append(paths, p)
 	}
 	// In file order, so that the first line of a section is reported.
 	slices.SortFunc(paths, func(a, b string) int {
-		if d := s.pos[a] - s.pos[b]; d != 0 {
+		if d := pos[a] - pos[b]; d != 0 {
 			return d
 		}
 		return strings.Compare(a, b)

@@ -42,10 +42,10 @@ type Scenario struct {
 	// scenario's own folder. Nil for scenarios built in code with no files.
 	Files fs.FS `toml:"-"`
 
-	cache    *seedCache        // set by Parse and Validate
-	pos      tomlpos.Positions // the line of each key, set by Parse
-	flavored bool              // the flavour's faults and settings are in place
-	replayed bool              // the replay's faults are in place
+	cache    *seedCache    // set by Parse and Validate
+	lines    *tomlpos.Lazy // the line of each key, found when first asked for (set by Parse)
+	flavored bool          // the flavour's faults and settings are in place
+	replayed bool          // the replay's faults are in place
 }
 
 type seedCache struct {

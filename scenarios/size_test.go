@@ -89,6 +89,22 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkParseErrors parses a file with an error in every 100th
+// mailbox: the lines of its keys are then located, which a valid file
+// skips.
+func BenchmarkParseErrors(b *testing.B) {
+	src, want := bigScenario(10000, 100)
+	b.Run(fmt.Sprintf("mailboxes=10000/KB=%d/errors=%d", len(src)/1000, len(want)), func(b *testing.B) {
+		b.SetBytes(int64(len(src)))
+		for b.Loop() {
+			var list ErrorList
+			if _, err := Parse("big.toml", src, nil); !errors.As(err, &list) || len(list) != len(want) {
+				b.Fatalf("Parse() = %v, want %d errors", err, len(want))
+			}
+		}
+	})
+}
+
 // BenchmarkParseTOMLOnly is the floor under BenchmarkParse: the toml
 // library's own decode of the same files into its generic tree, which
 // Parse does once before it locates and checks every key.
@@ -115,5 +131,24 @@ func TestCRLF(t *testing.T) {
 		if got := string(crlf([]byte(in))); got != want {
 			t.Errorf("crlf(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestCheckLinesAfterParse checks the lines of a Check run after Parse
+// returned: the positions are found only when first asked for, from the
+// file's text the scenario kept, decoded again.
+func TestCheckLinesAfterParse(t *testing.T) {
+	src := []byte("name = \"x\"\n\n[[users]]\nname = \"alice\"\npassword = \"pw\"\n\n[[users]]\n\nname = \"bob\"\npassword = \"pw\"\n")
+	s, err := Parse("late.toml", src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Check(func(s *Scenario, report Report) { report("users[1].name", "late") })
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != 1 {
+		t.Fatalf("Check() = %v, want one error", err)
+	}
+	if got := list[0].Error(); got != "late.toml:9: users[1].name: late" {
+		t.Errorf("Check() error = %q, want it at line 9", got)
 	}
 }

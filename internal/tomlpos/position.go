@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 )
@@ -236,4 +237,51 @@ func blankRange(b []byte, from, to int) {
 			b[k] = ' '
 		}
 	}
+}
+
+// Lazy finds the lines of a file's keys the first time one is asked for:
+// a file without errors is never searched (Locate costs a quarter of
+// loading a big file). It is safe for concurrent use.
+type Lazy struct {
+	once sync.Once
+	src  string
+	md   *toml.MetaData // nil once released: the source is decoded again
+	pos  Positions
+}
+
+// NewLazy returns the lines of the keys md decoded from src, to be found
+// when first asked for.
+func NewLazy(src string, md toml.MetaData) *Lazy {
+	return &Lazy{src: src, md: &md}
+}
+
+// Release drops the decoded file a Lazy holds for its first use, so that
+// keeping the Lazy keeps only the source text; a later use decodes the
+// source again. Call it before the Lazy is shared.
+func (l *Lazy) Release() {
+	if l != nil {
+		l.md = nil
+	}
+}
+
+// Positions returns the line of every key (nil for a nil Lazy).
+func (l *Lazy) Positions() Positions {
+	if l == nil {
+		return nil
+	}
+	l.once.Do(func() {
+		md := l.md
+		if md == nil {
+			var v any
+			decoded, err := toml.Decode(l.src, &v)
+			if err != nil { // the source decoded once: it cannot fail now
+				l.pos = Positions{}
+				return
+			}
+			md = &decoded
+		}
+		l.pos = Locate(l.src, *md)
+		l.src, l.md = "", nil
+	})
+	return l.pos
 }

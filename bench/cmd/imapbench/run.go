@@ -226,7 +226,7 @@ const recordBenchtime = "100ms"
 // recordSkip leaves out of the record run the scale benchmarks (run once,
 // apart) and the mailbox benchmarks of the server package, whose figures
 // the mailbox-size table measures over the wire against Dovecot.
-const recordSkip = "^Benchmark(Parse|ParseTOMLOnly|Servers|BigMailbox|MailboxMemory)$"
+const recordSkip = "^Benchmark(Parse|ParseErrors|ParseTOMLOnly|Servers|BigMailbox|MailboxMemory)$"
 
 // goBenchmarks runs every Go benchmark of the module, and returns their
 // output, the start-up lines, and the median ns/op and custom metric by
@@ -265,7 +265,7 @@ func goBenchmarks(ctx context.Context, goCmd string) (string, []string, map[stri
 // scaleBenchmarks are the Go benchmarks of size (issue 19): scenario files
 // of 1k to 100k mailboxes, 1,000 servers in one process. Each op takes
 // seconds, so they run once, apart, and the report says so.
-const scaleBenchmarks = "^Benchmark(Parse|ParseTOMLOnly|Servers)$"
+const scaleBenchmarks = "^Benchmark(Parse|ParseErrors|ParseTOMLOnly|Servers)$"
 
 // scaleRun is the output of the scale benchmarks and the load average
 // beside it.
