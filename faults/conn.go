@@ -12,11 +12,6 @@ import (
 	"github.com/imapfault/imapfault/internal/imapframe"
 )
 
-// maxLine bounds how much of one line is buffered before it is passed on
-// unexamined, so that a hostile peer cannot make the wire layer grow
-// without limit.
-const maxLine = 64 << 10
-
 // ErrDropped is returned by reads and writes after a fault closed the
 // connection.
 var ErrDropped = errors.New("faults: connection dropped by a fault")

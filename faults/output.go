@@ -32,7 +32,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			c.outLine = append(c.outLine, p...)
-			if len(c.outLine) > maxLine {
+			// The server's lines are bounded as the client's are: past
+			// the framer's bound, passed on unexamined.
+			if len(c.outLine) > imapframe.DefaultMaxLine {
 				err := c.emit(c.outLine)
 				c.outLine = nil
 				if err != nil {

@@ -1,7 +1,9 @@
 // Package imapframe cuts an IMAP byte stream into lines and literals: the
-// one framing path that the wire layer (faults), the relay and the
-// recorder share, so that they never disagree on where a line ends or
-// which bytes are a literal's content.
+// one framing path that the wire layer (the client's side, in faults), the
+// relay and the recorder share, so that they never disagree on where a
+// line ends or which bytes are a literal's content. Its literal-size and
+// command-name parsers serve the tester and the server's side of the wire
+// layer too.
 package imapframe
 
 import "bytes"
