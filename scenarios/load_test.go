@@ -130,6 +130,11 @@ func TestParseErrors(t *testing.T) {
 			want: []string{`bad.toml: client.password: user "a" has no password: set [client] password, or auth = "xoauth2" with a token`},
 		},
 		{
+			name: "generate past the cap",
+			src:  "name = \"x\"\n[[users]]\nname = \"a\"\npassword = \"p\"\n[[users.mailboxes]]\nname = \"INBOX\"\ngenerate = { count = 1000001 }\n",
+			want: []string{`bad.toml:7: users[0].mailboxes[0].generate.count: 1000001 is outside 1..1000000`},
+		},
+		{
 			name: "unknown limit",
 			src:  "name = \"x\"\n[server.limits]\nmax_lines = 10\n",
 			want: []string{`bad.toml:3: server.limits.max_lines: unknown key "max_lines" (allowed: max_line, max_literal, max_connections, max_connections_per_user, commands_per_second)`},

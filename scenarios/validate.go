@@ -196,8 +196,8 @@ func validateUser(c *collector, s *Scenario, i int, users map[string]*User) {
 		for k, pattern := range m.Files {
 			validateFile(c, s, fmt.Sprintf("%s.files[%d]", mp, k), pattern, true)
 		}
-		if g := m.Generate; g != nil && (g.Count <= 0 || g.Count > 100000) {
-			c.add(mp+".generate.count", "%d is outside 1..100000", g.Count)
+		if g := m.Generate; g != nil && (g.Count <= 0 || g.Count > MaxGenerate) {
+			c.add(mp+".generate.count", "%d is outside 1..%d", g.Count, MaxGenerate)
 		}
 		for k, msg := range m.Messages {
 			validateMessage(c, s, fmt.Sprintf("%s.messages[%d]", mp, k), msg)
