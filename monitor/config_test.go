@@ -202,3 +202,45 @@ func testCA(t *testing.T) []byte {
 	}
 	return c.CAPEM()
 }
+
+// TestIsConfig checks lint's choice between a monitor config and a
+// scenario, including the spellings TOML allows for the two keys.
+func TestIsConfig(t *testing.T) {
+	tests := []struct {
+		src  string
+		want bool
+	}{
+		{"[[targets]]\naddress = \"h:993\"\n", true},
+		{"[monitor]\ninterval = \"1m\"\n", true},
+		{"[ \"monitor\" ]\ninterval = \"1m\"\n", true},
+		{"[[ 'targets' ]]\naddress = \"h:993\"\n", true},
+		{"[monitor.sinks]\nx = 1\n", true},
+		{"monitor.interval = \"1m\"\n", true},
+		{"targets = [{ address = \"h:993\" }]\n", true},
+		{"  \"targets\" = []\n", true},
+		{"name = \"healthy\"\n[server]\ntls = \"none\"\n", false},
+		// Only inside strings or below another table: not top-level keys.
+		{"description = \"\"\"\n[[targets]]\nmonitor = 1\n\"\"\"\n", false},
+		{"[server]\nmonitor = true\ntargets = 2\n", false},
+		{"[[users]]\nname = \"targets\"\n", false},
+		{"not toml [[targets]\n", false},
+	}
+	for _, tt := range tests {
+		if got := IsConfig([]byte(tt.src)); got != tt.want {
+			t.Errorf("IsConfig(%q) = %v, want %v", tt.src, got, tt.want)
+		}
+	}
+}
+
+// FuzzIsConfig holds the line scan to what it promises: it never rules
+// out a file whose decode has monitor or targets at the top level.
+func FuzzIsConfig(f *testing.F) {
+	for _, s := range []string{"[[targets]]\n", "monitor.x = 1\n", "[a]\n[ monitor ]\n", "'targets' = 1\n", "name = \"x\"\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if hasConfigKey([]byte(src)) && !mentionsConfigKey([]byte(src)) {
+			t.Errorf("the scan misses a config key in %q", src)
+		}
+	})
+}
