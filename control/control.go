@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/imapfault/imapfault/faults"
 	"github.com/imapfault/imapfault/server"
 )
 
@@ -30,10 +31,41 @@ const MaxBody = 1 << 20
 var openAPI []byte
 
 // Target is one server the API drives, under the name requests give in
-// ?server=NAME.
+// ?server=NAME: a fake server, or a proxy in front of a real one. One of
+// Server and Proxy is set.
 type Target struct {
 	Name   string
 	Server *server.Server
+	Proxy  *Proxy
+}
+
+// FaultTarget is what every target offers: live faults for the
+// connections accepted from now on, open ones keeping theirs.
+// *server.Server offers it, and so does a proxy's *faults.Live.
+type FaultTarget interface {
+	AddFault(faults.Fault) (faults.LiveFault, error)
+	Faults() []faults.LiveFault
+	RemoveFault(id int) error
+	ClearFaults()
+}
+
+// Proxy is a target in front of a real server (imapfault proxy): it has
+// live faults and nothing else the API can change; the other endpoints
+// answer 409.
+type Proxy struct {
+	Faults   FaultTarget
+	Address  string // where clients connect
+	TLS      string // as the upstream's: none, starttls or implicit
+	Upstream string // the real server
+	Scenario string // the name of the scenario whose faults it plays
+}
+
+// faults returns what holds the target's live faults.
+func (t Target) faults() FaultTarget {
+	if t.Proxy != nil {
+		return t.Proxy.Faults
+	}
+	return t.Server
 }
 
 // Options configure the API.
@@ -75,6 +107,9 @@ func New(targets []Target, opts Options) (*Handler, error) {
 			return nil, fmt.Errorf("control: server names must be unique and not empty (got %q twice or empty)", t.Name)
 		}
 		seen[t.Name] = true
+		if (t.Server == nil) == (t.Proxy == nil) || (t.Proxy != nil && t.Proxy.Faults == nil) {
+			return nil, fmt.Errorf("control: target %q: give either a server or a proxy with its faults", t.Name)
+		}
 	}
 	h := &Handler{targets: targets, opts: opts, log: opts.Logger, mux: http.NewServeMux(), done: make(chan struct{})}
 	if h.log == nil {

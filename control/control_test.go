@@ -159,7 +159,7 @@ func TestToken(t *testing.T) {
 func TestServerChoice(t *testing.T) {
 	a := server.NewTestBuiltin(t, "healthy")
 	b := server.NewTestBuiltin(t, "login-rejected")
-	h, err := New([]Target{{"a", a}, {"b", b}}, Options{})
+	h, err := New([]Target{{Name: "a", Server: a}, {Name: "b", Server: b}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestServerChoice(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &st); code != 200 || err != nil || st.Scenario != "login-rejected" || st.Address != b.Addr() {
 		t.Errorf("server b: %d %s", code, body)
 	}
-	if _, err := New([]Target{{"a", a}, {"a", b}}, Options{}); err == nil {
+	if _, err := New([]Target{{Name: "a", Server: a}, {Name: "a", Server: b}}, Options{}); err == nil {
 		t.Error("two servers named a accepted")
 	}
 }
@@ -185,7 +185,7 @@ func TestEventsStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _ := New([]Target{{"p", srv}}, Options{})
+	h, _ := New([]Target{{Name: "p", Server: srv}}, Options{})
 	ts := httptest.NewServer(h)
 	defer ts.Close()
 	resp, err := http.Get(ts.URL + "/api/events")

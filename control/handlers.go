@@ -11,8 +11,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"github.com/imapfault/imapfault/faults"
 	"github.com/imapfault/imapfault/scenarios"
-	"github.com/imapfault/imapfault/server"
 )
 
 // route is one operation of the API; openapi.json lists the same ones
@@ -28,24 +28,24 @@ func (h *Handler) routes() []route {
 		{"GET", "/openapi.json", h.openapi},
 		{"GET", "/api/servers", h.api(h.listServers)},
 		{"GET", "/api/server", h.on(h.getServer)},
-		{"PUT", "/api/scenario", h.on(h.putScenario)},
-		{"POST", "/api/reset", h.on(h.reset)},
+		{"PUT", "/api/scenario", h.onServer(h.putScenario)},
+		{"POST", "/api/reset", h.onServer(h.reset)},
 		{"GET", "/api/faults", h.on(h.listFaults)},
 		{"POST", "/api/faults", h.on(h.addFault)},
 		{"DELETE", "/api/faults", h.on(h.clearFaults)},
 		{"DELETE", "/api/faults/{id}", h.on(h.removeFault)},
-		{"GET", "/api/users", h.on(h.listUsers)},
-		{"POST", "/api/users", h.on(h.addUser)},
-		{"POST", "/api/users/{user}/mailboxes", h.on(h.createMailbox)},
-		{"GET", "/api/users/{user}/mailboxes/{mailbox}/messages", h.on(h.listMessages)},
-		{"POST", "/api/users/{user}/mailboxes/{mailbox}/messages", h.on(h.deliver)},
-		{"GET", "/api/users/{user}/mailboxes/{mailbox}/messages/{uid}", h.on(h.getMessage)},
-		{"PUT", "/api/users/{user}/mailboxes/{mailbox}/messages/{uid}/flags", h.on(h.setFlags)},
-		{"POST", "/api/users/{user}/mailboxes/{mailbox}/uidvalidity", h.on(h.bumpUIDValidity)},
-		{"GET", "/api/connections", h.on(h.listConnections)},
-		{"DELETE", "/api/connections/{id}", h.on(h.closeConnection)},
-		{"GET", "/api/transcript", h.on(h.transcript)},
-		{"GET", "/api/events", h.on(h.events)},
+		{"GET", "/api/users", h.onServer(h.listUsers)},
+		{"POST", "/api/users", h.onServer(h.addUser)},
+		{"POST", "/api/users/{user}/mailboxes", h.onServer(h.createMailbox)},
+		{"GET", "/api/users/{user}/mailboxes/{mailbox}/messages", h.onServer(h.listMessages)},
+		{"POST", "/api/users/{user}/mailboxes/{mailbox}/messages", h.onServer(h.deliver)},
+		{"GET", "/api/users/{user}/mailboxes/{mailbox}/messages/{uid}", h.onServer(h.getMessage)},
+		{"PUT", "/api/users/{user}/mailboxes/{mailbox}/messages/{uid}/flags", h.onServer(h.setFlags)},
+		{"POST", "/api/users/{user}/mailboxes/{mailbox}/uidvalidity", h.onServer(h.bumpUIDValidity)},
+		{"GET", "/api/connections", h.onServer(h.listConnections)},
+		{"DELETE", "/api/connections/{id}", h.onServer(h.closeConnection)},
+		{"GET", "/api/transcript", h.onServer(h.transcript)},
+		{"GET", "/api/events", h.onServer(h.events)},
 	}
 }
 
@@ -64,6 +64,17 @@ func (h *Handler) on(f func(w http.ResponseWriter, r *http.Request, t Target) er
 		t, err := h.target(r)
 		if err != nil {
 			return err
+		}
+		return f(w, r, t)
+	})
+}
+
+// onServer adapts a handler that needs a fake server: a proxy has no
+// scenario, accounts, mail or transcript of its own to show or change.
+func (h *Handler) onServer(f func(w http.ResponseWriter, r *http.Request, t Target) error) http.HandlerFunc {
+	return h.on(func(w http.ResponseWriter, r *http.Request, t Target) error {
+		if t.Server == nil {
+			return &httpError{http.StatusConflict, fmt.Sprintf("server %q is a proxy in front of %s: it has no scenario, users, mailboxes, messages, connections or transcript to show or change here; only /api/faults and /api/server work on a proxy", t.Name, t.Proxy.Upstream)}
 		}
 		return f(w, r, t)
 	})
@@ -115,6 +126,9 @@ type ServerState struct {
 	Users       []User `json:"users"`
 	Connections int    `json:"connections"`
 	Faults      int    `json:"faults"`
+	// Upstream is the real server a proxy stands in front of; a proxy
+	// shows no users, connections or TLS mode of its own.
+	Upstream string `json:"upstream,omitempty"`
 }
 
 // User is an account as the API shows it: the scenario's accounts have
@@ -125,9 +139,12 @@ type User struct {
 }
 
 func state(t Target) ServerState {
+	if p := t.Proxy; p != nil {
+		return ServerState{Name: t.Name, Address: p.Address, TLS: p.TLS, Scenario: p.Scenario, Users: []User{}, Faults: len(p.Faults.Faults()), Upstream: p.Upstream}
+	}
 	sc := t.Server.Scenario()
 	st := ServerState{Name: t.Name, Address: t.Server.Addr(), TLS: sc.Server.TLS, Scenario: sc.Name, Description: sc.Description,
-		Users: ScenarioUsers(sc), Connections: len(t.Server.Connections()), Faults: len(t.Server.Faults())}
+		Users: ScenarioUsers(sc), Connections: len(t.Server.Connections()), Faults: len(t.faults().Faults())}
 	if c := t.Server.Certs(); c != nil {
 		st.CAPEM = string(c.CAPEM())
 	}
@@ -239,7 +256,7 @@ type Fault struct {
 	Fault map[string]any `json:"fault"`
 }
 
-func faultJSON(f server.LiveFault) (Fault, error) {
+func faultJSON(f faults.LiveFault) (Fault, error) {
 	table, err := scenarios.FaultTable(f.Fault())
 	if err != nil {
 		return Fault{}, fmt.Errorf("fault %d: %w", f.ID, err)
@@ -249,7 +266,7 @@ func faultJSON(f server.LiveFault) (Fault, error) {
 
 func (h *Handler) listFaults(w http.ResponseWriter, _ *http.Request, t Target) error {
 	list := []Fault{}
-	for _, f := range t.Server.Faults() {
+	for _, f := range t.faults().Faults() {
 		j, err := faultJSON(f)
 		if err != nil {
 			return err
@@ -269,7 +286,7 @@ func (h *Handler) addFault(w http.ResponseWriter, r *http.Request, t Target) err
 	if err != nil {
 		return err
 	}
-	lf, err := t.Server.AddFault(f)
+	lf, err := t.faults().AddFault(f)
 	if err != nil {
 		return err
 	}
@@ -283,7 +300,7 @@ func (h *Handler) addFault(w http.ResponseWriter, r *http.Request, t Target) err
 }
 
 func (h *Handler) clearFaults(w http.ResponseWriter, _ *http.Request, t Target) error {
-	t.Server.ClearFaults()
+	t.faults().ClearFaults()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -301,7 +318,7 @@ func (h *Handler) removeFault(w http.ResponseWriter, r *http.Request, t Target) 
 	if err != nil {
 		return err
 	}
-	if err := t.Server.RemoveFault(id); err != nil {
+	if err := t.faults().RemoveFault(id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

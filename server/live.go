@@ -24,9 +24,7 @@ import (
 // store, which lock themselves.
 type play struct {
 	sc        *scenarios.Scenario
-	base      *faults.Set // the scenario's faults
-	set       *faults.Set // base with the live faults
-	live      []LiveFault
+	faults    faults.LiveFaults // the scenario's with the live ones
 	store     *store.Store
 	accounts  *accounts
 	tlsConfig *tls.Config
@@ -56,21 +54,12 @@ type connState struct {
 }
 
 // LiveFault is a fault added while the server runs.
-type LiveFault struct {
-	ID    int
-	Added time.Time
-	armed *faults.Armed
-}
-
-// Fault returns the fault's declaration.
-func (f LiveFault) Fault() faults.Fault { return f.armed.Fault() }
-
-// Fired returns how many times the fault has fired.
-func (f LiveFault) Fired() int { return f.armed.Fired() }
+type LiveFault = faults.LiveFault
 
 // ErrNotFound is wrapped by the errors of calls naming a user, mailbox,
-// message, fault or connection that does not exist.
-var ErrNotFound = errors.New("not found")
+// message, fault or connection that does not exist: faults' own, which
+// live faults wrap.
+var ErrNotFound = faults.ErrNotFound
 
 // ErrExists is wrapped by the errors of calls creating what exists.
 var ErrExists = errors.New("already exists")
@@ -189,12 +178,13 @@ func (s *Server) seed(p *play) error {
 // connections. The caller holds s.mu: the accept loop numbers connections
 // under it, so connection = 1 is exactly the next one accepted.
 func (s *Server) publish(p *play) {
+	var base *faults.Set
 	if s.cur == nil {
-		p.base, _ = faults.NewSet(p.sc.Faults) // validated by newPlay
+		base, _ = faults.NewSet(p.sc.Faults) // validated by newPlay
 	} else {
-		p.base, _ = s.cur.base.Next(p.sc.Faults)
+		base, _ = s.cur.faults.Base().Next(p.sc.Faults)
 	}
-	p.set = p.base
+	p.faults = faults.NewLiveFaults(base)
 	s.cur = p
 }
 
@@ -233,28 +223,27 @@ func (s *Server) replay(sc *scenarios.Scenario) error {
 func (s *Server) AddFault(f faults.Fault) (LiveFault, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, err := s.cur.base.Arm(f)
+	next, lf, err := s.cur.faults.Add(s.faultID+1, f)
 	if err != nil {
 		return LiveFault{}, err
 	}
 	s.faultID++
-	lf := LiveFault{ID: s.faultID, Added: time.Now(), armed: a}
-	s.setLive(append(slices.Clone(s.cur.live), lf))
+	s.setFaults(next)
 	return lf, nil
 }
 
 // Faults returns the live faults in the order they were added.
-func (s *Server) Faults() []LiveFault { return slices.Clone(s.play().live) }
+func (s *Server) Faults() []LiveFault { return s.play().faults.List() }
 
 // RemoveFault disarms a live fault for new connections.
 func (s *Server) RemoveFault(id int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := slices.IndexFunc(s.cur.live, func(f LiveFault) bool { return f.ID == id })
-	if i < 0 {
-		return fmt.Errorf("no live fault %d: %w", id, ErrNotFound)
+	next, err := s.cur.faults.Remove(id)
+	if err != nil {
+		return err
 	}
-	s.setLive(slices.Delete(slices.Clone(s.cur.live), i, i+1))
+	s.setFaults(next)
 	return nil
 }
 
@@ -263,19 +252,14 @@ func (s *Server) RemoveFault(id int) error {
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.setLive(nil)
+	s.setFaults(s.cur.faults.Clear())
 }
 
-// setLive publishes a copy of the current play with other live faults.
-// The caller holds s.mu.
-func (s *Server) setLive(live []LiveFault) {
+// setFaults publishes a copy of the current play with other live
+// faults. The caller holds s.mu.
+func (s *Server) setFaults(f faults.LiveFaults) {
 	p := *s.cur
-	p.live = live
-	armed := make([]*faults.Armed, len(live))
-	for i, f := range live {
-		armed[i] = f.armed
-	}
-	p.set = p.base.With(armed...)
+	p.faults = f
 	s.cur = &p
 }
 

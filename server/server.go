@@ -156,7 +156,7 @@ func (s *Server) acceptLoop() {
 		full := len(s.conns) >= p.limits.MaxConnections
 		var c *faults.Conn
 		if !full {
-			c = p.set.NewConn(raw, p.connOpts)
+			c = p.faults.Set().NewConn(raw, p.connOpts)
 			s.conns[c] = &connState{play: p, started: time.Now()}
 		}
 		s.mu.Unlock()
@@ -169,7 +169,7 @@ func (s *Server) acceptLoop() {
 		// would leave its stack, as big as the runtime's average, to the
 		// next goroutine started: often the one go-imap starts for IDLE,
 		// which then holds 4 KiB for the session instead of 2.
-		if !p.set.AtConnect() && p.sc.Server.TLS != scenarios.TLSImplicit {
+		if !p.faults.Set().AtConnect() && p.sc.Server.TLS != scenarios.TLSImplicit {
 			s.setup(c, p)
 			continue
 		}
