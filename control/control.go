@@ -126,7 +126,7 @@ func New(targets []Target, opts Options) (*Handler, error) {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Token != "" && strings.HasPrefix(r.URL.Path, "/api/") && !h.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="imapfault"`)
-		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token: send the header \"Authorization: Bearer TOKEN\" with the token given to serve --control-token-file")
+		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token: send the header \"Authorization: Bearer TOKEN\" with the token given to --control-token-file")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)

@@ -6,19 +6,21 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/imapfault/imapfault/control"
 	"github.com/imapfault/imapfault/faults"
 	"github.com/imapfault/imapfault/relay"
 	"github.com/imapfault/imapfault/scenarios"
 	"github.com/imapfault/imapfault/server"
 )
 
-const proxySynopsis = "--upstream HOST:PORT [--scenario FILE] [--listen ADDR] [--upstream-tls auto|implicit|starttls] [--ca-file FILE] [--server-name NAME] [--insecure-skip-upstream-verify] [--ca-out FILE] [--json] [--ready-file FILE] [-v]"
+const proxySynopsis = "--upstream HOST:PORT [--scenario FILE] [--listen ADDR] [--upstream-tls auto|implicit|starttls] [--ca-file FILE] [--server-name NAME] [--insecure-skip-upstream-verify] [--ca-out FILE] [--control ADDR [--control-token-file FILE]] [--json] [--ready-file FILE] [-v]"
 
 // proxyReady is proxy's machine-readable announcement.
 type proxyReady struct {
 	relayReady
 	Scenario string `json:"scenario,omitempty"`
 	Faults   int    `json:"faults"`
+	Control  string `json:"control,omitempty"` // the control API's URL
 }
 
 // runProxy puts a scenario's faults in front of a real server: the relay
@@ -28,6 +30,8 @@ func runProxy(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet(e, "proxy", proxySynopsis)
 	up := addUpstreamFlags(fs)
 	scenarioFile := fs.String("scenario", "", "scenario `file` whose [[faults]] the proxy plays (default: none, a plain relay)")
+	controlAddr := fs.String("control", "", "serve the control API's fault endpoints (HTTP/JSON, see docs/control.md) on `address`, such as 127.0.0.1:8025: faults added there act on new connections")
+	tokenFile := fs.String("control-token-file", "", "require the bearer token in `file` on every control API request")
 	jsonOut := fs.Bool("json", false, "print the ready line as JSON (address, tls, upstream, faults, ca_file)")
 	readyFile := fs.String("ready-file", "", "write the JSON ready line to `file` once listening, for harnesses to wait on")
 	verbose := fs.Bool("v", false, "print the client-side transcript (secrets masked) and the faults that fire to stderr")
@@ -55,6 +59,11 @@ func runProxy(ctx context.Context, e *env, args []string) int {
 		errorf(e, "%v", err)
 		return exitFailure
 	}
+	token, err := readControlToken(*controlAddr, *tokenFile)
+	if err != nil {
+		errorf(e, "%v", err)
+		return exitUsage
+	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelDebug
@@ -65,6 +74,9 @@ func runProxy(ctx context.Context, e *env, args []string) int {
 		errorf(e, "%s: %v", sc.Source, err)
 		return exitUsage
 	}
+	// The scenario's faults with those the control API adds: each new
+	// connection takes the faults in force when it is accepted.
+	live := faults.NewLive(set)
 	opts, certs, code, ok := up.relayOptions(e, sc.Server.Certificate, sc.Server.Hostnames)
 	if !ok {
 		return code
@@ -75,7 +87,7 @@ func runProxy(ctx context.Context, e *env, args []string) int {
 	}
 	opts.Logger = logger
 	opts.Client = func(ctx context.Context, _ int, raw net.Conn) (relay.ClientConn, error) {
-		fc := set.NewConn(raw, connOpts)
+		fc := live.NewConn(raw, connOpts)
 		if err := fc.Connect(ctx); err != nil {
 			fc.Close()
 			return nil, err
@@ -99,12 +111,25 @@ func runProxy(ctx context.Context, e *env, args []string) int {
 	if *scenarioFile != "" {
 		ready.Scenario = sc.Name
 	}
+	if *controlAddr != "" {
+		target := control.Target{Name: "proxy", Proxy: &control.Proxy{Faults: live, Address: ready.Address, TLS: ready.TLS, Upstream: ready.Upstream, Scenario: sc.Name}}
+		stop, url, err := startControl(*controlAddr, token, []control.Target{target}, logger)
+		if err != nil {
+			errorf(e, "%v", err)
+			return exitFailure
+		}
+		defer stop()
+		ready.Control = url
+	}
 	if err := announce(e, ready, *jsonOut, *readyFile); err != nil {
 		errorf(e, "%v", err)
 		return exitFailure
 	}
 	if !*jsonOut {
 		fmt.Fprintf(e.stdout, "imapfault: proxying %s to %s tls=%s faults=%d ca=%s\n", clientAddr(ready.Address), ready.Upstream, ready.TLS, ready.Faults, caPath)
+		if ready.Control != "" {
+			fmt.Fprintf(e.stdout, "imapfault: control API on %s (fault endpoints; see %s/openapi.json)\n", ready.Control, ready.Control)
+		}
 	}
 	<-ctx.Done()
 	fmt.Fprintln(e.stderr, "imapfault: shutting down")

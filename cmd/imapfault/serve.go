@@ -79,7 +79,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		ready.Servers = append(ready.Servers, readyServer{Name: plan.names[i], Address: srv.Addr(), TLS: srv.Scenario().Server.TLS, Scenario: srv.Scenario().Name, Users: usersOf(srv.Scenario())})
 	}
 	if plan.controlAddr != "" {
-		stop, url, err := startControl(plan, servers, logger)
+		stop, url, err := startControl(plan.controlAddr, plan.token, serverTargets(plan.names, servers), logger)
 		if err != nil {
 			errorf(e, "%v", err)
 			return exitFailure

@@ -75,17 +75,9 @@ func planServe(names, listens []string, tlsMode, controlAddr, tokenFile string) 
 		p.scenarios = append(p.scenarios, sc)
 		p.names = append(p.names, name)
 	}
-	if tokenFile != "" {
-		if controlAddr == "" {
-			return nil, fmt.Errorf("--control-token-file needs --control ADDR")
-		}
-		data, err := os.ReadFile(tokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("--control-token-file: %w", err)
-		}
-		if p.token = strings.TrimSpace(string(data)); p.token == "" {
-			return nil, fmt.Errorf("--control-token-file %s is empty: put the token in it", tokenFile)
-		}
+	var err error
+	if p.token, err = readControlToken(controlAddr, tokenFile); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -104,17 +96,41 @@ func overrideTLS(sc *scenarios.Scenario, mode string) error {
 	return sc.Validate()
 }
 
-// startControl serves the control API over the servers until stop.
-func startControl(p *servePlan, servers []*server.Server, logger *slog.Logger) (stop func(), url string, err error) {
+// readControlToken reads --control-token-file: "" without one.
+func readControlToken(controlAddr, tokenFile string) (string, error) {
+	if tokenFile == "" {
+		return "", nil
+	}
+	if controlAddr == "" {
+		return "", fmt.Errorf("--control-token-file needs --control ADDR")
+	}
+	data, err := os.ReadFile(tokenFile)
+	if err != nil {
+		return "", fmt.Errorf("--control-token-file: %w", err)
+	}
+	token := strings.TrimSpace(string(data))
+	if token == "" {
+		return "", fmt.Errorf("--control-token-file %s is empty: put the token in it", tokenFile)
+	}
+	return token, nil
+}
+
+// serverTargets names serve's servers for the control API.
+func serverTargets(names []string, servers []*server.Server) []control.Target {
 	targets := make([]control.Target, len(servers))
 	for i, srv := range servers {
-		targets[i] = control.Target{Name: p.names[i], Server: srv}
+		targets[i] = control.Target{Name: names[i], Server: srv}
 	}
-	h, err := control.New(targets, control.Options{Token: p.token, Logger: logger})
+	return targets
+}
+
+// startControl serves the control API over targets on addr until stop.
+func startControl(addr, token string, targets []control.Target, logger *slog.Logger) (stop func(), url string, err error) {
+	h, err := control.New(targets, control.Options{Token: token, Logger: logger})
 	if err != nil {
 		return nil, "", err
 	}
-	ln, err := control.Listen(p.controlAddr, p.token != "", logger)
+	ln, err := control.Listen(addr, token != "", logger)
 	if err != nil {
 		return nil, "", err
 	}
