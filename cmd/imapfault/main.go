@@ -21,7 +21,7 @@ Usage:
   imapfault lint FILE...
   imapfault check [flags] HOST[:PORT] | imap[s]://HOST[:PORT] [--html FILE] [--junit FILE]
   imapfault providers [PRODUCT]
-  imapfault proxy --upstream HOST:PORT [--scenario FILE] [--listen ADDR] [--upstream-tls MODE] [--json]
+  imapfault proxy --upstream HOST:PORT [--scenario FILE] [--listen ADDR] [--upstream-tls MODE] [--control ADDR] [--json]
   imapfault record --upstream HOST:PORT --out FILE [--listen ADDR] [--anonymize] [--stub-bodies]
   imapfault monitor --config FILE [--listen ADDR] [--once] [--history FILE]
   imapfault history [--history FILE] [--last 30d] [--format text|json|csv]
