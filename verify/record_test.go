@@ -35,7 +35,6 @@ var recordExceptions = map[string]string{
 	"tls-handshake-refused": "the relay refuses the upstream's TLS",
 	"tls-handshake-stall":   "the relay refuses the upstream's TLS",
 	"tls-legacy-only":       "the relay refuses the upstream's TLS",
-	"tls-on-plaintext-port": "the relay refuses the upstream's TLS",
 	// As for from-report (roundtrip_test.go): the failure is the absence
 	// of something the server behind does.
 	"flags-not-persisted": "a write the server keeps",
@@ -55,6 +54,12 @@ var recordByTiming = map[string]string{
 	// a reset that in turn races the tester's dial (tcp.reset or
 	// greeting.eof).
 	"reset-on-accept": "the upstream's reset races the relay's dial",
+	// The relay refuses the plaintext upstream's "TLS" and says BYE in
+	// plaintext to a client that speaks TLS; what little is recorded
+	// replays as greeting.bye, greeting.timeout or, now and then, the
+	// tls.protocol_mismatch seen through the relay (four runs at load 3
+	// gave all three; listed as an exception, it failed make test once).
+	"tls-on-plaintext-port": "the relay's BYE races the tester's TLS handshake",
 }
 
 // TestRecordRoundTrip: for every built-in scenario, the tester checks
