@@ -143,9 +143,7 @@ func knownFault(c *collector, path string, s *Scenario, when faults.When, id str
 		return faults.Fault{}, false
 	}
 	text := providers.StripTag(e.Example)
-	if strings.HasPrefix(text, "* ") {
-		// An untagged example (Gmail's WEBALERT) is sent as the reply.
-		text = strings.TrimPrefix(text, "* ")
-	}
+	// An untagged example (Gmail's WEBALERT) is sent as the reply.
+	text = strings.TrimPrefix(text, "* ")
 	return faults.Fault{When: when, Action: &faults.Respond{Respond: text}}, true
 }
